@@ -1,0 +1,188 @@
+// The HTTP edge: routing, request ids, auth context, body/response JSON and the
+// NeutronError rendering. Everything below it is called with plain values.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Deps } from '../services/deps.ts';
+import type { RequestContext } from '../domain/policy/context.ts';
+import { NeutronError } from '../errors/neutron-error.ts';
+import {
+  ExtensionNotFound, HTTPBadRequest, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPNotAcceptable, HTTPNotFound, HTTPPayloadTooLarge,
+} from '../errors/catalog.ts';
+import { extractItems, extractUpdate, parseJson, prepareCreate, prepareUpdate } from './body.ts';
+import { parseListQuery, paginationLinks } from './list-query.ts';
+import { parseIfMatch } from './if-match.ts';
+import { shaper, type ResourceDef } from './resource.ts';
+import { extensions, renderExtension } from './extensions.ts';
+import { noauthContext } from './auth-noauth.ts';
+import type { Logger } from './log.ts';
+import { handleTags } from './tags.ts';
+
+export interface SubRoute {
+  /** e.g. ['network-ip-availabilities'] handled wholesale by a custom handler. */
+  handle(deps: Deps, ctx: RequestContext, method: string, parts: string[], url: URL, body: () => Promise<unknown>): Promise<{ status: number; body?: unknown }>;
+}
+
+export interface AppOptions {
+  deps: Deps;
+  log: Logger;
+  resources: ResourceDef<any>[];
+  custom?: Record<string, SubRoute>;
+  /** Resolves the request context (auth); throws NeutronError 401/503. */
+  authenticate?: (req: IncomingMessage, requestId: string) => Promise<RequestContext>;
+  maxBodyBytes?: number;
+}
+
+type Result = { status: number; body?: unknown; headers?: Record<string, string> };
+
+export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const byPlural = new Map(opts.resources.map((r) => [r.plural, r]));
+  const maxBody = opts.maxBodyBytes ?? 10 * 1024 * 1024;
+  const authenticate = opts.authenticate ?? (async (req: IncomingMessage, id: string) => noauthContext(req.headers, id));
+  const { deps, log } = opts;
+
+  return (req, res) => {
+    const started = performance.now();
+    const requestId = `req-${randomUUID()}`;
+    let bodyPromise: Promise<unknown> | null = null;
+    const body = () => (bodyPromise ??= readBody(req, maxBody).then(parseJson));
+    route(req, requestId, body)
+      .catch((e: unknown) => {
+        if (e instanceof NeutronError) return { status: e.status, body: e.toBody(), headers: e.headers } as Result;
+        log.error('unexpected error', { request_id: requestId, error: (e as Error)?.stack ?? String(e) });
+        const err = HTTPInternalServerError();
+        return { status: err.status, body: err.toBody() } as Result;
+      })
+      .then((r) => {
+        const headers: Record<string, string | number> = { 'X-Openstack-Request-Id': requestId, ...r.headers };
+        if (r.body === undefined) {
+          headers['Content-Length'] = 0;
+          res.writeHead(r.status, headers).end();
+        } else {
+          const text = typeof r.body === 'string';
+          const payload = text ? (r.body as string) : JSON.stringify(r.body);
+          headers['Content-Type'] = text ? 'text/plain' : 'application/json';
+          headers['Content-Length'] = Buffer.byteLength(payload);
+          res.writeHead(r.status, headers).end(payload);
+        }
+        log.info('request', { request_id: requestId, method: req.method, path: req.url, status: r.status, ms: Math.round((performance.now() - started) * 10) / 10 });
+        // Drain an unread body so keep-alive connections stay usable.
+        if (!req.readableEnded) req.resume();
+      });
+  };
+
+  async function route(req: IncomingMessage, requestId: string, body: () => Promise<unknown>): Promise<Result> {
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let path = url.pathname.replace(/\/+$/, '');
+    if (path.endsWith('.json')) path = path.slice(0, -5);
+    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+
+    if (parts.length === 0) return versions(req);
+    if (parts[0] === 'healthcheck') return { status: 200, body: await health() };
+    if (parts[0] !== 'v2.0') return { status: 404, body: { code: 404, title: 'Not Found', description: null } };
+    const accept = req.headers.accept;
+    if (accept && !/json|\*\/\*/.test(accept)) throw HTTPNotAcceptable();
+    if (parts.length === 1) return { status: 200, body: { resources: [...byPlural.keys()].map((p) => ({ name: p.replace(/s$/, ''), collection: p, links: [{ href: `${baseUrl(req)}/v2.0/${p}`, rel: 'self' }] })) } };
+
+    const ctx = await authenticate(req, requestId);
+    const [, collection, id, sub, subId] = parts;
+
+    if (collection === 'extensions') {
+      if (method !== 'GET') throw HTTPMethodNotAllowed();
+      if (id === undefined) return { status: 200, body: { extensions: extensions.map(renderExtension) } };
+      const ext = extensions.find((e) => e.alias === id);
+      if (!ext || sub !== undefined) throw ExtensionNotFound(id);
+      return { status: 200, body: { extension: renderExtension(ext) } };
+    }
+    const custom = opts.custom?.[collection];
+    if (custom) return custom.handle(deps, ctx, method, parts.slice(1), url, body);
+
+    const def = byPlural.get(collection);
+    if (!def) throw HTTPNotFound();
+    if (sub === 'tags' && def.taggable && id !== undefined && parts.length <= 5) {
+      return handleTags(deps, ctx, def, method, id, subId, body);
+    }
+    if (sub !== undefined) throw HTTPNotFound();
+
+    if (id === undefined) {
+      if (method === 'GET') return list(def, ctx, req, url);
+      if (method === 'POST') return create(def, ctx, await body());
+      if (method === 'PUT' || method === 'DELETE') throw def.notFound('None');
+      throw HTTPMethodNotAllowed();
+    }
+    switch (method) {
+      case 'GET': {
+        const r = await def.get(deps, ctx, id);
+        const shape = shaper(deps.policy.hiddenAttributes(ctx, def.singular), fieldsOf(url));
+        return { status: 200, body: { [def.singular]: shape(def.render(r)) } };
+      }
+      case 'PUT': {
+        const changes = prepareUpdate(extractUpdate(await body(), def.singular), def.attributes, ctx);
+        const r = await def.update(deps, ctx, id, changes, parseIfMatch(req.headers['if-match'] as string | undefined));
+        const shape = shaper(deps.policy.hiddenAttributes(ctx, def.singular), null);
+        return { status: 200, body: { [def.singular]: shape(def.render(r)) } };
+      }
+      case 'DELETE':
+        await def.delete(deps, ctx, id, parseIfMatch(req.headers['if-match'] as string | undefined));
+        return { status: 204 };
+      default:
+        throw HTTPMethodNotAllowed();
+    }
+  }
+
+  async function list(def: ResourceDef<any>, ctx: RequestContext, req: IncomingMessage, url: URL): Promise<Result> {
+    const q = parseListQuery(url.searchParams, def.attributes, {
+      specialFilters: def.specialFilters, taggable: def.taggable, maxLimit: deps.config.paginationMaxLimit,
+    });
+    const items = await def.list(deps, ctx, q);
+    const shape = shaper(deps.policy.hiddenAttributes(ctx, def.singular), q.fields);
+    const out: Record<string, unknown> = { [def.plural]: items.map((r) => shape(def.render(r))) };
+    if (q.limit !== null) {
+      out[`${def.plural}_links`] = paginationLinks(`${baseUrl(req)}${url.pathname}`, url.searchParams, items.map(def.idOf), q.limit, q.marker, q.pageReverse);
+    }
+    return { status: 200, body: out };
+  }
+
+  async function create(def: ResourceDef<any>, ctx: RequestContext, raw: unknown): Promise<Result> {
+    const { items, bulk } = extractItems(raw, def.singular, def.plural, deps.config.allowBulk);
+    const prepared = items.map((i) => prepareCreate(i, def.attributes, ctx));
+    const created = await def.create(deps, ctx, prepared);
+    const shape = shaper(deps.policy.hiddenAttributes(ctx, def.singular), null);
+    const rendered = created.map((r) => shape(def.render(r)));
+    return { status: 201, body: bulk ? { [def.plural]: rendered } : { [def.singular]: rendered[0] } };
+  }
+
+  function baseUrl(req: IncomingMessage): string {
+    if (deps.config.networkLinkPrefix) return deps.config.networkLinkPrefix.replace(/\/+$/, '');
+    const proto = (req.headers['x-forwarded-proto'] as string | undefined) ?? 'http';
+    return `${proto}://${req.headers.host ?? `${deps.config.bindHost}:${deps.config.bindPort}`}`;
+  }
+
+  function versions(req: IncomingMessage): Result {
+    return { status: 200, body: { versions: [{ id: 'v2.0', links: [{ href: `${baseUrl(req)}/v2.0/`, rel: 'self' }], status: 'CURRENT' }] } };
+  }
+
+  async function health(): Promise<string> {
+    await deps.conn.db.selectFrom('networks').select('id').limit(1).execute();
+    return 'OK';
+  }
+}
+
+function fieldsOf(url: URL): string[] | null {
+  const f = url.searchParams.getAll('fields').filter(Boolean);
+  return f.length ? f : null;
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) { reject(HTTPPayloadTooLarge(max)); req.destroy(); return; }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', () => reject(HTTPBadRequest('Body contains invalid data')));
+  });
+}

@@ -1,0 +1,127 @@
+// Attribute maps: what each resource accepts and shows, as Neutron's
+// RESOURCE_ATTRIBUTE_MAP does. The generic controller uses them to reject
+// unknown or read-only attributes, fill defaults, convert and validate input
+// with Neutron's exact messages, and to know what may be filtered or sorted.
+import { InvalidInput } from '../errors/catalog.ts';
+
+/** A validator returns null when valid, or the "Reason: ..." text Neutron prints. */
+export type Validator = (value: unknown) => string | null;
+/** A converter returns the converted value or throws a NeutronError (usually InvalidInput). */
+export type Converter = (value: unknown) => unknown;
+
+export interface AttrSpec {
+  allowPost: boolean;
+  allowPut: boolean;
+  /** POST without it → "Failed to parse request. Required attribute 'x' not specified". */
+  required?: boolean;
+  /** Value used on POST when absent (functions are called per request). */
+  default?: unknown;
+  convert?: Converter;
+  validate?: Validator;
+  /** Shown in responses (subject to policy and ?fields=). */
+  visible: boolean;
+  /** Usable as a ?filter= on lists; `filterConvert` turns one query value into a typed value. */
+  filter?: boolean;
+  filterConvert?: Converter;
+  sortKey?: boolean;
+  /** Checked by policy when present in a request body (rule:<action>:<attr>). */
+  enforcePolicy?: boolean;
+}
+
+export type AttrMap = Record<string, AttrSpec>;
+
+// ---- converters (neutron_lib.api.converters) ----
+export const toBoolean: Converter = (v) => {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number' && (v === 0 || v === 1)) return v === 1;
+  if (typeof v === 'string') {
+    const s = v.toLowerCase();
+    if (s === 'true' || s === '1') return true;
+    if (s === 'false' || s === '0') return false;
+  }
+  throw InvalidInput(`'${pyStr(v)}' cannot be converted to boolean`);
+};
+
+export const toInt: Converter = (v) => {
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v)) return Number.parseInt(v, 10);
+  throw InvalidInput(`'${pyStr(v)}' is not an integer`);
+};
+
+export const toIntOrNull: Converter = (v) => (v === null ? null : toInt(v));
+
+/** A list attribute given as a scalar becomes a one-element list (convert_to_list). */
+export const toList: Converter = (v) => (v === null || v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+// ---- validators (neutron_lib.api.validators) ----
+export function validString(maxLen?: number): Validator {
+  return (v) => {
+    if (typeof v !== 'string') return `'${pyStr(v)}' is not a valid string`;
+    if (maxLen !== undefined && v.length > maxLen) return `'${v}' exceeds maximum length of ${maxLen}`;
+    return null;
+  };
+}
+export const validStringOrNone = (maxLen?: number): Validator => {
+  const s = validString(maxLen);
+  return (v) => (v === null ? null : s(v));
+};
+
+const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+export const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID_RE.test(v);
+export const validUuid: Validator = (v) => (isUuid(v) ? null : `'${pyStr(v)}' is not a valid UUID`);
+export const validUuidOrNone: Validator = (v) => (v === null ? null : validUuid(v));
+
+export function validValues(values: readonly unknown[]): Validator {
+  return (v) => (values.includes(v) ? null : `${pyStr(v)} is not in valid_values`);
+}
+
+export const validDict: Validator = (v) =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? null : `'${pyStr(v)}' is not a dictionary`;
+
+export const validListOfStrings = (maxLen?: number): Validator => (v) => {
+  if (!Array.isArray(v)) return `'${pyStr(v)}' is not a list`;
+  const s = validString(maxLen);
+  for (const item of v) { const r = s(item); if (r) return r; }
+  return null;
+};
+
+export function validRange(min: number, max: number): Validator {
+  return (v) => {
+    if (typeof v !== 'number') return `'${pyStr(v)}' is not an integer`;
+    if (v < min) return `'${v}' is too small - must be at least '${min}'`;
+    if (v > max) return `'${v}' is too large - must be no more than '${max}'`;
+    return null;
+  };
+}
+
+/** Python-ish rendering of a value inside messages ('None', 'True', lists as repr). */
+export function pyStr(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  return pyRepr(v);
+}
+
+export function pyRepr(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  if (typeof v === 'object') return `{${Object.entries(v as object).map(([k, x]) => `'${k}': ${pyRepr(x)}`).join(', ')}}`;
+  return String(v);
+}
+
+// ---- standard attributes shared by every resource with standard-attr-* extensions ----
+export const standardAttributes: AttrMap = {
+  id: { allowPost: false, allowPut: false, visible: true, filter: true, sortKey: true },
+  name: { allowPost: true, allowPut: true, default: '', validate: validString(255), visible: true, filter: true, sortKey: true },
+  description: { allowPost: true, allowPut: true, default: '', validate: validString(255), visible: true, filter: true, sortKey: true },
+  project_id: { allowPost: true, allowPut: false, validate: validString(255), visible: true, filter: true, sortKey: true, required: false },
+  tenant_id: { allowPost: true, allowPut: false, validate: validString(255), visible: true, filter: true, sortKey: true, required: false },
+  tags: { allowPost: true, allowPut: false, convert: toList, validate: validListOfStrings(255), visible: true },
+  created_at: { allowPost: false, allowPut: false, visible: true, filter: true, sortKey: true },
+  updated_at: { allowPost: false, allowPut: false, visible: true, filter: true, sortKey: true },
+  revision_number: { allowPost: false, allowPut: false, visible: true, filter: true, sortKey: true, filterConvert: toInt },
+};

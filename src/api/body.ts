@@ -1,0 +1,111 @@
+// Request bodies, checked in the order neutron.api.v2.base does: envelope, unknown
+// attributes, project, defaults / read-only, conversion, validation. The order
+// matters: clients see the first error only, and tempest asserts which one.
+import {
+  HTTPBadRequest, InvalidAttribute, MissingAttribute, ProjectMismatch, ReadOnlyAttribute, UnrecognizedAttributes,
+} from '../errors/catalog.ts';
+import type { AttrMap } from './attributes.ts';
+import type { RequestContext } from '../domain/policy/context.ts';
+
+export type Item = Record<string, unknown>;
+
+export function parseJson(raw: string): unknown {
+  if (raw.trim() === '') return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw HTTPBadRequest('Body contains invalid data');
+  }
+}
+
+/** `{"network": {...}}` or, for bulk, `{"networks": [{...}, ...]}`. */
+export function extractItems(body: unknown, singular: string, plural: string, allowBulk: boolean): { items: Item[]; bulk: boolean } {
+  if (body === undefined || body === null) throw HTTPBadRequest(`Unable to find '${singular}' in request body`);
+  if (typeof body !== 'object' || Array.isArray(body)) throw HTTPBadRequest('Body contains invalid data');
+  const b = body as Record<string, unknown>;
+  if (plural in b && !(singular in b)) {
+    if (!allowBulk) throw HTTPBadRequest('Bulk operation not supported');
+    const list = b[plural];
+    if (!Array.isArray(list)) throw HTTPBadRequest(`Object '${plural}' contains invalid data`);
+    if (list.length === 0) throw HTTPBadRequest(`Resources required`);
+    return { items: list.map((x) => asItem(x, singular)), bulk: true };
+  }
+  if (!(singular in b)) throw HTTPBadRequest(`Unable to find '${singular}' in request body`);
+  return { items: [asItem(b[singular], singular)], bulk: false };
+}
+
+export function extractUpdate(body: unknown, singular: string): Item {
+  if (body === undefined || body === null) throw HTTPBadRequest(`Unable to find '${singular}' in request body`);
+  if (typeof body !== 'object' || Array.isArray(body)) throw HTTPBadRequest('Body contains invalid data');
+  const b = body as Record<string, unknown>;
+  if (!(singular in b)) throw HTTPBadRequest(`Unable to find '${singular}' in request body`);
+  return asItem(b[singular], singular);
+}
+
+function asItem(v: unknown, singular: string): Item {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw HTTPBadRequest(`Object '${singular}' contains invalid data`);
+  return { ...(v as Item) };
+}
+
+function checkKnown(item: Item, attrs: AttrMap): void {
+  const unknown = Object.keys(item).filter((k) => !(k in attrs));
+  if (unknown.length) throw UnrecognizedAttributes(unknown);
+}
+
+/** project_id / tenant_id: equal if both given; only admins may name another project. */
+function populateProject(item: Item, ctx: RequestContext, isCreate: boolean): void {
+  const p = item.project_id, t = item.tenant_id;
+  if (p !== undefined && t !== undefined && p !== t) throw HTTPBadRequest("'project_id' and 'tenant_id' do not match");
+  const given = p ?? t;
+  if (given !== undefined && !ctx.isAdmin && !ctx.isAdvsvc && given !== ctx.projectId) throw ProjectMismatch();
+  if (isCreate) {
+    const project = (given as string | undefined) ?? ctx.projectId ?? '';
+    item.project_id = project;
+    item.tenant_id = project;
+  }
+}
+
+function convertAndValidate(item: Item, attrs: AttrMap): void {
+  for (const [k, v] of Object.entries(item)) {
+    const spec = attrs[k];
+    let value = v;
+    if (spec.convert && value !== undefined) {
+      value = spec.convert(value);
+      item[k] = value;
+    }
+    if (spec.validate && value !== undefined) {
+      const reason = spec.validate(value);
+      if (reason !== null) throw InvalidAttribute(k, reason);
+    }
+  }
+}
+
+/** Returns the item with defaults filled; `explicit` lists the attributes the client gave (for policy). */
+export function prepareCreate(raw: Item, attrs: AttrMap, ctx: RequestContext): { item: Item; explicit: Set<string> } {
+  checkKnown(raw, attrs);
+  const explicit = new Set(Object.keys(raw));
+  const item: Item = { ...raw };
+  populateProject(item, ctx, true);
+  for (const [k, spec] of Object.entries(attrs)) {
+    if (k in item) {
+      if (!spec.allowPost && k !== 'project_id' && k !== 'tenant_id') throw HTTPBadRequest(`Attribute '${k}' not allowed in POST`);
+      continue;
+    }
+    if (!spec.allowPost) continue;
+    if (spec.required) throw MissingAttribute(k);
+    if ('default' in spec) item[k] = structuredClone(spec.default);
+  }
+  convertAndValidate(item, attrs);
+  return { item, explicit };
+}
+
+export function prepareUpdate(raw: Item, attrs: AttrMap, ctx: RequestContext): Item {
+  checkKnown(raw, attrs);
+  const item: Item = { ...raw };
+  if ('project_id' in item || 'tenant_id' in item) populateProject(item, ctx, false);
+  for (const k of Object.keys(item)) {
+    if (!attrs[k].allowPut) throw ReadOnlyAttribute(k);
+  }
+  convertAndValidate(item, attrs);
+  return item;
+}

@@ -1,0 +1,44 @@
+// The generic collection/member controller every resource shares (Neutron's
+// api/v2/base.Controller): body preparation, policy-visible rendering, fields,
+// pagination links, If-Match.
+import type { AttrMap } from './attributes.ts';
+import type { Item } from './body.ts';
+import type { Deps } from '../services/deps.ts';
+import type { RequestContext } from '../domain/policy/context.ts';
+import type { ListQuery } from './list-query.ts';
+import type { NeutronError } from '../errors/neutron-error.ts';
+
+export interface ResourceDef<R> {
+  singular: string;
+  plural: string;
+  attributes: AttrMap;
+  taggable: boolean;
+  /** Filters outside the attribute map (ports: fixed_ips, ip_address_substr, ...). */
+  specialFilters?: readonly string[];
+  notFound: (id: string) => NeutronError;
+  render: (r: R) => Record<string, unknown>;
+  idOf: (r: R) => string;
+  revisionOf: (r: R) => number;
+  list(deps: Deps, ctx: RequestContext, q: ListQuery): Promise<R[]>;
+  get(deps: Deps, ctx: RequestContext, id: string): Promise<R>;
+  create(deps: Deps, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<R[]>;
+  update(deps: Deps, ctx: RequestContext, id: string, changes: Item, ifMatch: number | null): Promise<R>;
+  delete(deps: Deps, ctx: RequestContext, id: string, ifMatch: number | null): Promise<void>;
+}
+
+/** Drops what the caller may not see and, with ?fields=, what it did not ask for. */
+export function shaper(hidden: ReadonlySet<string>, fields: string[] | null): (o: Record<string, unknown>) => Record<string, unknown> {
+  if (fields) {
+    const wanted = fields.filter((f) => !hidden.has(f));
+    return (o) => {
+      const out: Record<string, unknown> = {};
+      for (const f of wanted) if (f in o) out[f] = o[f];
+      return out;
+    };
+  }
+  if (hidden.size === 0) return (o) => o;
+  return (o) => {
+    for (const h of hidden) delete o[h];
+    return o;
+  };
+}

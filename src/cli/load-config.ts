@@ -1,0 +1,10 @@
+// Shared by subcommands: --config-file files over Muon's embedded defaults
+// (which make `muon server` with no files a working single-host setup).
+import { embeddedDefaults, loadConfig } from '../config/load.ts';
+import type { MuonConfig } from '../config/types.ts';
+
+export function loadCliConfig(files: string[], role: 'server' | 'agent' = 'server'): MuonConfig {
+  const { config, warnings } = loadConfig(files, { defaults: files.length ? undefined : embeddedDefaults(), role });
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  return config;
+}

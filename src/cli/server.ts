@@ -1,0 +1,39 @@
+// `muon server`: the Networking API on [DEFAULT] bind_host:bind_port.
+import { connect } from '../db/connect.ts';
+import { pendingMigrations, upgrade } from '../db/migrate.ts';
+import { startServer } from '../api/server.ts';
+import { jsonLogger } from '../api/log.ts';
+import { parseArgs } from './args.ts';
+import { loadCliConfig } from './load-config.ts';
+
+export async function serverCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { value: ['bind-host', 'bind-port'], bool: ['quiet'] });
+  const config = loadCliConfig(args.configFiles);
+  if (args.flags.has('bind-host')) config.bindHost = String(args.flags.get('bind-host'));
+  if (args.flags.has('bind-port')) config.bindPort = Number(args.flags.get('bind-port'));
+  const log = jsonLogger(undefined, args.flags.has('quiet'));
+  if (config.authStrategy !== 'noauth') {
+    // Keystone token validation is not built yet; refusing is better than serving unauthenticated.
+    process.stderr.write('error: [DEFAULT] auth_strategy = keystone is not supported by this Muon version yet; set auth_strategy = noauth\n');
+    return 1;
+  }
+  const conn = connect(config.databaseConnection);
+  const pending = await pendingMigrations(conn);
+  if (pending.length) {
+    if (conn.kind === 'sqlite') {
+      // The embedded database is Muon's own: bring it up to date as it starts.
+      await upgrade(conn);
+      log.info('database upgraded', { applied: pending });
+    } else {
+      process.stderr.write(`error: the database needs migrations (${pending.join(', ')}); run: muon db upgrade ${args.configFiles.map((f) => `--config-file ${f}`).join(' ')}\n`);
+      await conn.close();
+      return 1;
+    }
+  }
+  const running = await startServer({ config, conn, log });
+  log.info('listening', { url: running.url, database: conn.kind, auth_strategy: config.authStrategy });
+  const stop = async () => { await running.close(); await conn.close(); process.exit(0); };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return new Promise<number>(() => {});
+}

@@ -1,0 +1,41 @@
+// One query layer, three backends: the [database] connection URL picks the dialect.
+import { Kysely, SqliteDialect, MysqlDialect, PostgresDialect } from 'kysely';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createPool } from 'mysql2';
+import pg from 'pg';
+import { parseDbUrl } from './connection-url.ts';
+import { openSqlite } from './sqlite-database.ts';
+import type { Database } from './schema.ts';
+import type { DbKind } from './kind.ts';
+
+export interface Db {
+  db: Kysely<Database>;
+  kind: DbKind;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions { poolSize?: number; baseDir?: string }
+
+export function connect(url: string, opts: ConnectOptions = {}): Db {
+  const u = parseDbUrl(url, opts.baseDir);
+  const poolSize = opts.poolSize ?? 10;
+  let db: Kysely<Database>;
+  if (u.kind === 'sqlite') {
+    if (u.path !== ':memory:') mkdirSync(dirname(u.path), { recursive: true });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(u.path) }) });
+  } else if (u.kind === 'mysql') {
+    const pool = createPool({
+      host: u.host, port: u.port, user: u.user, password: u.password, database: u.database,
+      ...(u.socketPath ? { socketPath: u.socketPath } : {}),
+      connectionLimit: poolSize, charset: 'utf8mb4', supportBigNumbers: true, bigNumberStrings: false,
+    });
+    db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
+  } else {
+    // COUNT() and bigint come back as strings from pg; int8 here never exceeds 2^53.
+    pg.types.setTypeParser(20, (v: string) => Number(v));
+    const pool = new pg.Pool({ host: u.host, port: u.port, user: u.user, password: u.password, database: u.database, max: poolSize });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
+  return { db, kind: u.kind, close: () => db.destroy() };
+}

@@ -1,0 +1,164 @@
+// Table shapes as Kysely sees them. Columns keep Neutron's snake_case names.
+// Booleans are stored as 0/1 integers and timestamps as ISO-8601 UTC strings
+// ("2026-11-25T12:45:10Z") so the three backends behave identically.
+import type { Generated } from 'kysely';
+
+type Bool = number;
+
+export interface StandardColumns {
+  description: string;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NetworksTable extends StandardColumns {
+  id: string;
+  project_id: string;
+  name: string;
+  status: string;
+  admin_state_up: Bool;
+  shared: Bool;
+  router_external: Bool;
+  mtu: number;
+  port_security_enabled: Bool;
+  availability_zone_hints: string; // JSON array
+  dns_domain: string;
+  vlan_transparent: Bool | null;
+}
+
+export interface NetworkSegmentsTable {
+  id: string;
+  network_id: string;
+  network_type: string;
+  physical_network: string | null;
+  segmentation_id: number | null;
+  segment_index: number;
+}
+
+/** One row per segmentation id in use; the primary key makes allocation race-free. */
+export interface SegmentAllocationsTable {
+  network_type: string;
+  physical_network: string; // '' for tunnel types
+  segmentation_id: number; // 0 for flat
+  network_id: string;
+}
+
+export interface SubnetsTable extends StandardColumns {
+  id: string;
+  project_id: string;
+  network_id: string;
+  name: string;
+  ip_version: number;
+  cidr: string;
+  gateway_ip: string | null;
+  enable_dhcp: Bool;
+  ipv6_ra_mode: string | null;
+  ipv6_address_mode: string | null;
+  subnetpool_id: string | null;
+  segment_id: string | null;
+}
+
+export interface SubnetPoolRangesTable {
+  subnet_id: string;
+  first_ip: string;
+  last_ip: string;
+}
+
+export interface SubnetDnsNameserversTable {
+  subnet_id: string;
+  address: string;
+  position: number;
+}
+
+export interface SubnetHostRoutesTable {
+  subnet_id: string;
+  destination: string;
+  nexthop: string;
+}
+
+/** Free address ranges of a subnet's pools, keys as 32-hex-digit strings (see ipKey):
+ *  allocation takes from the lowest range without scanning allocations. */
+export interface IpFreeRangesTable {
+  subnet_id: string;
+  first_key: string;
+  last_key: string;
+}
+
+export interface IpAllocationsTable {
+  port_id: string;
+  subnet_id: string;
+  network_id: string;
+  ip_address: string;
+}
+
+export interface PortsTable extends StandardColumns {
+  id: string;
+  project_id: string;
+  network_id: string;
+  name: string;
+  mac_address: string;
+  admin_state_up: Bool;
+  status: string;
+  device_id: string;
+  device_owner: string;
+  port_security_enabled: Bool;
+  binding_host_id: string;
+  binding_vnic_type: string;
+  binding_profile: string; // JSON object
+  binding_vif_type: string;
+  binding_vif_details: string; // JSON object
+  binding_failure: string | null; // why binding failed, for admins
+  dns_name: string;
+}
+
+export interface PortSecurityGroupsTable {
+  port_id: string;
+  security_group_id: string;
+}
+
+export interface PortAllowedAddressPairsTable {
+  port_id: string;
+  mac_address: string;
+  ip_address: string;
+}
+
+export interface PortExtraDhcpOptsTable {
+  port_id: string;
+  opt_name: string;
+  opt_value: string;
+  ip_version: number;
+}
+
+export interface TagsTable {
+  resource_id: string;
+  tag: string;
+}
+
+/** The outbox: every write appends here in the same transaction; agents' feeds read it. */
+export interface ChangesTable {
+  seq: Generated<number>;
+  resource_type: string;
+  resource_id: string;
+  revision_number: number;
+  op: string; // create | update | delete
+  created_at: string;
+}
+
+export interface Database {
+  networks: NetworksTable;
+  network_segments: NetworkSegmentsTable;
+  segment_allocations: SegmentAllocationsTable;
+  subnets: SubnetsTable;
+  subnet_pool_ranges: SubnetPoolRangesTable;
+  subnet_dns_nameservers: SubnetDnsNameserversTable;
+  subnet_host_routes: SubnetHostRoutesTable;
+  ip_free_ranges: IpFreeRangesTable;
+  ip_allocations: IpAllocationsTable;
+  ports: PortsTable;
+  port_security_groups: PortSecurityGroupsTable;
+  port_allowed_address_pairs: PortAllowedAddressPairsTable;
+  port_extra_dhcp_opts: PortExtraDhcpOptsTable;
+  tags: TagsTable;
+  changes: ChangesTable;
+}

@@ -1,0 +1,18 @@
+// What every service needs, passed explicitly (no globals, no service locator).
+import type { Db } from '../db/connect.ts';
+import type { MuonConfig } from '../config/types.ts';
+import type { RequestContext } from '../domain/policy/context.ts';
+
+export interface Policy {
+  /** Throws PolicyNotAuthorized naming the rule that failed. `explicit`: attributes the request sets. */
+  enforce(ctx: RequestContext, action: string, target: Record<string, unknown>, explicit?: Iterable<string>): void;
+  check(ctx: RequestContext, action: string, target: Record<string, unknown>): boolean;
+  /** Attributes of a resource type the caller may not see, decided once per request. */
+  hiddenAttributes(ctx: RequestContext, resource: string): ReadonlySet<string>;
+}
+
+export interface Deps {
+  conn: Db;
+  config: MuonConfig;
+  policy: Policy;
+}

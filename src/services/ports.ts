@@ -1,0 +1,402 @@
+// Ports: MAC allocation, fixed IPs (through IPAM), port security, security groups,
+// allowed address pairs, extra DHCP options, dns_assignment, binding attributes.
+// Every request is one transaction; lists and creates never query per port.
+import { randomUUID } from 'node:crypto';
+import type { Deps } from './deps.ts';
+import type { RequestContext } from '../domain/policy/context.ts';
+import type { ListQuery } from '../api/list-query.ts';
+import type { Item } from '../api/body.ts';
+import { inTransaction, isUniqueViolation, RetryRequest, type Tx } from '../db/transaction.ts';
+import {
+  getPortRow, listPortRows, loadPorts, sortFixedIps, type FixedIpFilter, type PortAddressPair, type PortDhcpOpt, type PortRecord, type PortRow,
+} from '../db/repos/ports.ts';
+import { getNetworkRow } from '../db/repos/networks.ts';
+import type { NetworksTable, PortsTable } from '../db/schema.ts';
+import {
+  AddressPairAndPortSecurityRequired, AllowedAddressPairExhausted, ExtraDhcpOptsDuplicate, InvalidInput, MacAddressInUse,
+  NetworkMacAddressGenerationFailure, NetworkNotFound, PortBound, PortNotFound, PortSecurityAndIPRequiredForSecurityGroups,
+  PortSecurityPortHasSecurityGroup, ServicePortInUse,
+} from '../errors/catalog.ts';
+import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
+import { normalizeMac, randomMac } from '../domain/ip/mac.ts';
+import { allocateIps, isAutoAddressSubnet, releaseIps, type FixedIp, type FixedIpRequest } from './ipam.ts';
+
+/** Ports that belong to a router or floating IP: deleted through those APIs only. */
+const SERVICE_OWNERS = new Set([
+  'network:router_interface', 'network:router_gateway', 'network:floatingip', 'network:router_interface_distributed',
+  'network:ha_router_replicated_interface', 'network:router_centralized_snat', 'network:router_ha_interface',
+]);
+const UNBOUND_VIF_TYPES = new Set(['unbound', 'binding_failed']);
+
+/** Network-owned ports (dhcp, router ports) get no port security nor security groups by default. */
+const isTrusted = (deviceOwner: string): boolean => deviceOwner.startsWith('network:');
+
+// ---------------------------------------------------------------------------
+// policy targets
+
+function networkParent(net: { project_id: string; shared: number }): Record<string, unknown> {
+  return { 'network:tenant_id': net.project_id, 'network:project_id': net.project_id, 'network:shared': net.shared === 1 };
+}
+
+export function portTarget(row: PortRow): Record<string, unknown> {
+  return {
+    id: row.id, project_id: row.project_id, tenant_id: row.project_id, network_id: row.network_id, name: row.name,
+    mac_address: row.mac_address, device_id: row.device_id, device_owner: row.device_owner, admin_state_up: row.admin_state_up === 1,
+    port_security_enabled: row.port_security_enabled === 1, 'binding:host_id': row.binding_host_id, 'binding:vnic_type': row.binding_vnic_type,
+    ...networkParent({ project_id: row.network_project_id, shared: row.network_shared }),
+  };
+}
+
+/** A port the caller may see, or PortNotFound (404 hides other projects' ports). */
+async function visiblePort(deps: Deps, q: Tx | Deps['conn']['db'], ctx: RequestContext, id: string): Promise<PortRow> {
+  const row = await getPortRow(q, id);
+  if (!row || !deps.policy.check(ctx, 'get_port', portTarget(row))) throw PortNotFound(id);
+  return row;
+}
+
+// ---------------------------------------------------------------------------
+// reads
+
+export async function getPort(deps: Deps, ctx: RequestContext, id: string): Promise<PortRecord> {
+  const row = await visiblePort(deps, deps.conn.db, ctx, id);
+  return (await loadPorts(deps.conn.db, [row], deps.config.dnsDomain))[0];
+}
+
+/** neutron-lib convert_kvp_str_to_list: "key=value" (row 222). */
+function kvp(s: string): [string, string] {
+  const i = s.indexOf('=');
+  const k = i < 0 ? '' : s.slice(0, i).trim();
+  if (i < 0 || !k) throw InvalidInput(`'${s}' is not of the form <key>=[value]`);
+  return [k, s.slice(i + 1).trim()];
+}
+
+export function parseFixedIpsFilter(special: Map<string, string[]>): FixedIpFilter | null {
+  const raw = special.get('fixed_ips');
+  const substr = special.get('ip_address_substr');
+  if (!raw && !substr) return null;
+  const out: FixedIpFilter = {};
+  for (const v of raw ?? []) {
+    const [k, val] = kvp(v);
+    if (k === 'ip_address' || k === 'subnet_id' || k === 'ip_address_substr') (out[k] ??= []).push(val);
+  }
+  if (substr) (out.ip_address_substr ??= []).push(...substr);
+  return out;
+}
+
+export async function listPorts(deps: Deps, ctx: RequestContext, q: ListQuery): Promise<PortRecord[]> {
+  const db = deps.conn.db;
+  const fixedIps = parseFixedIpsFilter(q.special);
+  const sgs = q.special.get('security_groups') ?? null;
+  let marker: PortRow | null = null;
+  if (q.marker) marker = await visiblePort(deps, db, ctx, q.marker);
+  const everything = ctx.isAdmin || ctx.isAdvsvc;
+  const rows = await listPortRows(db, q, { fixedIps, securityGroups: sgs }, everything ? undefined : ctx.projectId, marker);
+  if (q.pageReverse) rows.reverse();
+  return loadPorts(db, rows, deps.config.dnsDomain);
+}
+
+// ---------------------------------------------------------------------------
+// helpers shared by create and update
+
+async function macInUse(tx: Tx, networkId: string, mac: string): Promise<boolean> {
+  const r = await tx.selectFrom('ports').select('id').where('network_id', '=', networkId).where('mac_address', '=', mac).executeTakeFirst();
+  return r !== undefined;
+}
+
+async function pickMac(deps: Deps, tx: Tx, networkId: string, given: unknown): Promise<string> {
+  if (given !== undefined && given !== null) {
+    const mac = normalizeMac(given as string)!;
+    if (await macInUse(tx, networkId, mac)) throw MacAddressInUse(networkId, mac);
+    return mac;
+  }
+  const tries = Math.max(1, deps.config.macGenerationRetries);
+  for (let i = 0; i < tries; i++) {
+    const mac = randomMac(deps.config.baseMac, Math.random);
+    if (!(await macInUse(tx, networkId, mac))) return mac;
+  }
+  throw NetworkMacAddressGenerationFailure(networkId);
+}
+
+function addressPairs(deps: Deps, raw: unknown, portMac: string): PortAddressPair[] {
+  const list = (raw ?? []) as { ip_address: string; mac_address?: string }[];
+  if (list.length > deps.config.maxAllowedAddressPair) throw AllowedAddressPairExhausted(deps.config.maxAllowedAddressPair);
+  const seen = new Set<string>();
+  const out: PortAddressPair[] = [];
+  for (const p of list) {
+    const mac = p.mac_address ? normalizeMac(p.mac_address)! : portMac;
+    const key = `${mac}|${p.ip_address}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ ip_address: p.ip_address, mac_address: mac });
+  }
+  return out;
+}
+
+function dhcpOpts(raw: unknown): PortDhcpOpt[] {
+  const out: PortDhcpOpt[] = [];
+  const seen = new Set<string>();
+  for (const o of (raw ?? []) as { opt_name: string; opt_value: string | null; ip_version?: number }[]) {
+    const version = o.ip_version ?? 4;
+    const key = `${o.opt_name}|${version}`;
+    if (seen.has(key)) throw ExtraDhcpOptsDuplicate(o.opt_name);
+    seen.add(key);
+    if (o.opt_value === null) continue;
+    out.push({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: version });
+  }
+  return out;
+}
+
+function uniqueStrings(v: unknown): string[] {
+  return [...new Set((v ?? []) as string[])].sort();
+}
+
+async function insertRelated(tx: Tx, portId: string, sgs: string[], pairs: PortAddressPair[], opts: PortDhcpOpt[]): Promise<void> {
+  if (sgs.length) await tx.insertInto('port_security_groups').values(sgs.map((security_group_id) => ({ port_id: portId, security_group_id }))).execute();
+  if (pairs.length) await tx.insertInto('port_allowed_address_pairs').values(pairs.map((p) => ({ port_id: portId, ...p }))).execute();
+  if (opts.length) await tx.insertInto('port_extra_dhcp_opts').values(opts.map((o) => ({ port_id: portId, ...o }))).execute();
+}
+
+// ---------------------------------------------------------------------------
+// create
+
+export async function createPorts(deps: Deps, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<PortRecord[]> {
+  return inTransaction(deps.conn, async (tx) => {
+    const networks = new Map<string, NetworksTable>();
+    const network = async (id: string): Promise<NetworksTable> => {
+      let net = networks.get(id);
+      if (!net) {
+        const row = await getNetworkRow(tx, id);
+        const t = row && { id: row.id, project_id: row.project_id, tenant_id: row.project_id, shared: row.shared === 1, 'router:external': row.router_external === 1 };
+        if (!row || !deps.policy.check(ctx, 'get_network', t!)) throw NetworkNotFound(id);
+        net = row;
+        networks.set(id, net);
+      }
+      return net;
+    };
+    // Visibility and policy for every item before anything is written (as the API layer does).
+    for (const { item, explicit } of items) {
+      const net = await network(item.network_id as string);
+      deps.policy.enforce(ctx, 'create_port', { ...item, ...networkParent(net) }, explicit);
+    }
+    const out: PortRecord[] = [];
+    for (const { item } of items) out.push(await insertPort(deps, tx, item, networks.get(item.network_id as string)!));
+    return out;
+  });
+}
+
+async function insertPort(deps: Deps, tx: Tx, item: Item, net: NetworksTable): Promise<PortRecord> {
+  const id = randomUUID();
+  const deviceOwner = (item.device_owner as string) ?? '';
+  const psec = item.port_security_enabled !== undefined
+    ? item.port_security_enabled === true
+    : isTrusted(deviceOwner) ? false : net.port_security_enabled === 1;
+  const pairsGiven = Array.isArray(item.allowed_address_pairs) && item.allowed_address_pairs.length > 0;
+  const sgsGiven = Array.isArray(item.security_groups) && item.security_groups.length > 0;
+  // Zed's _portsec_ext_port_create_processing order: address pairs first, then security groups.
+  if (pairsGiven && !psec) throw AddressPairAndPortSecurityRequired();
+  if (sgsGiven && !psec) throw PortSecurityAndIPRequiredForSecurityGroups();
+  // Security groups arrive in a later issue: ids are stored as given (no existence check yet,
+  // and no default group).
+  const sgs = uniqueStrings(item.security_groups);
+
+  const mac = await pickMac(deps, tx, net.id, item.mac_address);
+  const pairs = addressPairs(deps, item.allowed_address_pairs, mac);
+  const opts = dhcpOpts(item.extra_dhcp_opts);
+  const now = nowIso();
+  const row: PortsTable = {
+    id, project_id: item.project_id as string, network_id: net.id, name: (item.name as string) ?? '', mac_address: mac,
+    admin_state_up: item.admin_state_up === false ? 0 : 1, status: 'DOWN', device_id: (item.device_id as string) ?? '', device_owner: deviceOwner,
+    port_security_enabled: psec ? 1 : 0, binding_host_id: (item['binding:host_id'] as string | undefined) ?? '',
+    binding_vnic_type: (item['binding:vnic_type'] as string | undefined) ?? 'normal',
+    binding_profile: JSON.stringify(item['binding:profile'] ?? {}), binding_vif_type: 'unbound', binding_vif_details: '{}', binding_failure: null,
+    dns_name: (item.dns_name as string | undefined) ?? '', description: (item.description as string) ?? '', revision_number: 1, created_at: now, updated_at: now,
+  };
+  try {
+    await tx.insertInto('ports').values(row).execute();
+  } catch (e) {
+    // A concurrent request took the MAC between the check and the insert: run again.
+    if (isUniqueViolation(e)) throw new RetryRequest('port mac taken concurrently');
+    throw e;
+  }
+  const requests = item.fixed_ips as FixedIpRequest[] | undefined;
+  const fixedIps = await allocateIps(tx, net.id, id, requests, mac, deviceOwner);
+  await insertRelated(tx, id, sgs, pairs, opts);
+  const tags = [...new Set((item.tags as string[] | undefined) ?? [])];
+  await insertTags(tx, id, tags);
+  await recordChange(tx, 'port', id, 'create', 1);
+  return {
+    row: { ...row, network_project_id: net.project_id, network_shared: net.shared },
+    fixedIps: sortFixedIps(fixedIps.map((f) => ({ subnet_id: f.subnet_id, ip_address: f.ip_address }))),
+    securityGroups: sgs, addressPairs: pairs, dhcpOpts: opts, tags: tags.sort(), dnsDomain: deps.config.dnsDomain,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// update
+
+/**
+ * ipam_pluggable_backend._get_changed_ips_for_port: requests naming an address keep it
+ * if the port has it; subnet-only requests reuse an address the port has there; what is
+ * left over is removed, except auto-addressed (SLAAC) ones unless asked to.
+ */
+async function changedIps(
+  tx: Tx, original: FixedIp[], requested: FixedIpRequest[], deviceOwner: string,
+): Promise<{ add: FixedIpRequest[]; remove: FixedIp[] }> {
+  const deleteSubnets = new Set(requested.filter((r) => (r as { delete_subnet?: boolean }).delete_subnet).map((r) => r.subnet_id));
+  const ips = requested.filter((r) => !deleteSubnets.has(r.subnet_id));
+  const add: FixedIpRequest[] = [];
+  const origByIp = new Map(original.map((o) => [o.ip_address, o]));
+  for (const r of ips) {
+    if (r.ip_address === undefined) continue;
+    const o = origByIp.get(r.ip_address);
+    if (o && (r.subnet_id === undefined || r.subnet_id === o.subnet_id)) origByIp.delete(r.ip_address);
+    else add.push(r);
+  }
+  const origBySubnet = new Map<string, FixedIp[]>();
+  for (const o of origByIp.values()) {
+    const l = origBySubnet.get(o.subnet_id);
+    if (l) l.push(o); else origBySubnet.set(o.subnet_id, [o]);
+  }
+  for (const r of ips) {
+    if (r.ip_address !== undefined) continue;
+    const l = r.subnet_id !== undefined ? origBySubnet.get(r.subnet_id) : undefined;
+    if (!l || l.length === 0) add.push(r);
+    else l.pop();
+  }
+  const maybeRemove = [...origBySubnet.values()].flat();
+  if (maybeRemove.length === 0) return { add, remove: [] };
+  const subnetIds = [...new Set(maybeRemove.map((o) => o.subnet_id))];
+  const subnets = await tx.selectFrom('subnets').select(['id', 'ip_version', 'ipv6_address_mode', 'ipv6_ra_mode']).where('id', 'in', subnetIds).execute();
+  const routerPort = deviceOwner === 'network:router_interface' || deviceOwner === 'network:router_interface_distributed';
+  const auto = new Set(subnets.filter((s) => !routerPort && isAutoAddressSubnet(s)).map((s) => s.id));
+  const remove = maybeRemove.filter((o) => !auto.has(o.subnet_id) || deleteSubnets.has(o.subnet_id));
+  return { add, remove };
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(a);
+  return b.every((x) => s.has(x));
+}
+
+export async function updatePort(deps: Deps, ctx: RequestContext, id: string, changes: Item, ifMatch: number | null): Promise<PortRecord> {
+  await inTransaction(deps.conn, async (tx) => {
+    const row = await visiblePort(deps, tx, ctx, id);
+    const target = { ...portTarget(row), ...changes };
+    deps.policy.enforce(ctx, 'update_port', target, Object.keys(changes));
+    checkRevision(ifMatch, row.revision_number);
+
+    const set: Partial<PortsTable> = {};
+    if ('name' in changes) set.name = changes.name as string;
+    if ('description' in changes) set.description = changes.description as string;
+    if ('admin_state_up' in changes) set.admin_state_up = changes.admin_state_up ? 1 : 0;
+    if ('device_id' in changes) set.device_id = changes.device_id as string;
+    if ('device_owner' in changes) set.device_owner = changes.device_owner as string;
+    if ('dns_name' in changes) set.dns_name = changes.dns_name as string;
+    if ('binding:host_id' in changes) set.binding_host_id = (changes['binding:host_id'] as string | null) ?? '';
+    if ('binding:vnic_type' in changes) set.binding_vnic_type = changes['binding:vnic_type'] as string;
+    if ('binding:profile' in changes) set.binding_profile = JSON.stringify(changes['binding:profile'] ?? {});
+    if ('port_security_enabled' in changes) set.port_security_enabled = changes.port_security_enabled ? 1 : 0;
+
+    let mac = row.mac_address;
+    if (changes.mac_address !== undefined && changes.mac_address !== null) {
+      const newMac = normalizeMac(changes.mac_address as string)!;
+      if (newMac !== row.mac_address) {
+        if (!UNBOUND_VIF_TYPES.has(row.binding_vif_type)) throw PortBound(id, row.binding_vif_type, row.mac_address, newMac);
+        if (await macInUse(tx, row.network_id, newMac)) throw MacAddressInUse(row.network_id, newMac);
+        set.mac_address = newMac;
+        mac = newMac;
+      }
+    }
+
+    // Port security, security groups and address pairs as they will be after this request.
+    const psec = (set.port_security_enabled ?? row.port_security_enabled) === 1;
+    const [oldSgs, oldPairs, oldOpts] = await Promise.all([
+      tx.selectFrom('port_security_groups').select('security_group_id').where('port_id', '=', id).execute(),
+      tx.selectFrom('port_allowed_address_pairs').select(['ip_address', 'mac_address']).where('port_id', '=', id).execute(),
+      tx.selectFrom('port_extra_dhcp_opts').select(['opt_name', 'opt_value', 'ip_version']).where('port_id', '=', id).execute(),
+    ]);
+    const curSgs = oldSgs.map((s) => s.security_group_id);
+    const newSgs = 'security_groups' in changes ? uniqueStrings(changes.security_groups) : curSgs;
+    const newPairs = 'allowed_address_pairs' in changes ? addressPairs(deps, changes.allowed_address_pairs, mac) : null;
+    if (!psec) {
+      if (newPairs ? newPairs.length > 0 : oldPairs.length > 0) throw AddressPairAndPortSecurityRequired();
+      if (newSgs.length) {
+        if ('security_groups' in changes) throw PortSecurityAndIPRequiredForSecurityGroups();
+        throw PortSecurityPortHasSecurityGroup();
+      }
+    }
+
+    let related = false;
+    if (!sameSet(curSgs, newSgs)) {
+      await tx.deleteFrom('port_security_groups').where('port_id', '=', id).execute();
+      await insertRelated(tx, id, newSgs, [], []);
+      related = true;
+    }
+    if (newPairs) {
+      const key = (p: PortAddressPair) => `${p.mac_address}|${p.ip_address}`;
+      if (!sameSet(oldPairs.map(key), newPairs.map(key))) {
+        await tx.deleteFrom('port_allowed_address_pairs').where('port_id', '=', id).execute();
+        await insertRelated(tx, id, [], newPairs, []);
+        related = true;
+      }
+    }
+    if ('extra_dhcp_opts' in changes && changes.extra_dhcp_opts !== null) {
+      // Update semantics: upsert by (opt_name, ip_version); opt_value null removes the option.
+      const merged = new Map(oldOpts.map((o) => [`${o.opt_name}|${o.ip_version}`, o]));
+      const requested = changes.extra_dhcp_opts as { opt_name: string; opt_value: string | null; ip_version?: number }[];
+      const seen = new Set<string>();
+      for (const o of requested) {
+        const k = `${o.opt_name}|${o.ip_version ?? 4}`;
+        if (seen.has(k)) throw ExtraDhcpOptsDuplicate(o.opt_name);
+        seen.add(k);
+        if (o.opt_value === null) merged.delete(k);
+        else merged.set(k, { opt_name: o.opt_name, opt_value: o.opt_value, ip_version: o.ip_version ?? 4 });
+      }
+      const key = (o: PortDhcpOpt) => `${o.opt_name}|${o.ip_version}|${o.opt_value}`;
+      const next = [...merged.values()];
+      if (!sameSet(oldOpts.map(key), next.map(key))) {
+        await tx.deleteFrom('port_extra_dhcp_opts').where('port_id', '=', id).execute();
+        await insertRelated(tx, id, [], [], next);
+        related = true;
+      }
+    }
+
+    if ('fixed_ips' in changes && changes.fixed_ips !== null) {
+      const original = await tx.selectFrom('ip_allocations').select(['subnet_id', 'ip_address']).where('port_id', '=', id).execute();
+      const { add, remove } = await changedIps(tx, original, changes.fixed_ips as FixedIpRequest[], set.device_owner ?? row.device_owner);
+      if (remove.length) await releaseIps(tx, id, remove);
+      if (add.length) await allocateIps(tx, row.network_id, id, add, mac, set.device_owner ?? row.device_owner);
+      if (add.length || remove.length) related = true;
+    }
+
+    const changed = related || Object.entries(set).some(([k, v]) => (row as unknown as Record<string, unknown>)[k] !== v);
+    if (changed) {
+      const rev = row.revision_number + 1;
+      await tx.updateTable('ports').set({ ...set, revision_number: rev, updated_at: nowIso() }).where('id', '=', id).execute();
+      await recordChange(tx, 'port', id, 'update', rev);
+    }
+  });
+  const row = (await getPortRow(deps.conn.db, id))!;
+  return (await loadPorts(deps.conn.db, [row], deps.config.dnsDomain))[0];
+}
+
+// ---------------------------------------------------------------------------
+// delete
+
+export async function deletePort(deps: Deps, ctx: RequestContext, id: string, ifMatch: number | null): Promise<void> {
+  await inTransaction(deps.conn, async (tx) => {
+    const row = await visiblePort(deps, tx, ctx, id);
+    deps.policy.enforce(ctx, 'delete_port', portTarget(row));
+    // Checked before If-Match, as Zed (l3 prevent_l3_port_deletion runs first).
+    if (SERVICE_OWNERS.has(row.device_owner)) throw ServicePortInUse(id, row.device_owner);
+    checkRevision(ifMatch, row.revision_number);
+    await releaseIps(tx, id);
+    await tx.deleteFrom('port_security_groups').where('port_id', '=', id).execute();
+    await tx.deleteFrom('port_allowed_address_pairs').where('port_id', '=', id).execute();
+    await tx.deleteFrom('port_extra_dhcp_opts').where('port_id', '=', id).execute();
+    await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
+    await tx.deleteFrom('ports').where('id', '=', id).execute();
+    await recordChange(tx, 'port', id, 'delete', row.revision_number);
+  });
+}
