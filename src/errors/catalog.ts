@@ -151,3 +151,4 @@ export const InvalidAllocationPoolRepr = (pool: string) =>
 export const AllocationOnAutoAddressSubnet = (ip: string, subnetId: string) =>
   e(400, 'AllocationOnAutoAddressSubnet',
     `IPv6 address ${ip} cannot be directly assigned to a port on subnet ${subnetId} as the subnet is configured for automatic addresses`);
+export const SubnetPoolNotFound = (id: string) => e(404, 'SubnetPoolNotFound', `Subnet pool ${id} could not be found.`);

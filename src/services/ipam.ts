@@ -87,15 +87,20 @@ export async function allocateIps(
       }
     }
   }
-  if (!ROUTER_INTERFACE_OWNERS_SNAT.includes(deviceOwner)) {
+  if (!ROUTER_INTERFACE_OWNERS_SNAT.includes(deviceOwner) && v6Stateless.length) {
+    // On a port update the port may already hold its SLAAC addresses: add only missing ones.
+    const held = new Set((await tx.selectFrom('ip_allocations').select('subnet_id').where('port_id', '=', portId).execute()).map((a) => a.subnet_id));
     for (const s of v6Stateless) {
+      if (held.has(s.id)) continue;
       plan.push({ kind: 'specific', subnet: s, ip: { version: 6, value: eui64(s.parsed, mac) }, requested: false });
     }
   }
 
+  // Requested addresses first, so an automatic pick cannot take one of them (Neutron's _ipam_allocate_ips).
+  const ordered = [...plan.filter((p) => p.kind === 'specific' && p.requested), ...plan.filter((p) => !(p.kind === 'specific' && p.requested))];
   const kind = kindOf(tx);
   const out: FixedIp[] = [];
-  for (const p of plan) {
+  for (const p of ordered) {
     if (p.kind === 'specific') {
       await takeSpecific(tx, kind, p.subnet, p.ip, portId);
       out.push({ subnet_id: p.subnet.id, ip_address: formatIpValue(p.ip.version, p.ip.value) });
@@ -281,4 +286,18 @@ export async function rebuildFreeRanges(tx: Tx, subnetId: string, pools: readonl
       .values(free.slice(i, i + 200).map((r) => ({ subnet_id: subnetId, first_key: keyOfValue(r.first), last_key: keyOfValue(r.last) })))
       .execute();
   }
+}
+
+/** A new SLAAC / DHCPv6-stateless subnet gives every existing non-router port of the network its EUI-64 address
+ *  (Neutron's _add_auto_addrs_on_network_ports). Returns the ids of the ports that got one. */
+export async function addAutoAddressesOnNetworkPorts(tx: Tx, subnetId: string): Promise<string[]> {
+  const row = await tx.selectFrom('subnets').select(['id', 'network_id', 'ip_version', 'cidr', 'ipv6_address_mode', 'ipv6_ra_mode'])
+    .where('id', '=', subnetId).executeTakeFirst();
+  if (!row || !isAutoAddressSubnet(row)) return [];
+  const subnet: SubnetInfo = { ...row, parsed: parseCidr(row.cidr)! };
+  const ports = await tx.selectFrom('ports').select(['id', 'mac_address'])
+    .where('network_id', '=', row.network_id).where('device_owner', 'not in', ROUTER_INTERFACE_OWNERS_SNAT).execute();
+  const kind = kindOf(tx);
+  for (const p of ports) await takeSpecific(tx, kind, subnet, { version: 6, value: eui64(subnet.parsed, p.mac_address) }, p.id);
+  return ports.map((p) => p.id);
 }

@@ -8,7 +8,7 @@ import type { ListQuery } from '../api/list-query.ts';
 import type { Item } from '../api/body.ts';
 import { inTransaction, isUniqueViolation, RetryRequest, type Tx } from '../db/transaction.ts';
 import {
-  getPortRow, listPortRows, loadPorts, sortFixedIps, type FixedIpFilter, type PortAddressPair, type PortDhcpOpt, type PortRecord, type PortRow,
+  getPortRow, listPortRows, loadPorts, sortDhcpOpts, sortFixedIps, sortPairs, type FixedIpFilter, type PortAddressPair, type PortDhcpOpt, type PortRecord, type PortRow,
 } from '../db/repos/ports.ts';
 import { getNetworkRow } from '../db/repos/networks.ts';
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
@@ -90,9 +90,9 @@ export async function listPorts(deps: Deps, ctx: RequestContext, q: ListQuery): 
   let marker: PortRow | null = null;
   if (q.marker) marker = await visiblePort(deps, db, ctx, q.marker);
   const everything = ctx.isAdmin || ctx.isAdvsvc;
-  const rows = await listPortRows(db, q, { fixedIps, securityGroups: sgs }, everything ? undefined : ctx.projectId, marker);
+  const { rows, idsQuery } = await listPortRows(db, q, { fixedIps, securityGroups: sgs }, everything ? undefined : ctx.projectId, marker);
   if (q.pageReverse) rows.reverse();
-  return loadPorts(db, rows, deps.config.dnsDomain);
+  return loadPorts(db, rows, deps.config.dnsDomain, idsQuery);
 }
 
 // ---------------------------------------------------------------------------
@@ -227,7 +227,7 @@ async function insertPort(deps: Deps, tx: Tx, item: Item, net: NetworksTable): P
   return {
     row: { ...row, network_project_id: net.project_id, network_shared: net.shared },
     fixedIps: sortFixedIps(fixedIps.map((f) => ({ subnet_id: f.subnet_id, ip_address: f.ip_address }))),
-    securityGroups: sgs, addressPairs: pairs, dhcpOpts: opts, tags: tags.sort(), dnsDomain: deps.config.dnsDomain,
+    securityGroups: sgs, addressPairs: sortPairs([...pairs]), dhcpOpts: sortDhcpOpts([...opts]), tags: tags.sort(), dnsDomain: deps.config.dnsDomain,
   };
 }
 

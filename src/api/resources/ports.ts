@@ -146,17 +146,20 @@ export const portAttributes: AttrMap = {
   dns_assignment: { allowPost: false, allowPut: false, visible: true },
 };
 
+const parseObject = (s: string): unknown => (s === '{}' ? {} : JSON.parse(s));
+
 export function renderPort(r: PortRecord): Record<string, unknown> {
   const p = r.row;
+  const fixedIps = r.fixedIps.length ? r.fixedIps.map((f) => ({ subnet_id: f.subnet_id, ip_address: f.ip_address })) : [];
   return {
     id: p.id, name: p.name, network_id: p.network_id, tenant_id: p.project_id, mac_address: p.mac_address,
     admin_state_up: p.admin_state_up === 1, status: p.status, device_id: p.device_id, device_owner: p.device_owner,
-    fixed_ips: r.fixedIps.map((f) => ({ subnet_id: f.subnet_id, ip_address: f.ip_address })),
+    fixed_ips: fixedIps,
     project_id: p.project_id, port_security_enabled: p.port_security_enabled === 1, security_groups: r.securityGroups,
-    'binding:vnic_type': p.binding_vnic_type, 'binding:host_id': p.binding_host_id, 'binding:profile': JSON.parse(p.binding_profile),
-    'binding:vif_type': p.binding_vif_type, 'binding:vif_details': JSON.parse(p.binding_vif_details),
-    allowed_address_pairs: r.addressPairs.map((a) => ({ ip_address: a.ip_address, mac_address: a.mac_address })),
-    extra_dhcp_opts: r.dhcpOpts.map((o) => ({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: o.ip_version })),
+    'binding:vnic_type': p.binding_vnic_type, 'binding:host_id': p.binding_host_id, 'binding:profile': parseObject(p.binding_profile),
+    'binding:vif_type': p.binding_vif_type, 'binding:vif_details': parseObject(p.binding_vif_details),
+    allowed_address_pairs: r.addressPairs.length ? r.addressPairs.map((a) => ({ ip_address: a.ip_address, mac_address: a.mac_address })) : [],
+    extra_dhcp_opts: r.dhcpOpts.length ? r.dhcpOpts.map((o) => ({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: o.ip_version })) : [],
     description: p.description, dns_name: p.dns_name, dns_assignment: dnsAssignment(r),
     tags: r.tags, created_at: p.created_at, updated_at: p.updated_at, revision_number: p.revision_number,
   };
@@ -164,10 +167,12 @@ export function renderPort(r: PortRecord): Record<string, unknown> {
 
 /** dns-integration: one entry per fixed IP; hostname is dns_name or host-<ip with dashes>. */
 function dnsAssignment(r: PortRecord): { hostname: string; ip_address: string; fqdn: string }[] {
-  const domain = r.dnsDomain.replace(/\.$/, '');
+  if (r.fixedIps.length === 0) return [];
+  const d = r.dnsDomain;
+  const suffix = d === '' || d === '.' ? '.' : d.endsWith('.') ? `.${d}` : `.${d}.`;
   return r.fixedIps.map((f) => {
-    const hostname = r.row.dns_name || `host-${f.ip_address.replace(/[.:]/g, '-')}`;
-    return { hostname, ip_address: f.ip_address, fqdn: domain ? `${hostname}.${domain}.` : `${hostname}.` };
+    const hostname = r.row.dns_name || `host-${f.ip_address.replaceAll('.', '-').replaceAll(':', '-')}`;
+    return { hostname, ip_address: f.ip_address, fqdn: hostname + suffix };
   });
 }
 

@@ -83,8 +83,23 @@ export function sortFixedIps<T extends PortFixedIp>(ips: T[]): T[] {
   });
 }
 
-export async function loadPorts(q: Q, rows: PortRow[], dnsDomain: string): Promise<PortRecord[]> {
+/** Address pairs and DHCP options in one stable order, whatever the backend returns. */
+export function sortPairs(pairs: PortAddressPair[]): PortAddressPair[] {
+  return pairs.sort((a, b) => cmp(a.ip_address, b.ip_address) || cmp(a.mac_address, b.mac_address));
+}
+export function sortDhcpOpts(opts: PortDhcpOpt[]): PortDhcpOpt[] {
+  return opts.sort((a, b) => cmp(a.opt_name, b.opt_name) || a.ip_version - b.ip_version);
+}
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Assembles the views of `rows`. Related rows are read with one `port_id IN (...)` query
+ * per table per 500 ports; for a whole unpaged list, `idsQuery` (the list's own filtered
+ * query selecting p.id) replaces the literal id lists: one query per table, no parameters.
+ */
+export async function loadPorts(q: Q, rows: PortRow[], dnsDomain: string, idsQuery?: IdsQuery): Promise<PortRecord[]> {
   const ids = rows.map((r) => r.id);
+  const batches: (string[] | IdsQuery)[] = idsQuery && ids.length > 500 ? [idsQuery] : [...chunks(ids)];
   const ips = new Map<string, PortFixedIp[]>();
   const sgs = new Map<string, string[]>();
   const pairs = new Map<string, PortAddressPair[]>();
@@ -93,7 +108,7 @@ export async function loadPorts(q: Q, rows: PortRow[], dnsDomain: string): Promi
     const l = m.get(k);
     if (l) l.push(v); else m.set(k, [v]);
   };
-  for (const chunk of chunks(ids)) {
+  for (const chunk of batches as string[][]) {
     for (const r of await q.selectFrom('ip_allocations').select(['port_id', 'subnet_id', 'ip_address']).where('port_id', 'in', chunk).execute()) {
       push(ips, r.port_id, { subnet_id: r.subnet_id, ip_address: r.ip_address });
     }
@@ -107,17 +122,26 @@ export async function loadPorts(q: Q, rows: PortRow[], dnsDomain: string): Promi
       push(opts, r.port_id, { opt_name: r.opt_name, opt_value: r.opt_value, ip_version: r.ip_version });
     }
   }
-  const tags = await loadTags(q, ids);
+  const tags = new Map<string, string[]>();
+  if (batches.length === 1 && !Array.isArray(batches[0])) {
+    const tagRows = await q.selectFrom('tags').select(['resource_id', 'tag']).where('resource_id', 'in', batches[0] as unknown as string[]).orderBy('tag').execute();
+    for (const r of tagRows) push(tags, r.resource_id, r.tag);
+  } else {
+    for (const [k, v] of await loadTags(q, ids)) tags.set(k, v);
+  }
   return rows.map((row) => ({
     row,
     fixedIps: sortFixedIps(ips.get(row.id) ?? []),
     securityGroups: (sgs.get(row.id) ?? []).sort(),
-    addressPairs: pairs.get(row.id) ?? [],
-    dhcpOpts: opts.get(row.id) ?? [],
+    addressPairs: sortPairs(pairs.get(row.id) ?? []),
+    dhcpOpts: sortDhcpOpts(opts.get(row.id) ?? []),
     tags: tags.get(row.id) ?? [],
     dnsDomain,
   }));
 }
+
+/** A subquery selecting the ids of the ports a list returns (used instead of literal id lists). */
+export type IdsQuery = { readonly isSelectQueryBuilder: true; readonly __ids: unique symbol };
 
 /**
  * Ports matching a list query. `visibleProject`: undefined for admins (everything),
@@ -125,7 +149,7 @@ export async function loadPorts(q: Q, rows: PortRow[], dnsDomain: string): Promi
  */
 export async function listPortRows(
   q: Q, lq: ListQuery, extra: PortListFilters, visibleProject: string | null | undefined, markerRow: PortRow | null,
-): Promise<PortRow[]> {
+): Promise<{ rows: PortRow[]; idsQuery?: IdsQuery }> {
   let qb = portsQuery(q);
   if (visibleProject !== undefined) {
     const p = visibleProject ?? '';
@@ -147,7 +171,11 @@ export async function listPortRows(
   }
   qb = whereTags(qb, 'p.id', lq.tags);
   const marker = markerRow ? markerAttrs(markerRow) : null;
-  return orderAndPage(qb, lq, portColumns, 'p.id', marker).execute();
+  const paged = orderAndPage(qb, lq, portColumns, 'p.id', marker);
+  const rows = await paged.execute();
+  // Unpaged lists: the same filtered query (no ORDER BY / LIMIT) selects the ids for loadPorts.
+  const idsQuery = lq.limit === null && !markerRow ? (qb.clearSelect().select('p.id') as unknown as IdsQuery) : undefined;
+  return { rows, idsQuery };
 }
 
 function escapeLike(s: string): string {

@@ -224,7 +224,7 @@ export const ipSub = (a: IpAddress, n: bigint | number): IpAddress | null => ipA
 
 /** Orders by version, then value (netaddr's sort order). */
 export function ipCompare(a: IpAddress, b: IpAddress): number {
-  if (a.version !== b.version) return a.version - b.version;
+  if (a.version !== b.version) return a.version < b.version ? -1 : 1;
   return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
 }
 
