@@ -2,7 +2,7 @@
 // ports (filters, sort, paging in SQL), then one IN (...) query per related
 // table per 500 ports — never a query per port.
 import type { Kysely } from 'kysely';
-import { sql, type SqlBool } from 'kysely';
+import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Database, PortsTable } from '../schema.ts';
 import type { ListQuery } from '../../api/list-query.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
@@ -99,7 +99,8 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
  */
 export async function loadPorts(q: Q, rows: PortRow[], dnsDomain: string, idsQuery?: IdsQuery): Promise<PortRecord[]> {
   const ids = rows.map((r) => r.id);
-  const batches: (string[] | IdsQuery)[] = idsQuery && ids.length > 500 ? [idsQuery] : [...chunks(ids)];
+  // Kysely takes a list or a single-column subquery on the right of IN.
+  const batches = (idsQuery && ids.length > 500 ? [idsQuery] : [...chunks(ids)]) as string[][];
   const ips = new Map<string, PortFixedIp[]>();
   const sgs = new Map<string, string[]>();
   const pairs = new Map<string, PortAddressPair[]>();
@@ -108,7 +109,7 @@ export async function loadPorts(q: Q, rows: PortRow[], dnsDomain: string, idsQue
     const l = m.get(k);
     if (l) l.push(v); else m.set(k, [v]);
   };
-  for (const chunk of batches as string[][]) {
+  for (const chunk of batches) {
     for (const r of await q.selectFrom('ip_allocations').select(['port_id', 'subnet_id', 'ip_address']).where('port_id', 'in', chunk).execute()) {
       push(ips, r.port_id, { subnet_id: r.subnet_id, ip_address: r.ip_address });
     }
@@ -124,7 +125,7 @@ export async function loadPorts(q: Q, rows: PortRow[], dnsDomain: string, idsQue
   }
   const tags = new Map<string, string[]>();
   if (batches.length === 1 && !Array.isArray(batches[0])) {
-    const tagRows = await q.selectFrom('tags').select(['resource_id', 'tag']).where('resource_id', 'in', batches[0] as unknown as string[]).orderBy('tag').execute();
+    const tagRows = await q.selectFrom('tags').select(['resource_id', 'tag']).where('resource_id', 'in', batches[0]).orderBy('tag').execute();
     for (const r of tagRows) push(tags, r.resource_id, r.tag);
   } else {
     for (const [k, v] of await loadTags(q, ids)) tags.set(k, v);
@@ -141,7 +142,7 @@ export async function loadPorts(q: Q, rows: PortRow[], dnsDomain: string, idsQue
 }
 
 /** A subquery selecting the ids of the ports a list returns (used instead of literal id lists). */
-export type IdsQuery = { readonly isSelectQueryBuilder: true; readonly __ids: unique symbol };
+export type IdsQuery = Expression<{ id: string }>;
 
 /**
  * Ports matching a list query. `visibleProject`: undefined for admins (everything),
@@ -174,7 +175,7 @@ export async function listPortRows(
   const paged = orderAndPage(qb, lq, portColumns, 'p.id', marker);
   const rows = await paged.execute();
   // Unpaged lists: the same filtered query (no ORDER BY / LIMIT) selects the ids for loadPorts.
-  const idsQuery = lq.limit === null && !markerRow ? (qb.clearSelect().select('p.id') as unknown as IdsQuery) : undefined;
+  const idsQuery = lq.limit === null && !markerRow ? (qb.clearSelect().select('p.id') as IdsQuery) : undefined;
   return { rows, idsQuery };
 }
 
