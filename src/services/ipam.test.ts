@@ -126,10 +126,21 @@ for (const kind of TEST_DB_KINDS) describe(`ipam [${kind}]`, { skip: dbSkipReaso
     assert.deepEqual(more, [{ subnet_id: v4, ip_address: '10.195.0.3' }]);
   });
 
+  it('gives concurrent requests distinct addresses (row locks, primary key, retries)', async () => {
+    const net = await network('race');
+    await subnet(net, { cidr: '10.197.0.0/24' });
+    const results = await Promise.all(Array.from({ length: 20 }, () => port(net)));
+    const addrs = results.map((r) => r.ips[0].ip_address);
+    assert.equal(new Set(addrs).size, 20);
+    const specific = await Promise.allSettled(Array.from({ length: 5 }, () => port(net, [{ ip_address: '10.197.0.200' }])));
+    assert.equal(specific.filter((r) => r.status === 'fulfilled').length, 1);
+    for (const r of specific) if (r.status === 'rejected') assert.equal((r.reason as any).type, 'IpAddressAlreadyAllocated');
+  });
+
   it('allocates thousands of addresses from a /8 quickly, at a cost that does not grow', async () => {
     const net = await network('big');
     const s = await subnet(net, { cidr: '10.0.0.0/8' });
-    const N = 3000;
+    const N = kind === 'sqlite' ? 3000 : 1000;
     const ids: string[] = [];
     const times: number[] = [];
     await inTransaction(api.deps.conn, async (tx) => {

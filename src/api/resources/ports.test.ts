@@ -483,3 +483,20 @@ describe('ports: concurrency', () => {
     assert.equal(listed.length, 29);
   });
 });
+
+describe('ports: large lists', () => {
+  it('an unpaged list of more than 500 ports carries every port\'s related rows', async () => {
+    const net = await network(demo, 'big');
+    await subnet(demo, net, '10.199.0.0/22');
+    const body = await ok(demo('POST', '/v2.0/ports', { ports: Array.from({ length: 620 }, (_, i) => ({
+      network_id: net, name: `big${i}`, tags: [`t${i % 2}`], allowed_address_pairs: i === 600 ? [{ ip_address: '10.199.3.250' }] : [],
+    })) }));
+    assert.equal(body.ports.length, 620);
+    const list = (await ok(demo('GET', `/v2.0/ports?network_id=${net}`), 200)).ports;
+    assert.equal(list.length, 620);
+    assert.ok(list.every((p: any) => p.fixed_ips.length === 1 && p.tags.length === 1 && p.dns_assignment.length === 1));
+    assert.equal(list.filter((p: any) => p.allowed_address_pairs.length === 1).length, 1);
+    const paged = (await ok(demo('GET', `/v2.0/ports?network_id=${net}&limit=550`), 200)).ports;
+    assert.ok(paged.every((p: any) => p.fixed_ips.length === 1 && p.tags.length === 1));
+  });
+});

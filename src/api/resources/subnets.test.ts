@@ -7,6 +7,7 @@ import { startApi, type Api } from '../../../test/support/api.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { allocateIps, type FixedIp, type FixedIpRequest } from '../../services/ipam.ts';
 import { nowIso } from '../../services/standard-attrs.ts';
+import { TEST_DB_KINDS, dbSkipReason, freshDatabase, type TestDatabase } from '../../../test/support/test-db.ts';
 
 const ML2 = `
 [ml2]
@@ -31,8 +32,9 @@ const ZED_SUBNET_KEYS = [
   'revision_number', 'project_id',
 ];
 
-describe('subnets API', () => {
+for (const kind of TEST_DB_KINDS) describe(`subnets API [${kind}]`, { skip: dbSkipReason(kind) }, () => {
   let api: Api;
+  let db: TestDatabase;
   const demo = () => api.as('demo-project');
   const demo2 = () => api.as('other-project');
   let netB: string; // demo's network for the error probes (errprobe-net-b)
@@ -60,7 +62,8 @@ describe('subnets API', () => {
     demo()('POST', '/v2.0/subnets', { subnet: { name: 'errprobe-x', network_id: netB, ip_version: 4, cidr: '10.196.0.0/24', enable_dhcp: false, ...extra } });
 
   before(async () => {
-    api = await startApi(ML2);
+    db = await freshDatabase(kind, 'subnets');
+    api = await startApi(ML2, db.url);
     netB = (await demo()('POST', '/v2.0/networks', { network: { name: 'errprobe-net-b' } })).body.network.id;
     netA = (await demo()('POST', '/v2.0/networks', { network: { name: 'errprobe-net-a' } })).body.network.id;
     const r = await demo()('POST', '/v2.0/subnets', { subnet: { name: 'errprobe-subnet-b', network_id: netB, ip_version: 4, cidr: '10.192.0.0/24' } });
@@ -69,7 +72,7 @@ describe('subnets API', () => {
     assert.equal(a.status, 201, JSON.stringify(a.body));
     subnetA = a.body.subnet.id;
   });
-  after(async () => { await api.close(); });
+  after(async () => { await api?.close(); await db?.drop(); });
 
   it('creates the seed subnets with the pools Zed shows', async () => {
     const pub = await api.req('POST', '/v2.0/networks', { network: { name: 'public', shared: true, 'router:external': true, 'provider:physical_network': 'public', 'provider:network_type': 'flat' } });
