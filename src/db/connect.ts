@@ -35,6 +35,10 @@ export function connect(url: string, opts: ConnectOptions = {}): Db {
     // COUNT() and bigint come back as strings from pg; int8 here never exceeds 2^53.
     pg.types.setTypeParser(20, (v: string) => Number(v));
     const pool = new pg.Pool({ host: u.host, port: u.port, user: u.user, password: u.password, database: u.database, max: poolSize });
+    // An idle pooled connection that the server closes (restart, failover, admin
+    // termination) emits 'error' on the pool; unhandled, it would crash the process.
+    // The pool drops that client and the next query opens a new one.
+    pool.on('error', () => {});
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   return { db, kind: u.kind, close: () => db.destroy() };
