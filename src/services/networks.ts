@@ -12,6 +12,7 @@ import {
   FlatNetworkInUse, InvalidInput, NetworkInUse, NetworkNotFound, NoNetworkAvailable, TunnelIdInUse, VlanIdInUse,
 } from '../errors/catalog.ts';
 import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
+import { enforceOrHide } from './authorize.ts';
 import type { NetworksTable } from '../db/schema.ts';
 
 const PROVIDER_ATTRS = ['provider:network_type', 'provider:physical_network', 'provider:segmentation_id'] as const;
@@ -174,13 +175,8 @@ export async function updateNetwork(deps: Deps, ctx: RequestContext, id: string,
   await inTransaction(deps.conn, async (tx) => {
     const row = await getNetworkRow(tx, id);
     if (!row) throw NetworkNotFound(id);
-    const target = { ...networkTarget(row), ...changes };
-    try {
-      deps.policy.enforce(ctx, 'update_network', target, Object.keys(changes));
-    } catch (e) {
-      if (!deps.policy.check(ctx, 'get_network', networkTarget(row))) throw NetworkNotFound(id);
-      throw e;
-    }
+    enforceOrHide(deps.policy, ctx, 'update_network', { ...networkTarget(row), ...changes }, Object.keys(changes),
+      () => deps.policy.check(ctx, 'get_network', networkTarget(row)), () => NetworkNotFound(id));
     checkRevision(ifMatch, row.revision_number);
     const segs = await tx.selectFrom('network_segments').selectAll().where('network_id', '=', id).orderBy('segment_index').execute();
     const changedProvider = PROVIDER_ATTRS.filter((a) => {
@@ -224,21 +220,15 @@ export async function deleteNetwork(deps: Deps, ctx: RequestContext, id: string,
   await inTransaction(deps.conn, async (tx) => {
     const row = await getNetworkRow(tx, id);
     if (!row) throw NetworkNotFound(id);
-    try {
-      deps.policy.enforce(ctx, 'delete_network', networkTarget(row));
-    } catch (e) {
-      if (!deps.policy.check(ctx, 'get_network', networkTarget(row))) throw NetworkNotFound(id);
-      throw e;
-    }
+    enforceOrHide(deps.policy, ctx, 'delete_network', networkTarget(row), undefined,
+      () => deps.policy.check(ctx, 'get_network', networkTarget(row)), () => NetworkNotFound(id));
     // DHCP ports are the network's own; any other port keeps it in use (checked before If-Match, as Zed).
     const ports = await tx.selectFrom('ports').select('id').where('network_id', '=', id).where('device_owner', '!=', 'network:dhcp').execute();
     if (ports.length) throw NetworkInUse(id, ports.map((p) => p.id));
     checkRevision(ifMatch, row.revision_number);
     const dhcpPorts = await tx.selectFrom('ports').select('id').where('network_id', '=', id).execute();
-    if (dhcpPorts.length) {
-      await tx.deleteFrom('ip_allocations').where('port_id', 'in', dhcpPorts.map((p) => p.id)).execute();
-      await tx.deleteFrom('ports').where('network_id', '=', id).execute();
-    }
+    // Their addresses go with them (ON DELETE CASCADE), and the subnets go next.
+    if (dhcpPorts.length) await tx.deleteFrom('ports').where('network_id', '=', id).execute();
     const subnetIds = (await tx.selectFrom('subnets').select('id').where('network_id', '=', id).execute()).map((s) => s.id);
     if (subnetIds.length) {
       await tx.deleteFrom('tags').where('resource_id', 'in', subnetIds).execute();

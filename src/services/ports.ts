@@ -10,7 +10,7 @@ import { inTransaction, isUniqueViolation, RetryRequest, type Tx } from '../db/t
 import {
   getPortRow, listPortRows, loadPorts, sortDhcpOpts, sortFixedIps, sortPairs, type FixedIpFilter, type PortAddressPair, type PortDhcpOpt, type PortRecord, type PortRow,
 } from '../db/repos/ports.ts';
-import { getNetworkRow } from '../db/repos/networks.ts';
+import { visibleNetwork } from './networks.ts';
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import {
   AddressPairAndPortSecurityRequired, AllowedAddressPairExhausted, ExtraDhcpOptsDuplicate, InvalidInput, MacAddressInUse,
@@ -165,10 +165,7 @@ export async function createPorts(deps: Deps, ctx: RequestContext, items: { item
     const network = async (id: string): Promise<NetworksTable> => {
       let net = networks.get(id);
       if (!net) {
-        const row = await getNetworkRow(tx, id);
-        const t = row && { id: row.id, project_id: row.project_id, tenant_id: row.project_id, shared: row.shared === 1, 'router:external': row.router_external === 1 };
-        if (!row || !deps.policy.check(ctx, 'get_network', t!)) throw NetworkNotFound(id);
-        net = row;
+        net = await visibleNetwork(deps, tx, ctx, id);
         networks.set(id, net);
       }
       return net;
@@ -392,9 +389,7 @@ export async function deletePort(deps: Deps, ctx: RequestContext, id: string, if
     if (SERVICE_OWNERS.has(row.device_owner)) throw ServicePortInUse(id, row.device_owner);
     checkRevision(ifMatch, row.revision_number);
     await releaseIps(tx, id);
-    await tx.deleteFrom('port_security_groups').where('port_id', '=', id).execute();
-    await tx.deleteFrom('port_allowed_address_pairs').where('port_id', '=', id).execute();
-    await tx.deleteFrom('port_extra_dhcp_opts').where('port_id', '=', id).execute();
+    // Security groups, address pairs and DHCP options go by ON DELETE CASCADE.
     await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
     await tx.deleteFrom('ports').where('id', '=', id).execute();
     await recordChange(tx, 'port', id, 'delete', row.revision_number);

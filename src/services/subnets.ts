@@ -14,6 +14,7 @@ import {
   type HostRouteRow, type Pool, type SubnetRecord,
 } from '../db/repos/subnets.ts';
 import { getNetworkRow } from '../db/repos/networks.ts';
+import { networkTarget } from './networks.ts';
 import { formatIpValue, type IpVersion } from '../domain/ip/address.ts';
 import { formatCidr, parseCidr, subnetCidrFromRequest, type Cidr } from '../domain/ip/cidr.ts';
 import {
@@ -27,6 +28,7 @@ import {
 } from '../errors/catalog.ts';
 import { addAutoAddressesOnNetworkPorts, isAutoAddressSubnet, rebuildFreeRanges } from './ipam.ts';
 import { bumpRevision, checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
+import { enforceOrHide } from './authorize.ts';
 
 /** Ports attached to routers (RouterPort): they hold gateways and keep IPv6 auto-address subnets in use. */
 const ROUTER_OWNERS = [
@@ -116,7 +118,7 @@ async function insertSubnet(deps: Deps, ctx: RequestContext, tx: Tx, item: Item,
   }
 
   // The caller must see the network (another project's private network is a 404, row 191).
-  if (!deps.policy.check(ctx, 'get_network', { id: net.id, project_id: net.project_id, tenant_id: net.project_id, shared: net.shared === 1, 'router:external': net.router_external === 1 })) {
+  if (!deps.policy.check(ctx, 'get_network', networkTarget(net))) {
     throw NetworkNotFound(networkId);
   }
 
@@ -168,12 +170,8 @@ export async function updateSubnet(deps: Deps, ctx: RequestContext, id: string, 
     const found = await getSubnetWithNetwork(tx, id);
     if (!found) throw SubnetNotFound(id);
     const { subnet: row, network: net } = found;
-    try {
-      deps.policy.enforce(ctx, 'update_subnet', { ...subnetTarget(row, net), ...changes }, Object.keys(changes));
-    } catch (e) {
-      if (!mayRead(deps, ctx, row, net)) throw SubnetNotFound(id);
-      throw e;
-    }
+    enforceOrHide(deps.policy, ctx, 'update_subnet', { ...subnetTarget(row, net), ...changes }, Object.keys(changes),
+      () => mayRead(deps, ctx, row, net), () => SubnetNotFound(id));
     checkRevision(ifMatch, row.revision_number);
     const cidr = parseCidr(row.cidr)!;
     const ipVersion = row.ip_version as IpVersion;
@@ -251,12 +249,8 @@ export async function deleteSubnet(deps: Deps, ctx: RequestContext, id: string, 
     const found = await getSubnetWithNetwork(tx, id);
     if (!found) throw SubnetNotFound(id);
     const { subnet: row, network: net } = found;
-    try {
-      deps.policy.enforce(ctx, 'delete_subnet', subnetTarget(row, net));
-    } catch (e) {
-      if (!mayRead(deps, ctx, row, net)) throw SubnetNotFound(id);
-      throw e;
-    }
+    enforceOrHide(deps.policy, ctx, 'delete_subnet', subnetTarget(row, net), undefined,
+      () => mayRead(deps, ctx, row, net), () => SubnetNotFound(id));
     // ML2 _remove_subnet_ip_allocations_from_ports: DHCP ports' addresses go with the subnet;
     // on SLAAC/DHCPv6-stateless subnets so do other ports' ones, but never a router's.
     const auto = isAutoAddressSubnet(row);
@@ -269,10 +263,7 @@ export async function deleteSubnet(deps: Deps, ctx: RequestContext, id: string, 
     const holders = await tx.selectFrom('ip_allocations').select('port_id').distinct().where('subnet_id', '=', id).execute();
     await tx.deleteFrom('ip_allocations').where('subnet_id', '=', id).execute();
     for (const h of holders) await bumpRevision(tx, 'ports', h.port_id, 'port');
-    await tx.deleteFrom('ip_free_ranges').where('subnet_id', '=', id).execute();
-    await tx.deleteFrom('subnet_pool_ranges').where('subnet_id', '=', id).execute();
-    await tx.deleteFrom('subnet_dns_nameservers').where('subnet_id', '=', id).execute();
-    await tx.deleteFrom('subnet_host_routes').where('subnet_id', '=', id).execute();
+    // Free ranges, pools, DNS servers and host routes go by ON DELETE CASCADE.
     await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
     await tx.deleteFrom('subnets').where('id', '=', id).execute();
     await recordChange(tx, 'subnet', id, 'delete', row.revision_number);

@@ -61,6 +61,25 @@ for (const kind of TEST_DB_KINDS) {
       assert.equal((await api.req('GET', `/v2.0/subnets/${privSub.body.subnet.id}`)).status, 404);
     });
 
+    it('deletes a network together with its DHCP port, subnet and their rows', async () => {
+      const net = (await api.req('POST', '/v2.0/networks', { network: { name: 'with-dhcp' } })).body.network;
+      const sub = (await api.req('POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: '10.98.0.0/24', dns_nameservers: ['10.98.0.53'], host_routes: [{ destination: '10.1.0.0/16', nexthop: '10.98.0.254' }], tags: ['t'] } })).body.subnet;
+      const dhcp = await api.req('POST', '/v2.0/ports', { port: { network_id: net.id, device_owner: 'network:dhcp', allowed_address_pairs: [], extra_dhcp_opts: [{ opt_name: 'mtu', opt_value: '1450' }] } });
+      assert.equal(dhcp.status, 201, JSON.stringify(dhcp.body));
+      assert.equal((await api.req('DELETE', `/v2.0/networks/${net.id}`)).status, 204);
+      assert.equal((await api.req('GET', `/v2.0/ports/${dhcp.body.port.id}`)).status, 404);
+      assert.equal((await api.req('GET', `/v2.0/subnets/${sub.id}`)).status, 404);
+      const db = api.deps.conn.db;
+      for (const [table, col, id] of [
+        ['ip_allocations', 'port_id', dhcp.body.port.id], ['port_extra_dhcp_opts', 'port_id', dhcp.body.port.id],
+        ['subnet_dns_nameservers', 'subnet_id', sub.id], ['subnet_host_routes', 'subnet_id', sub.id], ['ip_free_ranges', 'subnet_id', sub.id],
+        ['subnet_pool_ranges', 'subnet_id', sub.id], ['tags', 'resource_id', sub.id],
+      ] as const) {
+        const left = await db.selectFrom(table as any).selectAll().where(col as any, '=', id).execute();
+        assert.equal(left.length, 0, `${table} rows left behind`);
+      }
+    });
+
     it('pages and sorts in the database', async () => {
       const made = await api.req('POST', '/v2.0/networks', { networks: Array.from({ length: 7 }, (_, i) => ({ name: `pg-${i}` })) });
       assert.equal(made.status, 201);
