@@ -9,7 +9,8 @@ import {
   ExtensionNotFound, HTTPBadRequest, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPNotAcceptable, HTTPNotFound, HTTPPayloadTooLarge,
 } from '../errors/catalog.ts';
 import { extractItems, extractUpdate, parseJson, prepareCreate, prepareUpdate } from './body.ts';
-import { parseListQuery, paginationLinks } from './list-query.ts';
+import { parseListQuery, paginationLinks, type ListQuery } from './list-query.ts';
+import { createViewCache, type ViewCache } from './view-cache.ts';
 import { parseIfMatch } from './if-match.ts';
 import { shaper, type ResourceDef } from './resource.ts';
 import { extensions, renderExtension } from './extensions.ts';
@@ -36,6 +37,8 @@ type Result = { status: number; body?: unknown; headers?: Record<string, string>
 
 export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const byPlural = new Map(opts.resources.map((r) => [r.plural, r]));
+  const viewCaches = new Map<string, ViewCache>();
+  const viewCacheFor = (plural: string) => viewCaches.get(plural) ?? viewCaches.set(plural, createViewCache()).get(plural)!;
   const maxBody = opts.maxBodyBytes ?? 10 * 1024 * 1024;
   const authenticate = opts.authenticate ?? (async (req: IncomingMessage, id: string) => noauthContext(req.headers, id));
   const { deps, log } = opts;
@@ -60,7 +63,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
         } else {
           const text = typeof r.body === 'string';
           const payload = text ? (r.body as string) : JSON.stringify(r.body);
-          headers['Content-Type'] = text ? 'text/plain' : 'application/json';
+          headers['Content-Type'] ??= text ? 'text/plain' : 'application/json';
           headers['Content-Length'] = Buffer.byteLength(payload);
           res.writeHead(r.status, headers).end(payload);
         }
@@ -134,6 +137,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     const q = parseListQuery(url.searchParams, def.attributes, {
       specialFilters: def.specialFilters, taggable: def.taggable, maxLimit: deps.config.paginationMaxLimit,
     });
+    if (def.listKeys && def.loadMany && !q.fields) return cachedList(def, ctx, req, url, q);
     const items = await def.list(deps, ctx, q);
     const shape = shaper(deps.policy.hiddenAttributes(ctx, def.singular), q.fields);
     const out: Record<string, unknown> = { [def.plural]: items.map((r) => shape(def.render(r))) };
@@ -141,6 +145,33 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
       out[`${def.plural}_links`] = paginationLinks(`${baseUrl(req)}${url.pathname}`, url.searchParams, items.map(def.idOf), q.limit, q.marker, q.pageReverse);
     }
     return { status: 200, body: out };
+  }
+
+  /** A list assembled from cached per-object JSON; only changed objects are loaded and rendered. */
+  async function cachedList(def: ResourceDef<any>, ctx: RequestContext, req: IncomingMessage, url: URL, q: ListQuery): Promise<Result> {
+    const keys = await def.listKeys!(deps, ctx, q);
+    const hidden = deps.policy.hiddenAttributes(ctx, def.singular);
+    const variant = [...hidden].sort().join(',');
+    const cache = viewCacheFor(def.plural);
+    const parts: (string | undefined)[] = keys.map((k) => cache.get(k.id, k.revision, variant));
+    const missing = keys.filter((_, i) => parts[i] === undefined).map((k) => k.id);
+    if (missing.length) {
+      const shape = shaper(hidden, null);
+      const fresh = new Map<string, string>();
+      for (const r of await def.loadMany!(deps, missing)) {
+        const json = JSON.stringify(shape(def.render(r)));
+        cache.set(def.idOf(r), def.revisionOf(r), variant, json);
+        fresh.set(def.idOf(r), json);
+      }
+      keys.forEach((k, i) => { if (parts[i] === undefined) parts[i] = fresh.get(k.id); });
+    }
+    // An object deleted between the two reads is simply not listed.
+    let body = `{"${def.plural}":[${parts.filter((p) => p !== undefined).join(',')}]`;
+    if (q.limit !== null) {
+      const links = paginationLinks(`${baseUrl(req)}${url.pathname}`, url.searchParams, keys.map((k) => k.id), q.limit, q.marker, q.pageReverse);
+      body += `,"${def.plural}_links":${JSON.stringify(links)}`;
+    }
+    return { status: 200, body: body + '}', headers: { 'Content-Type': 'application/json' } };
   }
 
   async function create(def: ResourceDef<any>, ctx: RequestContext, raw: unknown): Promise<Result> {

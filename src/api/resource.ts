@@ -24,6 +24,11 @@ export interface ResourceDef<R> {
   create(deps: Deps, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<R[]>;
   update(deps: Deps, ctx: RequestContext, id: string, changes: Item, ifMatch: number | null): Promise<R>;
   delete(deps: Deps, ctx: RequestContext, id: string, ifMatch: number | null): Promise<void>;
+  /** With loadMany, enables the view cache for lists: the ids and revisions a list
+   *  returns, in order (filters, visibility, sorting and paging applied), nothing else. */
+  listKeys?(deps: Deps, ctx: RequestContext, q: ListQuery): Promise<{ id: string; revision: number }[]>;
+  /** Objects by id, already authorized by listKeys; missing ids are left out. */
+  loadMany?(deps: Deps, ids: string[]): Promise<R[]>;
 }
 
 /** Drops what the caller may not see and, with ?fields=, what it did not ask for. */

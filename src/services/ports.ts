@@ -8,7 +8,7 @@ import type { ListQuery } from '../api/list-query.ts';
 import type { Item } from '../api/body.ts';
 import { inTransaction, isUniqueViolation, RetryRequest, type Tx } from '../db/transaction.ts';
 import {
-  getPortRow, listPortRows, loadPorts, sortDhcpOpts, sortFixedIps, sortPairs, type FixedIpFilter, type PortAddressPair, type PortDhcpOpt, type PortRecord, type PortRow,
+  getPortRow, getPortRows, listPortKeys as listPortRowKeys, listPortRows, loadPorts, sortDhcpOpts, sortFixedIps, sortPairs, type FixedIpFilter, type PortAddressPair, type PortDhcpOpt, type PortRecord, type PortRow,
 } from '../db/repos/ports.ts';
 import { visibleNetwork } from './networks.ts';
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
@@ -83,16 +83,31 @@ export function parseFixedIpsFilter(special: Map<string, string[]>): FixedIpFilt
   return out;
 }
 
+/** What every list shares: filters, the caller's visibility, the marker row. */
+async function listArgs(deps: Deps, ctx: RequestContext, q: ListQuery) {
+  const marker = q.marker ? await visiblePort(deps, deps.conn.db, ctx, q.marker) : null;
+  const filters = { fixedIps: parseFixedIpsFilter(q.special), securityGroups: q.special.get('security_groups') ?? null };
+  return { marker, filters, visible: ctx.isAdmin || ctx.isAdvsvc ? undefined : ctx.projectId };
+}
+
 export async function listPorts(deps: Deps, ctx: RequestContext, q: ListQuery): Promise<PortRecord[]> {
   const db = deps.conn.db;
-  const fixedIps = parseFixedIpsFilter(q.special);
-  const sgs = q.special.get('security_groups') ?? null;
-  let marker: PortRow | null = null;
-  if (q.marker) marker = await visiblePort(deps, db, ctx, q.marker);
-  const everything = ctx.isAdmin || ctx.isAdvsvc;
-  const { rows, idsQuery } = await listPortRows(db, q, { fixedIps, securityGroups: sgs }, everything ? undefined : ctx.projectId, marker);
+  const a = await listArgs(deps, ctx, q);
+  const { rows, idsQuery } = await listPortRows(db, q, a.filters, a.visible, a.marker);
   if (q.pageReverse) rows.reverse();
   return loadPorts(db, rows, deps.config.dnsDomain, idsQuery);
+}
+
+export async function listPortKeys(deps: Deps, ctx: RequestContext, q: ListQuery): Promise<{ id: string; revision: number }[]> {
+  const a = await listArgs(deps, ctx, q);
+  const keys = await listPortRowKeys(deps.conn.db, q, a.filters, a.visible, a.marker);
+  if (q.pageReverse) keys.reverse();
+  return keys;
+}
+
+export async function loadPortsById(deps: Deps, ids: string[]): Promise<PortRecord[]> {
+  const db = deps.conn.db;
+  return loadPorts(db, await getPortRows(db, ids), deps.config.dnsDomain);
 }
 
 // ---------------------------------------------------------------------------

@@ -193,4 +193,6 @@ export const portsResource: ResourceDef<PortRecord> = {
   create: svc.createPorts,
   update: svc.updatePort,
   delete: svc.deletePort,
+  listKeys: svc.listPortKeys,
+  loadMany: svc.loadPortsById,
 };

@@ -151,6 +151,30 @@ export type IdsQuery = Expression<{ id: string }>;
 export async function listPortRows(
   q: Q, lq: ListQuery, extra: PortListFilters, visibleProject: string | null | undefined, markerRow: PortRow | null,
 ): Promise<{ rows: PortRow[]; idsQuery?: IdsQuery }> {
+  const qb = filteredPorts(q, lq, extra, visibleProject);
+  const marker = markerRow ? markerAttrs(markerRow) : null;
+  const rows = await orderAndPage(qb, lq, portColumns, 'p.id', marker).execute();
+  // Unpaged lists: the same filtered query (no ORDER BY / LIMIT) selects the ids for loadPorts.
+  const idsQuery = lq.limit === null && !markerRow ? (qb.clearSelect().select('p.id') as IdsQuery) : undefined;
+  return { rows, idsQuery };
+}
+
+/** The ids and revisions listPortRows would return, in the same order (for the view cache). */
+export async function listPortKeys(
+  q: Q, lq: ListQuery, extra: PortListFilters, visibleProject: string | null | undefined, markerRow: PortRow | null,
+): Promise<{ id: string; revision: number }[]> {
+  const qb = filteredPorts(q, lq, extra, visibleProject).clearSelect().select(['p.id as id', 'p.revision_number as revision']);
+  const marker = markerRow ? markerAttrs(markerRow) : null;
+  return orderAndPage(qb, lq, portColumns, 'p.id', marker).execute();
+}
+
+export async function getPortRows(q: Q, ids: readonly string[]): Promise<PortRow[]> {
+  const out: PortRow[] = [];
+  for (const chunk of chunks(ids)) out.push(...await portsQuery(q).where('p.id', 'in', chunk).execute());
+  return out;
+}
+
+function filteredPorts(q: Q, lq: ListQuery, extra: PortListFilters, visibleProject: string | null | undefined) {
   let qb = portsQuery(q);
   if (visibleProject !== undefined) {
     const p = visibleProject ?? '';
@@ -170,13 +194,7 @@ export async function listPortRows(
   if (extra.securityGroups?.length) {
     qb = qb.where(sql<SqlBool>`exists (select 1 from port_security_groups g where g.port_id = p.id and g.security_group_id in (${sql.join(extra.securityGroups)}))`);
   }
-  qb = whereTags(qb, 'p.id', lq.tags);
-  const marker = markerRow ? markerAttrs(markerRow) : null;
-  const paged = orderAndPage(qb, lq, portColumns, 'p.id', marker);
-  const rows = await paged.execute();
-  // Unpaged lists: the same filtered query (no ORDER BY / LIMIT) selects the ids for loadPorts.
-  const idsQuery = lq.limit === null && !markerRow ? (qb.clearSelect().select('p.id') as IdsQuery) : undefined;
-  return { rows, idsQuery };
+  return whereTags(qb, 'p.id', lq.tags);
 }
 
 function escapeLike(s: string): string {
