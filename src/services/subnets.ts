@@ -138,7 +138,7 @@ async function insertSubnet(deps: Deps, ctx: RequestContext, tx: Tx, item: Item,
   await tx.insertInto('subnets').values({
     id, project_id: item.project_id as string, network_id: networkId, name: item.name as string, ip_version: ipVersion, cidr: cidrText,
     gateway_ip: gatewayIp, enable_dhcp: item.enable_dhcp ? 1 : 0, ipv6_ra_mode: raMode, ipv6_address_mode: addrMode,
-    subnetpool_id: null, segment_id: (item.segment_id ?? null) as string | null,
+    subnetpool_id: null, segment_id: null,
     description: item.description as string, revision_number: 0, created_at: now, updated_at: now,
   }).execute();
   await replacePools(tx, id, pools.map((r) => rangeToPool(r, ipVersion)));
@@ -210,7 +210,6 @@ export async function updateSubnet(deps: Deps, ctx: RequestContext, id: string, 
     if ('description' in changes && changes.description !== row.description) set.description = changes.description as string;
     if (changes.gateway_ip !== undefined && gatewayIp !== row.gateway_ip) set.gateway_ip = gatewayIp;
     if ('enable_dhcp' in changes && (changes.enable_dhcp ? 1 : 0) !== row.enable_dhcp) set.enable_dhcp = changes.enable_dhcp ? 1 : 0;
-    if ('segment_id' in changes && changes.segment_id !== row.segment_id) set.segment_id = changes.segment_id as string | null;
     if (Object.keys(set).length) changed = true;
 
     if (changes.dns_nameservers !== undefined) {

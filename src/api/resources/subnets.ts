@@ -47,7 +47,6 @@ export const subnetAttributes: AttrMap = {
   enable_dhcp: { allowPost: true, allowPut: true, default: true, convert: toBoolean, visible: true, filter: true, sortKey: true },
   ipv6_ra_mode: { allowPost: true, allowPut: false, validate: validateIpv6Mode, visible: true, filter: true, sortKey: true },
   ipv6_address_mode: { allowPost: true, allowPut: false, validate: validateIpv6Mode, visible: true, filter: true, sortKey: true },
-  segment_id: { allowPost: true, allowPut: true, validate: validUuidOrNone, visible: true, filter: true, enforcePolicy: true },
   service_types: { allowPost: true, allowPut: true, visible: true, enforcePolicy: true },
   shared: { allowPost: false, allowPut: false, convert: toBoolean, visible: false, filter: true },
 };
@@ -60,7 +59,7 @@ export function renderSubnet(r: SubnetRecord): Record<string, unknown> {
     enable_dhcp: s.enable_dhcp === 1, ipv6_ra_mode: s.ipv6_ra_mode, ipv6_address_mode: s.ipv6_address_mode, gateway_ip: s.gateway_ip,
     cidr: s.cidr, allocation_pools: r.pools.map((p) => ({ start: p.start, end: p.end })), host_routes: r.routes.map((h) => ({ destination: h.destination, nexthop: h.nexthop })),
     dns_nameservers: r.dns, description: s.description, service_types: [], tags: r.tags, created_at: s.created_at, updated_at: s.updated_at,
-    revision_number: s.revision_number, project_id: s.project_id, segment_id: s.segment_id,
+    revision_number: s.revision_number, project_id: s.project_id,
   };
 }
 
