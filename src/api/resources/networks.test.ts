@@ -78,6 +78,10 @@ describe('networks API', () => {
     err(await post({ 'provider:network_type': 'vlan', 'provider:segmentation_id': 5 }), 400, 'InvalidInput', 'Invalid input for operation: segmentation_id requires physical_network for VLAN provider network.');
     err(await post({ 'provider:network_type': 'vxlan', 'provider:physical_network': 'public' }), 400, 'InvalidInput', 'Invalid input for operation: provider:physical_network specified for vxlan network.');
     err(await post({ 'provider:network_type': 'vxlan', 'provider:segmentation_id': 'abc' }), 400, 'InvalidInput', "Invalid input for operation: 'abc' is not an integer.");
+    // Zed accepts these (rows 10, 11, 38); a VNI the kernel cannot use or an MTU below IPv4's minimum is refused instead.
+    err(await post({ 'provider:network_type': 'vxlan', 'provider:segmentation_id': 16777216 }), 400, 'InvalidInput', 'Invalid input for operation: segmentation_id out of range (1 through 16777215).');
+    err(await post({ 'provider:network_type': 'vxlan', 'provider:segmentation_id': -1 }), 400, 'InvalidInput', 'Invalid input for operation: segmentation_id out of range (1 through 16777215).');
+    err(await post({ mtu: 10 }), 400, 'InvalidInput', 'Invalid input for operation: Requested MTU is too small, minimum is 68.');
     err(await post({ 'provider:network_type': 'gre' }), 400, 'InvalidInput', "Invalid input for operation: network_type value 'gre' not supported.");
     const v = await post({ 'provider:network_type': 'vxlan', 'provider:segmentation_id': 830 });
     assert.equal(v.status, 201);
@@ -117,6 +121,11 @@ describe('networks API', () => {
       err(await demo()('PUT', `/v2.0/networks/${net.id}`, { network: { [a]: 'x' } }), 400, 'HTTPBadRequest', `Cannot update read-only attribute ${a}`);
     }
     err(await demo()('POST', '/v2.0/networks', { network: { admin_state_up: 'maybe' } }), 400, 'InvalidInput', "Invalid input for operation: 'maybe' cannot be converted to boolean.");
+    err(await demo()('POST', '/v2.0/networks', { network: { port_security_enabled: 'nope' } }), 400, 'InvalidInput', "Invalid input for operation: 'nope' cannot be converted to boolean.");
+    const adminNet = (await api.req('POST', '/v2.0/networks', { network: { name: 'vx' } })).body.network;
+    err(await api.req('PUT', `/v2.0/networks/${adminNet.id}`, { network: { 'provider:network_type': 'flat', 'provider:physical_network': 'public' } }), 400, 'InvalidInput',
+      'Invalid input for operation: Plugin does not support updating the following provider network attributes: provider:network_type, provider:physical_network.');
+    await api.req('DELETE', `/v2.0/networks/${adminNet.id}`);
     err(await demo()('POST', '/v2.0/networks', { network: { bogus: 1 } }), 400, 'HTTPBadRequest', "Unrecognized attribute(s) 'bogus'");
     err(await demo()('POST', '/v2.0/networks', { netwrk: {} }), 400, 'HTTPBadRequest', "Unable to find 'network' in request body");
     err(await demo()('POST', '/v2.0/networks', ''), 400, 'HTTPBadRequest', "Unable to find 'network' in request body");
@@ -156,6 +165,7 @@ describe('networks API', () => {
     err(await demo()('GET', '/v2.0/networks?limit=abc'), 400, 'BadRequest', "Bad limit request: Limit must be an integer 0 or greater and not 'abc'.");
     err(await demo()('GET', '/v2.0/networks?limit=-1'), 400, 'BadRequest', "Bad limit request: Limit must be an integer 0 or greater and not '-1'.");
     err(await demo()('GET', '/v2.0/networks?limit=1&marker=00000000-0000-0000-0000-000000000000'), 404, 'NetworkNotFound', 'Network 00000000-0000-0000-0000-000000000000 could not be found.');
+    err(await demo()('GET', '/v2.0/networks?limit=1&marker=abc'), 404, 'NetworkNotFound', 'Network abc could not be found.');
     const sorted = await demo()('GET', '/v2.0/networks?sort_key=name&sort_dir=desc&name=p-a&name=p-b&name=p-c&name=p-d');
     assert.deepEqual(sorted.body.networks.map((n: any) => n.name), ['p-d', 'p-c', 'p-b', 'p-a']);
     const base = '/v2.0/networks?sort_key=name&sort_dir=asc&name=p-a&name=p-b&name=p-c&name=p-d';
