@@ -145,6 +145,16 @@ export interface ChangesTable {
   created_at: string;
 }
 
+export interface QuotasTable {
+  project_id: string;
+  resource: string;
+  quota_limit: number;
+}
+
+export interface QuotaLocksTable {
+  project_id: string;
+}
+
 export interface Database {
   networks: NetworksTable;
   network_segments: NetworkSegmentsTable;
@@ -161,4 +171,6 @@ export interface Database {
   port_extra_dhcp_opts: PortExtraDhcpOptsTable;
   tags: TagsTable;
   changes: ChangesTable;
+  quotas: QuotasTable;
+  quota_locks: QuotaLocksTable;
 }

@@ -13,6 +13,7 @@ import {
 } from '../errors/catalog.ts';
 import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
+import { enforceQuotaForItems } from './quotas.ts';
 import type { NetworksTable } from '../db/schema.ts';
 
 const PROVIDER_ATTRS = ['provider:network_type', 'provider:physical_network', 'provider:segmentation_id'] as const;
@@ -114,6 +115,7 @@ async function lowestFree(tx: Tx, type: string, physnet: string, min: number, ma
 export async function createNetworks(deps: Deps, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<NetworkRecord[]> {
   for (const { item, explicit } of items) deps.policy.enforce(ctx, 'create_network', item, explicit);
   const ids = await inTransaction(deps.conn, async (tx) => {
+    await enforceQuotaForItems(deps, tx, 'network', items.map((i) => i.item));
     const out: string[] = [];
     for (const { item } of items) out.push(await insertNetwork(deps, tx, item));
     return out;

@@ -11,6 +11,7 @@ import {
   getPortRow, getPortRows, listPortKeys as listPortRowKeys, listPortRows, loadPorts, sortDhcpOpts, sortFixedIps, sortPairs, type FixedIpFilter, type PortAddressPair, type PortDhcpOpt, type PortRecord, type PortRow,
 } from '../db/repos/ports.ts';
 import { visibleNetwork } from './networks.ts';
+import { enforceQuotaForItems } from './quotas.ts';
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import {
   AddressPairAndPortSecurityRequired, AllowedAddressPairExhausted, ExtraDhcpOptsDuplicate, InvalidInput, MacAddressInUse,
@@ -190,6 +191,7 @@ export async function createPorts(deps: Deps, ctx: RequestContext, items: { item
       const net = await network(item.network_id as string);
       deps.policy.enforce(ctx, 'create_port', { ...item, ...networkParent(net) }, explicit);
     }
+    await enforceQuotaForItems(deps, tx, 'port', items.map((i) => i.item));
     const out: PortRecord[] = [];
     for (const { item } of items) out.push(await insertPort(deps, tx, item, networks.get(item.network_id as string)!));
     return out;

@@ -29,6 +29,7 @@ import {
 import { addAutoAddressesOnNetworkPorts, isAutoAddressSubnet, rebuildFreeRanges } from './ipam.ts';
 import { bumpRevision, checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
+import { enforceQuotaForItems } from './quotas.ts';
 
 /** Ports attached to routers (RouterPort): they hold gateways and keep IPv6 auto-address subnets in use. */
 const ROUTER_OWNERS = [
@@ -77,6 +78,7 @@ const given = (item: Item, k: string): boolean => item[k] !== undefined;
 
 export async function createSubnets(deps: Deps, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<SubnetRecord[]> {
   const ids = await inTransaction(deps.conn, async (tx) => {
+    await enforceQuotaForItems(deps, tx, 'subnet', items.map((i) => i.item));
     const out: string[] = [];
     for (const { item, explicit } of items) out.push(await insertSubnet(deps, ctx, tx, item, explicit));
     return out;

@@ -1,0 +1,75 @@
+// Quota enforcement inside the creating transaction. Usage is counted from the
+// resources' own tables (no separate usage counters to drift); on MySQL and
+// PostgreSQL a per-project lock row makes "count, then insert" atomic, so
+// concurrent creators can never exceed a limit. SQLite serialises writers anyway.
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Deps } from './deps.ts';
+import type { Tx } from '../db/transaction.ts';
+import type { Database } from '../db/schema.ts';
+import { OverQuota } from '../errors/catalog.ts';
+
+/** Quota resource name → the table holding that resource (with a project_id column).
+ *  Resources of later features add their table here. */
+export const QUOTA_TABLES: Record<string, string> = {
+  network: 'networks',
+  subnet: 'subnets',
+  port: 'ports',
+};
+
+/** Neutron's default limits ([quotas] quota_<resource> overrides them). */
+export const NEUTRON_QUOTA_DEFAULTS: Record<string, number> = {
+  network: 100, subnet: 100, port: 500, router: 10, floatingip: 50,
+  security_group: 10, security_group_rule: 100, rbac_policy: 10, subnetpool: -1,
+};
+
+export function defaultLimits(deps: Deps): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of Object.keys(QUOTA_TABLES)) out[r] = deps.config.quotas.defaults[r] ?? NEUTRON_QUOTA_DEFAULTS[r] ?? -1;
+  return out;
+}
+
+export async function projectLimits(deps: Deps, q: Kysely<Database>, projectId: string): Promise<Record<string, number>> {
+  const limits = defaultLimits(deps);
+  for (const row of await q.selectFrom('quotas').select(['resource', 'quota_limit']).where('project_id', '=', projectId).execute()) {
+    if (row.resource in limits) limits[row.resource] = row.quota_limit;
+  }
+  return limits;
+}
+
+export async function usage(q: Kysely<Database>, resource: string, projectId: string): Promise<number> {
+  const table = QUOTA_TABLES[resource];
+  const r = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)} where project_id = ${projectId}`.execute(q);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** Throws OverQuota if adding `adding[resource]` objects for the project would pass a limit. */
+export async function enforceQuota(deps: Deps, tx: Tx, projectId: string, adding: Record<string, number>): Promise<void> {
+  const limits = await projectLimits(deps, tx, projectId);
+  const limited = Object.keys(adding).filter((r) => (limits[r] ?? -1) >= 0 && adding[r] > 0);
+  if (limited.length === 0) return;
+  if (deps.conn.kind !== 'sqlite') await lockProject(deps, tx, projectId);
+  const over: string[] = [];
+  for (const r of limited) {
+    if ((await usage(tx, r, projectId)) + adding[r] > limits[r]) over.push(r);
+  }
+  if (over.length) throw OverQuota(over.sort());
+}
+
+async function lockProject(deps: Deps, tx: Tx, projectId: string): Promise<void> {
+  const lock = () => tx.selectFrom('quota_locks').select('project_id').where('project_id', '=', projectId).forUpdate().executeTakeFirst();
+  if (await lock()) return;
+  // First quota check of this project. Inserting only when the row is missing matters on
+  // InnoDB: INSERT IGNORE of an existing key takes a shared lock, and two transactions
+  // upgrading shared locks to FOR UPDATE deadlock each other.
+  if (deps.conn.kind === 'mysql') await tx.insertInto('quota_locks').ignore().values({ project_id: projectId }).execute();
+  else await tx.insertInto('quota_locks').values({ project_id: projectId }).onConflict((oc) => oc.doNothing()).execute();
+  await lock();
+}
+
+/** Quota for a (bulk) create: items grouped by the project they will belong to. */
+export async function enforceQuotaForItems(deps: Deps, tx: Tx, resource: string, items: readonly { project_id?: unknown }[]): Promise<void> {
+  const perProject = new Map<string, number>();
+  for (const i of items) perProject.set(String(i.project_id ?? ''), (perProject.get(String(i.project_id ?? '')) ?? 0) + 1);
+  for (const [project, n] of perProject) await enforceQuota(deps, tx, project, { [resource]: n });
+}
