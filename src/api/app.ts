@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Deps } from '../services/deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import { NeutronError } from '../errors/neutron-error.ts';
+import { HttpReplyError } from '../errors/http-reply.ts';
 import {
   ExtensionNotFound, HTTPBadRequest, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPNotAcceptable, HTTPNotFound, HTTPPayloadTooLarge,
 } from '../errors/catalog.ts';
@@ -36,7 +37,7 @@ export interface AppOptions {
 type Result = { status: number; body?: unknown; headers?: Record<string, string> };
 
 export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const byPlural = new Map(opts.resources.map((r) => [r.plural, r]));
+  const byPlural = new Map(opts.resources.map((r) => [r.path ?? r.plural, r]));
   const viewCaches = new Map<string, ViewCache>();
   const viewCacheFor = (plural: string) => viewCaches.get(plural) ?? viewCaches.set(plural, createViewCache()).get(plural)!;
   const maxBody = opts.maxBodyBytes ?? 10 * 1024 * 1024;
@@ -51,6 +52,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     route(req, requestId, body)
       .catch((e: unknown) => {
         if (e instanceof NeutronError) return { status: e.status, body: e.toBody(), headers: e.headers } as Result;
+        if (e instanceof HttpReplyError) return { status: e.status, body: e.body, headers: e.headers } as Result;
         log.error('unexpected error', { request_id: requestId, error: (e as Error)?.stack ?? String(e) });
         const err = HTTPInternalServerError();
         return { status: err.status, body: err.toBody() } as Result;
@@ -105,6 +107,15 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     if (sub === 'tags' && def.taggable && id !== undefined && parts.length <= 5) {
       return handleTags(deps, ctx, def, method, id, subId, body);
     }
+    if (sub !== undefined && id !== undefined) {
+      const action = def.actions?.[sub];
+      if (action && subId === undefined) {
+        if (method !== 'PUT') throw HTTPMethodNotAllowed();
+        return { status: 200, body: await action(deps, ctx, id, await body()) };
+      }
+      const child = def.subResources?.[sub];
+      if (child && parts.length <= 5) return child.handle(deps, ctx, { method, parentId: id, subId, url, body });
+    }
     if (sub !== undefined) throw HTTPNotFound();
 
     if (id === undefined) {
@@ -120,6 +131,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
         return { status: 200, body: { [def.singular]: shape(def.render(r)) } };
       }
       case 'PUT': {
+        if (!def.update) throw HTTPMethodNotAllowed(); // e.g. security group rules: no update
         const changes = prepareUpdate(extractUpdate(await body(), def.singular), def.attributes, ctx);
         const r = await def.update(deps, ctx, id, changes, parseIfMatch(req.headers['if-match'] as string | undefined));
         const shape = shaper(deps.policy.hiddenAttributes(ctx, def.singular), null);

@@ -5,6 +5,7 @@ import { startServer } from '../api/server.ts';
 import { jsonLogger } from '../api/log.ts';
 import { parseArgs } from './args.ts';
 import { loadCliConfig } from './load-config.ts';
+import { setupAuth, type AuthSetup } from '../identity/setup.ts';
 
 export async function serverCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { value: ['bind-host', 'bind-port'], bool: ['quiet'] });
@@ -12,11 +13,6 @@ export async function serverCommand(argv: string[]): Promise<number> {
   if (args.flags.has('bind-host')) config.bindHost = String(args.flags.get('bind-host'));
   if (args.flags.has('bind-port')) config.bindPort = Number(args.flags.get('bind-port'));
   const log = jsonLogger(undefined, args.flags.has('quiet'));
-  if (config.authStrategy !== 'noauth') {
-    // Keystone token validation is not built yet; refusing is better than serving unauthenticated.
-    process.stderr.write('error: [DEFAULT] auth_strategy = keystone is not supported by this Muon version yet; set auth_strategy = noauth\n');
-    return 1;
-  }
   const conn = connect(config.databaseConnection);
   const pending = await pendingMigrations(conn);
   if (pending.length) {
@@ -30,9 +26,17 @@ export async function serverCommand(argv: string[]): Promise<number> {
       return 1;
     }
   }
-  const running = await startServer({ config, conn, log });
-  log.info('listening', { url: running.url, database: conn.kind, auth_strategy: config.authStrategy });
-  const stop = async () => { await running.close(); await conn.close(); process.exit(0); };
+  let auth: AuthSetup;
+  try {
+    auth = await setupAuth(config, log);
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    await conn.close();
+    return 1;
+  }
+  const running = await startServer({ config, conn, log, authenticate: auth.authenticate });
+  log.info('listening', { url: running.url, database: conn.kind, ...auth.summary });
+  const stop = async () => { await running.close(); await auth.close(); await conn.close(); process.exit(0); };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return new Promise<number>(() => {});

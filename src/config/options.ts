@@ -259,7 +259,17 @@ export const SECTIONS: Record<string, SectionSpec> = {
     },
   },
 
-  muon: { help: 'Muon-specific options', options: {} },
+  muon: {
+    help: 'Muon-specific options',
+    options: {
+      // With auth_strategy = keystone: where tokens come from (src/identity/).
+      identity: oneOf('keystone', ['keystone', 'embedded'], 'keystone: validate tokens with the Keystone named in [keystone_authtoken]; embedded: Muon serves a minimal Keystone v3 itself (accounts in state_path/identity.json) and validates in-process'),
+      identity_bind_host: str(null, 'Address the embedded identity listens on (default: bind_host)'),
+      identity_port: port(5000, 'Port of the embedded identity'),
+      identity_public_url: str(null, 'Identity URL given to clients in the catalog and the openrc files (default http://<identity host>:<identity_port>/v3)'),
+      identity_token_expiration: int(3600, 'Seconds an embedded identity token is valid (Keystone [token] expiration)', { min: 60 }),
+    },
+  },
 };
 
 // Sections Neutron or its libraries define that Muon does not read: no warnings for them.

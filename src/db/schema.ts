@@ -155,6 +155,139 @@ export interface QuotaLocksTable {
   project_id: string;
 }
 
+export interface RoutersTable extends StandardColumns {
+  id: string;
+  project_id: string;
+  name: string;
+  status: string;
+  admin_state_up: Bool;
+  gw_port_id: string | null;
+  gw_network_id: string | null;
+  enable_snat: Bool;
+  distributed: Bool;
+  ha: Bool;
+  availability_zone_hints: string; // JSON array
+}
+
+export interface RouterPortsTable {
+  port_id: string;
+  router_id: string;
+  port_type: string; // the port's device_owner
+}
+
+export interface RouterRoutesTable {
+  router_id: string;
+  destination: string;
+  nexthop: string;
+}
+
+export interface FloatingIpsTable extends StandardColumns {
+  id: string;
+  project_id: string;
+  floating_network_id: string;
+  floating_port_id: string;
+  floating_ip_address: string;
+  fixed_port_id: string | null;
+  fixed_ip_address: string | null;
+  router_id: string | null;
+  status: string;
+}
+
+export interface PortForwardingsTable {
+  id: string;
+  floatingip_id: string;
+  internal_port_id: string;
+  internal_ip_address: string;
+  protocol: string;
+  external_port_start: number;
+  external_port_end: number;
+  internal_port_start: number;
+  internal_port_end: number;
+  description: string;
+}
+
+export interface SecurityGroupsTable extends StandardColumns {
+  id: string;
+  project_id: string;
+  name: string;
+  stateful: Bool;
+}
+
+/** One row per project that has its default group (the key makes creation race-safe). */
+export interface DefaultSecurityGroupsTable {
+  project_id: string;
+  security_group_id: string;
+}
+
+export interface SecurityGroupRulesTable {
+  /** Neutron's standard_attr_id. */
+  seq: Generated<number>;
+  id: string;
+  project_id: string;
+  security_group_id: string;
+  remote_group_id: string | null;
+  remote_address_group_id: string | null;
+  direction: string;
+  ethertype: string;
+  protocol: string | null;
+  port_range_min: number | null;
+  port_range_max: number | null;
+  remote_ip_prefix: string | null;
+  description: string | null;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AddressGroupsTable extends StandardColumns {
+  id: string;
+  project_id: string;
+  name: string;
+}
+
+export interface AddressGroupAddressesTable {
+  address_group_id: string;
+  address: string;
+}
+
+/** Neutron's address scope: no standard attributes. */
+export interface AddressScopesTable {
+  id: string;
+  project_id: string;
+  name: string;
+  shared: Bool;
+  ip_version: number;
+}
+
+export interface SubnetpoolsTable extends StandardColumns {
+  id: string;
+  project_id: string;
+  name: string;
+  ip_version: number;
+  default_prefixlen: number;
+  min_prefixlen: number;
+  max_prefixlen: number;
+  shared: Bool;
+  is_default: Bool;
+  default_quota: number | null;
+  address_scope_id: string | null;
+}
+
+export interface SubnetpoolPrefixesTable {
+  subnetpool_id: string;
+  cidr: string;
+}
+
+/** RBAC entries of every object type (network, security_group, subnetpool, ...). */
+export interface RbacPoliciesTable {
+  id: string;
+  project_id: string;
+  object_type: string;
+  object_id: string;
+  action: string; // access_as_shared | access_as_external
+  target_project: string; // a project id or '*'
+}
+
 export interface Database {
   networks: NetworksTable;
   network_segments: NetworkSegmentsTable;
@@ -173,4 +306,18 @@ export interface Database {
   changes: ChangesTable;
   quotas: QuotasTable;
   quota_locks: QuotaLocksTable;
+  rbac_policies: RbacPoliciesTable;
+  address_scopes: AddressScopesTable;
+  subnetpools: SubnetpoolsTable;
+  subnetpool_prefixes: SubnetpoolPrefixesTable;
+  security_groups: SecurityGroupsTable;
+  default_security_groups: DefaultSecurityGroupsTable;
+  security_group_rules: SecurityGroupRulesTable;
+  address_groups: AddressGroupsTable;
+  address_group_addresses: AddressGroupAddressesTable;
+  routers: RoutersTable;
+  router_ports: RouterPortsTable;
+  router_routes: RouterRoutesTable;
+  floatingips: FloatingIpsTable;
+  port_forwardings: PortForwardingsTable;
 }

@@ -152,3 +152,133 @@ export const AllocationOnAutoAddressSubnet = (ip: string, subnetId: string) =>
   e(400, 'AllocationOnAutoAddressSubnet',
     `IPv6 address ${ip} cannot be directly assigned to a port on subnet ${subnetId} as the subnet is configured for automatic addresses`);
 export const SubnetPoolNotFound = (id: string) => e(404, 'SubnetPoolNotFound', `Subnet pool ${id} could not be found.`);
+
+// ---- routers and floating IPs (src/services/routers.ts, floatingips.ts) ----
+export const RouterNotFound = (id: string) => e(404, 'RouterNotFound', `Router ${id} could not be found`);
+export const RouterInUse = (id: string, reason: string) => e(409, 'RouterInUse', `Router ${id} ${reason}`);
+export const RouterInterfaceNotFound = (routerId: string, portId: string) =>
+  e(404, 'RouterInterfaceNotFound', `Router ${routerId} does not have an interface with id ${portId}`);
+export const RouterInterfaceNotFoundForSubnet = (routerId: string, subnetId: string) =>
+  e(404, 'RouterInterfaceNotFoundForSubnet', `Router ${routerId} has no interface on subnet ${subnetId}`);
+export const RouterInterfaceInUseByFloatingIP = (routerId: string, subnetId: string) =>
+  e(409, 'RouterInterfaceInUseByFloatingIP',
+    `Router interface for subnet ${subnetId} on router ${routerId} cannot be deleted, as it is required by one or more floating IPs.`);
+export const RouterExternalGatewayInUseByFloatingIp = (routerId: string, netId: string) =>
+  e(409, 'RouterExternalGatewayInUseByFloatingIp',
+    `Gateway cannot be updated for router ${routerId}, since a gateway to external network ${netId} is required by one or more floating IPs.`);
+export const InvalidRoutes = (routes: string, reason: string) => e(400, 'InvalidRoutes', `Invalid format for routes: ${routes}, ${reason}`);
+export const RoutesExhausted = (routerId: string, quota: number) =>
+  e(400, 'RoutesExhausted', `Unable to complete operation for ${routerId}. The number of routes exceeds the maximum ${quota}.`);
+export const FloatingIPNotFound = (id: string) => e(404, 'FloatingIPNotFound', `Floating IP ${id} could not be found`);
+/** The double space is Neutron's (two sentences joined by the message template). */
+export const ExternalGatewayForFloatingIPNotFound = (netId: string, subnetId: string, portId: string) =>
+  e(404, 'ExternalGatewayForFloatingIPNotFound',
+    `External network ${netId} is not reachable from subnet ${subnetId}.  Therefore, cannot associate Port ${portId} with a Floating IP.`);
+export const FloatingIPPortAlreadyAssociated = (fipAddress: string, fipId: string, portId: string, fixedIp: string, netId: string) =>
+  e(409, 'FloatingIPPortAlreadyAssociated',
+    `Cannot associate floating IP ${fipAddress} (${fipId}) with port ${portId} using fixed IP ${fixedIp}, as that fixed IP already has a floating IP on external network ${netId}.`);
+export const PortForwardingNotFound = (id: string) => e(404, 'PortForwardingNotFound', `Port Forwarding ${id} could not be found.`);
+export const FipInUseByPortForwarding = (id: string) =>
+  e(409, 'FipInUseByPortForwarding', `Floating IP ${id} has port forwarding(s) and cannot be associated with a port.`);
+
+// ---- security groups, rules, address groups (src/services/security-group*.ts, address-groups.ts) ----
+/** [None, 'ah', ...] as Zed prints sg_supported_protocols. */
+const SG_PROTOCOLS_REPR = "[None, 'ah', 'dccp', 'egp', 'esp', 'gre', 'hopopt', 'icmp', 'igmp', 'ip', 'ipip', 'ipv6-encap', 'ipv6-frag', 'ipv6-icmp', 'icmpv6', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', 'ospf', 'pgm', 'rsvp', 'sctp', 'tcp', 'udp', 'udplite', 'vrrp']";
+export const SecurityGroupInUse = (id: string) => e(409, 'SecurityGroupInUse', `Security Group ${id} in use.`);
+export const SecurityGroupCannotRemoveDefault = () =>
+  e(409, 'SecurityGroupCannotRemoveDefault', 'Insufficient rights for removing default security group.');
+export const SecurityGroupCannotUpdateDefault = () =>
+  e(409, 'SecurityGroupCannotUpdateDefault', 'Updating default security group not allowed.');
+export const SecurityGroupDefaultAlreadyExists = () =>
+  e(409, 'SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
+export const SecurityGroupRuleNotFound = (id: string) => e(404, 'SecurityGroupRuleNotFound', `Security group rule ${id} does not exist`);
+export const SecurityGroupRuleExists = (ruleId: string) =>
+  e(409, 'SecurityGroupRuleExists', `Security group rule already exists. Rule id is ${ruleId}.`);
+export const DuplicateSecurityGroupRuleInPost = () => e(409, 'DuplicateSecurityGroupRuleInPost', 'Duplicate Security Group Rule in POST.');
+export const SecurityGroupRuleInvalidProtocol = (protocol: string) =>
+  e(400, 'SecurityGroupRuleInvalidProtocol',
+    `Security group rule protocol ${protocol} not supported. Only protocol values ${SG_PROTOCOLS_REPR} and integer representations [0 to 255] are supported.`);
+export const SecurityGroupInvalidPortRange = () =>
+  e(400, 'SecurityGroupInvalidPortRange', 'For TCP/UDP protocols, port_range_min must be <= port_range_max');
+export const SecurityGroupInvalidPortValue = (port: string) => e(400, 'SecurityGroupInvalidPortValue', `Invalid value for port ${port}`);
+export const SecurityGroupProtocolRequiredWithPorts = () =>
+  e(400, 'SecurityGroupProtocolRequiredWithPorts', 'Must also specify protocol if port range is given.');
+export const SecurityGroupInvalidIcmpValue = (field: string, attr: string, value: number) =>
+  e(400, 'SecurityGroupInvalidIcmpValue', `Invalid value for ICMP ${field} (${attr}) ${value}. It must be 0 to 255.`);
+export const SecurityGroupMissingIcmpType = (value: number) =>
+  e(400, 'SecurityGroupMissingIcmpType', `ICMP code (port-range-max) ${value} is provided but ICMP type (port-range-min) is missing.`);
+export const SecurityGroupInvalidProtocolForPort = (protocol: string, valid: string) =>
+  e(400, 'SecurityGroupInvalidProtocolForPort', `Invalid protocol ${protocol} for port range, only supported for ${valid} protocols.`);
+export const SecurityGroupRuleParameterConflict = (ethertype: string, cidr: string) =>
+  e(400, 'SecurityGroupRuleParameterConflict', `Conflicting value ethertype ${ethertype} for CIDR ${cidr}`);
+export const SecurityGroupEthertypeConflictWithProtocol = (ethertype: string, protocol: string) =>
+  e(400, 'SecurityGroupEthertypeConflictWithProtocol', `Invalid ethertype ${ethertype} for protocol ${protocol}.`);
+export const SecurityGroupRuleInvalidEtherType = (ethertype: string) =>
+  e(400, 'SecurityGroupRuleInvalidEtherType', `Security group rule for ethertype '${ethertype}' not supported. Allowed values are ['IPv4', 'IPv6'].`);
+export const SecurityGroupMultipleRemoteEntites = () =>
+  e(400, 'SecurityGroupMultipleRemoteEntites', 'Only one of remote_ip_prefix or remote_group_id or remote_address_group_id may be provided.');
+export const SecurityGroupNotSingleGroupRules = () =>
+  e(400, 'SecurityGroupNotSingleGroupRules', 'Only allowed to update rules for one security profile at a time');
+export const SecurityGroupRulesNotSingleTenant = () =>
+  e(400, 'SecurityGroupRulesNotSingleTenant', 'Multiple tenant_ids in bulk security group rule create not allowed');
+export const InvalidCIDR = (input: string) => e(400, 'InvalidCIDR', `Invalid CIDR ${input} given as IP prefix.`);
+export const AddressGroupNotFound = (id: string) => e(404, 'AddressGroupNotFound', `Address group ${id} could not be found.`);
+export const AddressGroupInUse = (id: string) => e(409, 'AddressGroupInUse', `Address group ${id} is in use on one or more security group rules.`);
+export const AddressesNotFound = (agId: string, addresses: readonly string[]) =>
+  e(404, 'AddressesNotFound', `Addresses ${pyList(addresses)} not found in the address group ${agId}.`);
+export const AddressesAlreadyExist = (agId: string, addresses: readonly string[]) =>
+  e(400, 'AddressesAlreadyExist', `Addresses ${pyList(addresses)} already exist in the address group ${agId}.`);
+export const RouterInterfaceInUseByRoute = (routerId: string, subnetId: string) =>
+  e(409, 'RouterInterfaceInUseByRoute',
+    `Router interface for subnet ${subnetId} on router ${routerId} cannot be deleted, as it is required by one or more routes.`);
+export const FlavorNotFound = (id: string) => e(404, 'FlavorNotFound', `Flavor ${id} could not be found.`);
+// ---- subnet pools and address scopes (neutron_lib.exceptions, address_scope) ----
+export const SubnetPoolDeleteError = (reason: string) => e(400, 'SubnetPoolDeleteError', `Unable to delete subnet pool: ${reason}.`);
+export const SubnetPoolQuotaExceeded = () => e(409, 'SubnetPoolQuotaExceeded', 'Per-tenant subnet pool prefix quota exceeded.');
+export const NetworkSubnetPoolAffinityError = () =>
+  e(400, 'NetworkSubnetPoolAffinityError', 'Subnets hosted on the same network must be allocated from the same subnet pool.');
+export const NetworkAddressScopeAffinityError = () =>
+  e(400, 'NetworkAddressScopeAffinityError', 'Subnets of the same address family hosted on the same network must all participate in the same address scope.');
+export const EmptySubnetPoolPrefixList = () => e(400, 'EmptySubnetPoolPrefixList', 'Empty subnet pool prefix list.');
+export const PrefixVersionMismatch = () => e(400, 'PrefixVersionMismatch', 'Cannot mix IPv4 and IPv6 prefixes in a subnet pool.');
+export const IllegalSubnetPoolPrefixUpdate = (msg: string) => e(400, 'IllegalSubnetPoolPrefixUpdate', `Illegal update to prefixes: ${msg}.`);
+/** A NeutronException outside Neutron's fault map: Zed answers 500 with this type and message. */
+export const SubnetAllocationError = (reason: string) => e(500, 'SubnetAllocationError', `Failed to allocate subnet: ${reason}.`);
+export const AddressScopePrefixConflict = () =>
+  e(409, 'AddressScopePrefixConflict', 'Failed to associate address scope: subnetpools within an address scope must have unique prefixes.');
+export const IllegalSubnetPoolAssociationToAddressScope = (poolId: string, scopeId: string) =>
+  e(400, 'IllegalSubnetPoolAssociationToAddressScope', `Illegal subnetpool association: subnetpool ${poolId} cannot be associated with address scope ${scopeId}.`);
+export const IllegalSubnetPoolIpVersionAssociationToAddressScope = (poolId: string, scopeId: string, version: number) =>
+  e(400, 'IllegalSubnetPoolIpVersionAssociationToAddressScope',
+    `Illegal subnetpool association: subnetpool ${poolId} cannot associate with address scope ${scopeId} because subnetpool ip_version is not ${version}.`);
+export const IllegalSubnetPoolUpdate = (reason: string) => e(400, 'IllegalSubnetPoolUpdate', `Illegal subnetpool update : ${reason}.`);
+export const AddressScopeNotFound = (id: string) => e(404, 'AddressScopeNotFound', `Address scope ${id} could not be found.`);
+export const AddressScopeInUse = (id: string) =>
+  e(409, 'AddressScopeInUse', `Unable to complete operation on address scope ${id}. There are one or more subnet pools in use on the address scope.`);
+export const AddressScopeUpdateError = (id: string, reason: string) =>
+  e(400, 'AddressScopeUpdateError', `Unable to update address scope ${id} : ${reason}.`);
+export const IllegalSubnetPoolPrefixBounds = (type: string, len: number, baseType: string, baseLen: number) =>
+  e(400, 'IllegalSubnetPoolPrefixBounds', `Illegal prefix bounds: ${type}=${len}, ${baseType}=${baseLen}.`);
+export const UnsupportedMinSubnetPoolPrefix = (prefix: number, version: number) =>
+  e(400, 'UnsupportedMinSubnetPoolPrefix', `Prefix '${prefix}' not supported in IPv${version} pool.`);
+export const MinPrefixSubnetAllocationError = (prefixlen: number, min: number) =>
+  e(400, 'MinPrefixSubnetAllocationError', `Unable to allocate subnet with prefix length ${prefixlen}, minimum allowed prefix is ${min}.`);
+export const MaxPrefixSubnetAllocationError = (prefixlen: number, max: number) =>
+  e(400, 'MaxPrefixSubnetAllocationError', `Unable to allocate subnet with prefix length ${prefixlen}, maximum allowed prefix is ${max}.`);
+
+// ---- quotas, RBAC, availability zones ----
+export const TenantQuotaNotFound = (projectId: string) => e(404, 'TenantQuotaNotFound', `Quota for tenant ${projectId} could not be found.`);
+export const HTTPNotImplemented = (message: string) => e(501, 'HTTPNotImplemented', message);
+export const RbacPolicyNotFound = (id: string, objectType: string) =>
+  e(404, 'RbacPolicyNotFound', `RBAC policy of type ${objectType} with ID ${id} not found`);
+export const RbacPolicyInUse = (objectId: string, details: string) =>
+  e(409, 'RbacPolicyInUse', `RBAC policy on object ${objectId} cannot be removed because other objects depend on it.\nDetails: ${details}`);
+export const DuplicateRbacPolicy = () => e(409, 'DuplicateRbacPolicy', 'An RBAC policy already exists with those values.');
+export const InvalidActionForType = (action: string, objectType: string, validActions: readonly string[]) =>
+  e(400, 'InvalidActionForType',
+    `Invalid action '${action}' for object type '${objectType}'. Valid actions: (${validActions.map((a) => `'${a}'`).join(', ')}${validActions.length === 1 ? ',' : ''})`);
+export const InvalidSharedSetting = (networkId: string) =>
+  e(409, 'InvalidSharedSetting', `Unable to reconfigure sharing settings for network ${networkId}. Multiple tenants are using it.`);
+export const AvailabilityZoneNotFound = (zone: string) => e(404, 'AvailabilityZoneNotFound', `AvailabilityZone ${zone} could not be found.`);
+export const ExternalNetworkInUse = (netId: string) =>
+  e(409, 'ExternalNetworkInUse', `External network ${netId} cannot be updated to be made non-external, since it has existing gateway ports.`);

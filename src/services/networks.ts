@@ -6,10 +6,13 @@ import type { RequestContext } from '../domain/policy/context.ts';
 import type { ListQuery } from '../api/list-query.ts';
 import type { Item } from '../api/body.ts';
 import { inTransaction, isUniqueViolation, RetryRequest, type Tx } from '../db/transaction.ts';
-import { getNetworkRow, listNetworkRows, loadNetworks, type NetworkRecord } from '../db/repos/networks.ts';
+import { getNetworkRow, getVisibleNetworkRow, listNetworkRows, loadNetworks, type NetworkRecord } from '../db/repos/networks.ts';
+import { ACCESS_EXTERNAL, ACCESS_SHARED, grantsFor } from '../db/repos/rbac.ts';
+import { deleteEntriesOf, ensureUnshareAllowed, setWildcard, setWildcardShared } from './rbac.ts';
+import { validateAvailabilityZoneHints } from './availability-zones.ts';
 import { validateProviderSegment, maxMtu, tenantRanges, type Segment } from '../domain/segments.ts';
 import {
-  FlatNetworkInUse, InvalidInput, NetworkInUse, NetworkNotFound, NoNetworkAvailable, TunnelIdInUse, VlanIdInUse,
+  ExternalNetworkInUse, FlatNetworkInUse, InvalidInput, NetworkInUse, NetworkNotFound, NoNetworkAvailable, TunnelIdInUse, VlanIdInUse,
 } from '../errors/catalog.ts';
 import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
@@ -18,32 +21,58 @@ import type { NetworksTable } from '../db/schema.ts';
 
 const PROVIDER_ATTRS = ['provider:network_type', 'provider:physical_network', 'provider:segmentation_id'] as const;
 
-export function networkTarget(row: NetworksTable): Record<string, unknown> {
-  return { id: row.id, project_id: row.project_id, tenant_id: row.project_id, shared: row.shared === 1, 'router:external': row.router_external === 1 };
+/** Policy target; `sharedToCaller`: Neutron's per-caller `shared` (defaults to the wildcard flag). */
+export function networkTarget(row: NetworksTable, sharedToCaller = row.shared === 1): Record<string, unknown> {
+  return { id: row.id, project_id: row.project_id, tenant_id: row.project_id, shared: sharedToCaller, 'router:external': row.router_external === 1 };
 }
 
-/** A network the caller may see, or NetworkNotFound (404 hides others' networks). */
+/** Admins and advsvc see every network; others only their own and RBAC-granted ones. */
+const visibilityScope = (ctx: RequestContext): string | null | undefined => (ctx.isAdmin || ctx.isAdvsvc ? undefined : ctx.projectId);
+
+/** The network if the caller may read it (RBAC visibility, then get_network), with its per-caller `shared`. */
+export async function readableNetwork(deps: Deps, q: Tx | Deps['conn']['db'], ctx: RequestContext, id: string): Promise<{ row: NetworksTable; sharedToCaller: boolean } | undefined> {
+  const vis = await getVisibleNetworkRow(q, id, visibilityScope(ctx));
+  if (!vis || !deps.policy.check(ctx, 'get_network', networkTarget(vis.row, vis.sharedToCaller))) return undefined;
+  return vis;
+}
+
+/**
+ * A network the caller may see, or NetworkNotFound (404 hides others' networks). The row's
+ * `shared` is the caller's view (shared with it by RBAC), as Neutron's policy targets see it.
+ */
 export async function visibleNetwork(deps: Deps, q: Tx | Deps['conn']['db'], ctx: RequestContext, id: string): Promise<NetworksTable> {
-  const row = await getNetworkRow(q, id);
-  if (!row || !deps.policy.check(ctx, 'get_network', networkTarget(row))) throw NetworkNotFound(id);
-  return row;
+  const vis = await readableNetwork(deps, q, ctx, id);
+  if (!vis) throw NetworkNotFound(id);
+  return { ...vis.row, shared: vis.sharedToCaller ? 1 : 0 };
+}
+
+/**
+ * The network row as the caller's policy checks see it: `shared` / `router_external` set
+ * only when an RBAC entry grants them to the caller (or everyone). Admins get the row as is.
+ */
+export async function networkForCaller(q: Tx | Deps['conn']['db'], ctx: RequestContext, net: NetworksTable | undefined): Promise<NetworksTable | undefined> {
+  if (!net || ctx.isAdmin || ctx.isAdvsvc) return net;
+  const grants = await grantsFor(q, 'network', net.id, ctx.projectId);
+  const has = (action: string) => grants.some((g) => g.action === action);
+  return { ...net, shared: net.shared === 1 || has(ACCESS_SHARED) ? 1 : 0, router_external: net.router_external === 1 && has(ACCESS_EXTERNAL) ? 1 : 0 };
 }
 
 export async function getNetwork(deps: Deps, ctx: RequestContext, id: string): Promise<NetworkRecord> {
-  const row = await visibleNetwork(deps, deps.conn.db, ctx, id);
-  return (await loadNetworks(deps.conn.db, [row]))[0];
+  const vis = await readableNetwork(deps, deps.conn.db, ctx, id);
+  if (!vis) throw NetworkNotFound(id);
+  return (await loadNetworks(deps.conn.db, [vis.row], ctx.projectId))[0];
 }
 
 export async function listNetworks(deps: Deps, ctx: RequestContext, q: ListQuery): Promise<NetworkRecord[]> {
   const db = deps.conn.db;
   let marker: NetworksTable | null = null;
   if (q.marker) {
-    marker = (await getNetworkRow(db, q.marker)) ?? null;
-    if (!marker || !deps.policy.check(ctx, 'get_network', networkTarget(marker))) throw NetworkNotFound(q.marker);
+    marker = (await readableNetwork(deps, db, ctx, q.marker))?.row ?? null;
+    if (!marker) throw NetworkNotFound(q.marker);
   }
-  const rows = await listNetworkRows(db, q, ctx.isAdmin ? undefined : ctx.projectId, marker);
+  const rows = await listNetworkRows(db, q, visibilityScope(ctx), marker);
   if (q.pageReverse) rows.reverse();
-  return loadNetworks(db, rows);
+  return loadNetworks(db, rows, ctx.projectId);
 }
 
 function requestedSegments(item: Item): Segment[] | null {
@@ -114,6 +143,7 @@ async function lowestFree(tx: Tx, type: string, physnet: string, min: number, ma
 
 export async function createNetworks(deps: Deps, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<NetworkRecord[]> {
   for (const { item, explicit } of items) deps.policy.enforce(ctx, 'create_network', item, explicit);
+  for (const { item } of items) validateAvailabilityZoneHints(deps, 'network', item.availability_zone_hints as string[] | undefined);
   const ids = await inTransaction(deps.conn, async (tx) => {
     await enforceQuotaForItems(deps, tx, 'network', items.map((i) => i.item));
     const out: string[] = [];
@@ -122,7 +152,7 @@ export async function createNetworks(deps: Deps, ctx: RequestContext, items: { i
   });
   const rows = await deps.conn.db.selectFrom('networks').selectAll().where('id', 'in', ids).execute();
   const byId = new Map(rows.map((r) => [r.id, r]));
-  return loadNetworks(deps.conn.db, ids.map((id) => byId.get(id)!));
+  return loadNetworks(deps.conn.db, ids.map((id) => byId.get(id)!), ctx.projectId);
 }
 
 async function insertNetwork(deps: Deps, tx: Tx, item: Item): Promise<string> {
@@ -168,6 +198,9 @@ async function insertNetwork(deps: Deps, tx: Tx, item: Item): Promise<string> {
   await tx.insertInto('network_segments').values(segments.map((s, i) => ({
     id: randomUUID(), network_id: id, network_type: s.network_type, physical_network: s.physical_network, segmentation_id: s.segmentation_id, segment_index: i,
   }))).execute();
+  // RBAC entries are the source of truth for sharing and external access.
+  if (item.shared) await setWildcardShared(tx, 'network', id, item.project_id as string, true);
+  if (item['router:external']) await setWildcard(tx, 'network', id, item.project_id as string, ACCESS_EXTERNAL, true);
   await insertTags(tx, id, (item.tags as string[]) ?? []);
   await recordChange(tx, 'network', id, 'create', 1);
   return id;
@@ -177,8 +210,10 @@ export async function updateNetwork(deps: Deps, ctx: RequestContext, id: string,
   await inTransaction(deps.conn, async (tx) => {
     const row = await getNetworkRow(tx, id);
     if (!row) throw NetworkNotFound(id);
-    enforceOrHide(deps.policy, ctx, 'update_network', { ...networkTarget(row), ...changes }, Object.keys(changes),
-      () => deps.policy.check(ctx, 'get_network', networkTarget(row)), () => NetworkNotFound(id));
+    const vis = await getVisibleNetworkRow(tx, id, visibilityScope(ctx));
+    const shared = vis?.sharedToCaller ?? row.shared === 1;
+    enforceOrHide(deps.policy, ctx, 'update_network', { ...networkTarget(row, shared), ...changes }, Object.keys(changes),
+      () => vis !== undefined && deps.policy.check(ctx, 'get_network', networkTarget(row, shared)), () => NetworkNotFound(id));
     checkRevision(ifMatch, row.revision_number);
     const segs = await tx.selectFrom('network_segments').selectAll().where('network_id', '=', id).orderBy('segment_index').execute();
     const changedProvider = PROVIDER_ATTRS.filter((a) => {
@@ -203,10 +238,17 @@ export async function updateNetwork(deps: Deps, ctx: RequestContext, id: string,
       set.mtu = want;
     }
     if ('shared' in changes && !changes.shared && row.shared === 1) {
-      // Un-sharing would strand other projects' ports on the network.
-      const foreign = await tx.selectFrom('ports').select('id').where('network_id', '=', id).where('project_id', '!=', row.project_id)
-        .where('device_owner', 'not like', 'network:%').limit(1).executeTakeFirst();
-      if (foreign) throw InvalidInput(`Unable to reconfigure sharing settings for network ${id}. Multiple tenants are using it`);
+      // Un-sharing must not strand other projects' ports or subnets on the network.
+      await ensureUnshareAllowed(tx, row);
+    }
+    if ('router:external' in changes && !changes['router:external'] && row.router_external === 1) {
+      const gw = await tx.selectFrom('ports').select('id').where('network_id', '=', id).where('device_owner', '=', 'network:router_gateway')
+        .limit(1).executeTakeFirst();
+      if (gw) throw ExternalNetworkInUse(id);
+    }
+    if (set.shared !== undefined && set.shared !== row.shared) await setWildcardShared(tx, 'network', id, row.project_id, set.shared === 1);
+    if (set.router_external !== undefined && set.router_external !== row.router_external) {
+      await setWildcard(tx, 'network', id, row.project_id, ACCESS_EXTERNAL, set.router_external === 1);
     }
     const changed = Object.entries(set).some(([k, v]) => (row as unknown as Record<string, unknown>)[k] !== v);
     if (changed) {
@@ -215,15 +257,17 @@ export async function updateNetwork(deps: Deps, ctx: RequestContext, id: string,
     }
   });
   const row = (await getNetworkRow(deps.conn.db, id))!;
-  return (await loadNetworks(deps.conn.db, [row]))[0];
+  return (await loadNetworks(deps.conn.db, [row], ctx.projectId))[0];
 }
 
 export async function deleteNetwork(deps: Deps, ctx: RequestContext, id: string, ifMatch: number | null): Promise<void> {
   await inTransaction(deps.conn, async (tx) => {
     const row = await getNetworkRow(tx, id);
     if (!row) throw NetworkNotFound(id);
-    enforceOrHide(deps.policy, ctx, 'delete_network', networkTarget(row), undefined,
-      () => deps.policy.check(ctx, 'get_network', networkTarget(row)), () => NetworkNotFound(id));
+    const vis = await getVisibleNetworkRow(tx, id, visibilityScope(ctx));
+    const shared = vis?.sharedToCaller ?? row.shared === 1;
+    enforceOrHide(deps.policy, ctx, 'delete_network', networkTarget(row, shared), undefined,
+      () => vis !== undefined && deps.policy.check(ctx, 'get_network', networkTarget(row, shared)), () => NetworkNotFound(id));
     // DHCP ports are the network's own; any other port keeps it in use (checked before If-Match, as Zed).
     const ports = await tx.selectFrom('ports').select('id').where('network_id', '=', id).where('device_owner', '!=', 'network:dhcp').execute();
     if (ports.length) throw NetworkInUse(id, ports.map((p) => p.id));
@@ -238,6 +282,7 @@ export async function deleteNetwork(deps: Deps, ctx: RequestContext, id: string,
       for (const s of subnetIds) await recordChange(tx, 'subnet', s, 'delete');
     }
     await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
+    await deleteEntriesOf(tx, 'network', id);
     await tx.deleteFrom('networks').where('id', '=', id).execute();
     await recordChange(tx, 'network', id, 'delete', row.revision_number);
   });

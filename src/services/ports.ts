@@ -11,12 +11,15 @@ import {
   getPortRow, getPortRows, listPortKeys as listPortRowKeys, listPortRows, loadPorts, sortDhcpOpts, sortFixedIps, sortPairs, type FixedIpFilter, type PortAddressPair, type PortDhcpOpt, type PortRecord, type PortRow,
 } from '../db/repos/ports.ts';
 import { visibleNetwork } from './networks.ts';
+import { ensureDefaultGroup } from './security-groups.ts';
+import { getNetworkRow } from '../db/repos/networks.ts';
+import { disassociateFloatingIps } from '../db/repos/floatingips.ts';
 import { enforceQuotaForItems } from './quotas.ts';
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import {
   AddressPairAndPortSecurityRequired, AllowedAddressPairExhausted, ExtraDhcpOptsDuplicate, InvalidInput, MacAddressInUse,
   NetworkMacAddressGenerationFailure, NetworkNotFound, PortBound, PortNotFound, PortSecurityAndIPRequiredForSecurityGroups,
-  PortSecurityPortHasSecurityGroup, ServicePortInUse,
+  PortSecurityPortHasSecurityGroup, SecurityGroupNotFound, ServicePortInUse,
 } from '../errors/catalog.ts';
 import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
 import { normalizeMac, randomMac } from '../domain/ip/mac.ts';
@@ -166,6 +169,36 @@ function uniqueStrings(v: unknown): string[] {
   return [...new Set((v ?? []) as string[])].sort();
 }
 
+/** Given groups must exist and belong to the port's project (admins may use any): SecurityGroupNotFound. */
+async function checkGroups(tx: Tx, ctx: RequestContext, projectId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const found = await tx.selectFrom('security_groups').select(['id', 'project_id']).where('id', 'in', ids).execute();
+  const valid = new Set(found.filter((g) => ctx.isAdmin || g.project_id === projectId).map((g) => g.id));
+  const missing = ids.filter((id) => !valid.has(id));
+  if (missing.length) throw SecurityGroupNotFound(missing.join(', '));
+}
+
+/**
+ * Ports created without security_groups (port security on, not a network:* owner) go into
+ * their project's default group, made on first use in its own transaction (Neutron's
+ * _ensure_default_security_group_on_port). Returns project → default group id.
+ */
+async function defaultGroupsFor(deps: Deps, items: { item: Item }[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const { item } of items) {
+    const project = item.project_id as string;
+    if (out.has(project) || item.security_groups !== undefined || item.port_security_enabled === false) continue;
+    if (isTrusted((item.device_owner as string | undefined) ?? '')) continue;
+    if (item.port_security_enabled === undefined) {
+      const net = await getNetworkRow(deps.conn.db, item.network_id as string);
+      if (!net || net.port_security_enabled !== 1) continue;
+    }
+    const id = await ensureDefaultGroup(deps, project);
+    if (id) out.set(project, id);
+  }
+  return out;
+}
+
 async function insertRelated(tx: Tx, portId: string, sgs: string[], pairs: PortAddressPair[], opts: PortDhcpOpt[]): Promise<void> {
   if (sgs.length) await tx.insertInto('port_security_groups').values(sgs.map((security_group_id) => ({ port_id: portId, security_group_id }))).execute();
   if (pairs.length) await tx.insertInto('port_allowed_address_pairs').values(pairs.map((p) => ({ port_id: portId, ...p }))).execute();
@@ -176,6 +209,7 @@ async function insertRelated(tx: Tx, portId: string, sgs: string[], pairs: PortA
 // create
 
 export async function createPorts(deps: Deps, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<PortRecord[]> {
+  const defaults = await defaultGroupsFor(deps, items);
   return inTransaction(deps.conn, async (tx) => {
     const networks = new Map<string, NetworksTable>();
     const network = async (id: string): Promise<NetworksTable> => {
@@ -193,12 +227,12 @@ export async function createPorts(deps: Deps, ctx: RequestContext, items: { item
     }
     await enforceQuotaForItems(deps, tx, 'port', items.map((i) => i.item));
     const out: PortRecord[] = [];
-    for (const { item } of items) out.push(await insertPort(deps, tx, item, networks.get(item.network_id as string)!));
+    for (const { item } of items) out.push(await insertPort(deps, tx, ctx, item, networks.get(item.network_id as string)!, defaults));
     return out;
   });
 }
 
-async function insertPort(deps: Deps, tx: Tx, item: Item, net: NetworksTable): Promise<PortRecord> {
+async function insertPort(deps: Deps, tx: Tx, ctx: RequestContext, item: Item, net: NetworksTable, defaults: Map<string, string>): Promise<PortRecord> {
   const id = randomUUID();
   const deviceOwner = (item.device_owner as string) ?? '';
   const psec = item.port_security_enabled !== undefined
@@ -209,9 +243,10 @@ async function insertPort(deps: Deps, tx: Tx, item: Item, net: NetworksTable): P
   // Zed's _portsec_ext_port_create_processing order: address pairs first, then security groups.
   if (pairsGiven && !psec) throw AddressPairAndPortSecurityRequired();
   if (sgsGiven && !psec) throw PortSecurityAndIPRequiredForSecurityGroups();
-  // Security groups arrive in a later issue: ids are stored as given (no existence check yet,
-  // and no default group).
-  const sgs = uniqueStrings(item.security_groups);
+  const defaultGroup = defaults.get(item.project_id as string);
+  const sgs = item.security_groups === undefined
+    ? (psec && !isTrusted(deviceOwner) && defaultGroup ? [defaultGroup] : [])
+    : uniqueStrings(item.security_groups);
 
   const mac = await pickMac(deps, tx, net.id, item.mac_address);
   const pairs = addressPairs(deps, item.allowed_address_pairs, mac);
@@ -234,6 +269,7 @@ async function insertPort(deps: Deps, tx: Tx, item: Item, net: NetworksTable): P
   }
   const requests = item.fixed_ips as FixedIpRequest[] | undefined;
   const fixedIps = await allocateIps(tx, net.id, id, requests, mac, deviceOwner);
+  if (item.security_groups !== undefined) await checkGroups(tx, ctx, item.project_id as string, sgs);
   await insertRelated(tx, id, sgs, pairs, opts);
   const tags = [...new Set((item.tags as string[] | undefined) ?? [])];
   await insertTags(tx, id, tags);
@@ -343,6 +379,7 @@ export async function updatePort(deps: Deps, ctx: RequestContext, id: string, ch
 
     let related = false;
     if (!sameSet(curSgs, newSgs)) {
+      await checkGroups(tx, ctx, row.project_id, newSgs.filter((g) => !curSgs.includes(g)));
       await tx.deleteFrom('port_security_groups').where('port_id', '=', id).execute();
       await insertRelated(tx, id, newSgs, [], []);
       related = true;
@@ -405,6 +442,7 @@ export async function deletePort(deps: Deps, ctx: RequestContext, id: string, if
     // Checked before If-Match, as Zed (l3 prevent_l3_port_deletion runs first).
     if (SERVICE_OWNERS.has(row.device_owner)) throw ServicePortInUse(id, row.device_owner);
     checkRevision(ifMatch, row.revision_number);
+    await disassociateFloatingIps(tx, id);
     await releaseIps(tx, id);
     // Security groups, address pairs and DHCP options go by ON DELETE CASCADE.
     await tx.deleteFrom('tags').where('resource_id', '=', id).execute();

@@ -15,6 +15,12 @@ export const QUOTA_TABLES: Record<string, string> = {
   network: 'networks',
   subnet: 'subnets',
   port: 'ports',
+  router: 'routers',
+  floatingip: 'floatingips',
+  security_group: 'security_groups',
+  security_group_rule: 'security_group_rules',
+  subnetpool: 'subnetpools',
+  rbac_policy: 'rbac_policies',
 };
 
 /** Neutron's default limits ([quotas] quota_<resource> overrides them). */
@@ -41,6 +47,16 @@ export async function usage(q: Kysely<Database>, resource: string, projectId: st
   const table = QUOTA_TABLES[resource];
   const r = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)} where project_id = ${projectId}`.execute(q);
   return Number(r.rows[0]?.n ?? 0);
+}
+
+/** Usage of every quota resource of a project, in one query (quota details, check_limit). */
+export async function usageByResource(q: Kysely<Database>, projectId: string): Promise<Record<string, number>> {
+  const parts = Object.entries(QUOTA_TABLES).map(([r, t]) =>
+    sql`select ${sql.lit(r)} as resource, count(*) as n from ${sql.table(t)} where project_id = ${projectId}`);
+  const rows = await sql<{ resource: string; n: number }>`${sql.join(parts, sql` union all `)}`.execute(q);
+  const out: Record<string, number> = {};
+  for (const row of rows.rows) out[row.resource] = Number(row.n);
+  return out;
 }
 
 /** Throws OverQuota if adding `adding[resource]` objects for the project would pass a limit. */

@@ -10,7 +10,7 @@ export function nowIso(): string {
   return new Date().toISOString().slice(0, 19) + 'Z';
 }
 
-type RevisedTable = 'networks' | 'subnets' | 'ports';
+type RevisedTable = 'networks' | 'subnets' | 'ports' | 'security_groups' | 'subnetpools';
 
 /** Bumps revision_number and updated_at (a dependent row changed, or the object itself). */
 export async function bumpRevision(tx: Tx, table: RevisedTable, id: string, resourceType: string): Promise<void> {

@@ -14,7 +14,7 @@ import {
   type HostRouteRow, type Pool, type SubnetRecord,
 } from '../db/repos/subnets.ts';
 import { getNetworkRow } from '../db/repos/networks.ts';
-import { networkTarget } from './networks.ts';
+import { networkForCaller, networkTarget } from './networks.ts';
 import { formatIpValue, type IpVersion } from '../domain/ip/address.ts';
 import { formatCidr, parseCidr, subnetCidrFromRequest, type Cidr } from '../domain/ip/cidr.ts';
 import {
@@ -24,12 +24,13 @@ import {
 import type { Range } from '../domain/ipam/ranges.ts';
 import { validateCidrPlacement, validateSubnetSpec, type HostRoute } from '../domain/ipam/subnet-validators.ts';
 import {
-  BadRequest, GatewayIpInUse, InvalidInput, NetworkNotFound, SubnetInUse, SubnetNotFound, SubnetPoolNotFound,
+  BadRequest, GatewayIpInUse, InvalidInput, NetworkNotFound, SubnetInUse, SubnetNotFound,
 } from '../errors/catalog.ts';
 import { addAutoAddressesOnNetworkPorts, isAutoAddressSubnet, rebuildFreeRanges } from './ipam.ts';
 import { bumpRevision, checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { enforceQuotaForItems } from './quotas.ts';
+import { allocateFromPool, checkNetworkSubnetpools, recheckPoolAllocation, resolveSubnetpoolId } from './subnet-allocation.ts';
 
 /** Ports attached to routers (RouterPort): they hold gateways and keep IPv6 auto-address subnets in use. */
 const ROUTER_OWNERS = [
@@ -52,8 +53,14 @@ function mayRead(deps: Deps, ctx: RequestContext, row: SubnetsTable, net: Networ
   return net.router_external === 1 || deps.policy.check(ctx, 'get_subnet', subnetTarget(row, net));
 }
 
+/** A subnet with its network as the caller sees it (see networkForCaller). */
+async function subnetForCaller(q: Tx | Deps['conn']['db'], ctx: RequestContext, id: string): Promise<{ subnet: SubnetsTable; network: NetworksTable } | undefined> {
+  const found = await getSubnetWithNetwork(q, id);
+  return found && { subnet: found.subnet, network: (await networkForCaller(q, ctx, found.network))! };
+}
+
 export async function getSubnet(deps: Deps, ctx: RequestContext, id: string): Promise<SubnetRecord> {
-  const found = await getSubnetWithNetwork(deps.conn.db, id);
+  const found = await subnetForCaller(deps.conn.db, ctx, id);
   if (!found || !mayRead(deps, ctx, found.subnet, found.network)) throw SubnetNotFound(id);
   return (await loadSubnets(deps.conn.db, [found.subnet]))[0];
 }
@@ -62,7 +69,7 @@ export async function listSubnets(deps: Deps, ctx: RequestContext, q: ListQuery)
   const db = deps.conn.db;
   let marker: SubnetsTable | null = null;
   if (q.marker) {
-    const found = await getSubnetWithNetwork(db, q.marker);
+    const found = await subnetForCaller(db, ctx, q.marker);
     if (!found || !mayRead(deps, ctx, found.subnet, found.network)) throw SubnetNotFound(q.marker);
     marker = found.subnet;
   }
@@ -90,7 +97,8 @@ export async function createSubnets(deps: Deps, ctx: RequestContext, items: { it
 
 async function insertSubnet(deps: Deps, ctx: RequestContext, tx: Tx, item: Item, explicit: Set<string>): Promise<string> {
   const networkId = item.network_id as string;
-  const net = await getNetworkRow(tx, networkId);
+  // Sharing and external access as RBAC grants them to the caller.
+  const net = await networkForCaller(tx, ctx, await getNetworkRow(tx, networkId));
   if (!net) throw NetworkNotFound(networkId);
   deps.policy.enforce(ctx, 'create_subnet', {
     ...item, network_id: networkId, 'network:tenant_id': net.project_id, 'network:project_id': net.project_id,
@@ -98,14 +106,24 @@ async function insertSubnet(deps: Deps, ctx: RequestContext, tx: Tx, item: Item,
   }, explicit);
 
   // db_base_plugin_v2.create_subnet: cidr / prefixlen / subnet pool
-  const hasCidr = given(item, 'cidr');
+  const hasCidr = item.cidr !== undefined && item.cidr !== null;
   if (hasCidr && given(item, 'prefixlen')) throw BadRequest('subnets', 'cidr and prefixlen must not be supplied together');
-  const poolId = item.subnetpool_id as string | null | undefined;
-  if (poolId !== undefined && poolId !== null) throw SubnetPoolNotFound(poolId);
-  if (!hasCidr) throw BadRequest('subnets', 'a subnetpool must be specified in the absence of a cidr');
-  const cidr = subnetCidrFromRequest(item.cidr);
-  const cidrText = formatCidr(cidr);
+  const poolId = await resolveSubnetpoolId(tx, item);
+  if (!poolId && !hasCidr) throw BadRequest('subnets', 'a subnetpool must be specified in the absence of a cidr');
+  if (poolId && !hasCidr && item.allocation_pools != null) throw BadRequest('subnets', 'allocation_pools allowed only for specific subnet requests');
   const ipVersion = item.ip_version as IpVersion;
+  let cidr: Cidr;
+  if (poolId) {
+    // The pool is locked from here to commit; only a visible network gets that far.
+    if (!deps.policy.check(ctx, 'get_network', networkTarget(net))) throw NetworkNotFound(networkId);
+    cidr = await allocateFromPool(deps, tx, ctx, {
+      poolId, projectId: item.project_id as string, ipVersion, cidr: hasCidr ? subnetCidrFromRequest(item.cidr) : null,
+      prefixlen: (item.prefixlen ?? null) as number | null,
+    });
+  } else {
+    cidr = subnetCidrFromRequest(item.cidr);
+  }
+  const cidrText = formatCidr(cidr);
 
   const dns = item.dns_nameservers as string[] | undefined;
   const routes = item.host_routes as HostRoute[] | undefined;
@@ -134,15 +152,17 @@ async function insertSubnet(deps: Deps, ctx: RequestContext, tx: Tx, item: Item,
   }
   const pools = prepareAllocationPools(cidr, item.allocation_pools as PoolInput[] | undefined, gatewayIp);
   await checkPlacement(deps, tx, cidr, networkId);
+  await checkNetworkSubnetpools(tx, networkId, ipVersion, poolId);
 
   const id = randomUUID();
   const now = nowIso();
   await tx.insertInto('subnets').values({
     id, project_id: item.project_id as string, network_id: networkId, name: item.name as string, ip_version: ipVersion, cidr: cidrText,
     gateway_ip: gatewayIp, enable_dhcp: item.enable_dhcp ? 1 : 0, ipv6_ra_mode: raMode, ipv6_address_mode: addrMode,
-    subnetpool_id: null, segment_id: null,
+    subnetpool_id: poolId, segment_id: null,
     description: item.description as string, revision_number: 0, created_at: now, updated_at: now,
   }).execute();
+  if (poolId) await recheckPoolAllocation(tx, poolId, id, cidr);
   await replacePools(tx, id, pools.map((r) => rangeToPool(r, ipVersion)));
   await replaceDns(tx, id, dns ?? []);
   await replaceRoutes(tx, id, routes ?? []);
@@ -169,7 +189,7 @@ async function checkPlacement(deps: Deps, tx: Tx, cidr: Cidr, networkId: string)
 
 export async function updateSubnet(deps: Deps, ctx: RequestContext, id: string, changes: Item, ifMatch: number | null): Promise<SubnetRecord> {
   await inTransaction(deps.conn, async (tx) => {
-    const found = await getSubnetWithNetwork(tx, id);
+    const found = await subnetForCaller(tx, ctx, id);
     if (!found) throw SubnetNotFound(id);
     const { subnet: row, network: net } = found;
     enforceOrHide(deps.policy, ctx, 'update_subnet', { ...subnetTarget(row, net), ...changes }, Object.keys(changes),
@@ -247,7 +267,7 @@ export async function updateSubnet(deps: Deps, ctx: RequestContext, id: string, 
 
 export async function deleteSubnet(deps: Deps, ctx: RequestContext, id: string, ifMatch: number | null): Promise<void> {
   await inTransaction(deps.conn, async (tx) => {
-    const found = await getSubnetWithNetwork(tx, id);
+    const found = await subnetForCaller(tx, ctx, id);
     if (!found) throw SubnetNotFound(id);
     const { subnet: row, network: net } = found;
     enforceOrHide(deps.policy, ctx, 'delete_subnet', subnetTarget(row, net), undefined,

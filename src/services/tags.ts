@@ -6,7 +6,7 @@ import { inTransaction } from '../db/transaction.ts';
 import { bumpRevision, loadTags } from './standard-attrs.ts';
 import { InvalidAttribute, PolicyNotAuthorized, TagNotFound } from '../errors/catalog.ts';
 
-const TABLES = { network: 'networks', subnet: 'subnets', port: 'ports' } as const;
+const TABLES = { network: 'networks', subnet: 'subnets', port: 'ports', security_group: 'security_groups', subnetpool: 'subnetpools' } as const;
 const MAX_TAGS = 50;
 
 export interface Tagged { resource: string; id: string; projectId: string }

@@ -229,11 +229,8 @@ if (missing && inCi) {
       assert.equal(p.revision_number, 1); // Zed: 1 after create
     });
 
-    // TODO(security groups): Muon does not implement the security-group extension
-    // yet. Zed puts a port created without --security-group in its project's
-    // "default" group (security_group_ids = [<default>]). Marked todo so it is
-    // reported without failing the run; drop the todo once security groups land.
-    it('port p1 is in the default security group', { todo: 'security groups not implemented in Muon yet' }, () => {
+    // Zed puts a port created without --security-group in its project's "default" group.
+    it('port p1 is in the default security group', () => {
       const p = need(p1, 'port p1');
       assert.ok(Array.isArray(p.security_group_ids) && p.security_group_ids.length === 1,
         `security_group_ids: ${JSON.stringify(p.security_group_ids)}`);

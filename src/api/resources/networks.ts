@@ -1,12 +1,13 @@
 // /v2.0/networks: attribute map (core + provider, external-net, net-mtu(-writable),
 // port-security, availability zones, dns-integration, standard attributes) and views.
 import {
-  standardAttributes, toBoolean, toInt, toIntOrNull, toList, validString, validListOfStrings, validStringOrNone, type AttrMap,
+  standardAttributes, toBoolean, toInt, toIntOrNull, toList, validString, validStringOrNone, type AttrMap,
 } from '../attributes.ts';
 import type { NetworkRecord } from '../../db/repos/networks.ts';
 import type { ResourceDef } from '../resource.ts';
 import { NetworkNotFound } from '../../errors/catalog.ts';
 import * as svc from '../../services/networks.ts';
+import { validAvailabilityZoneHints } from './availability-zones.ts';
 
 const segmentsValidator = (v: unknown): string | null => {
   if (!Array.isArray(v)) return `'${String(v)}' is not a list`;
@@ -32,7 +33,7 @@ export const networkAttributes: AttrMap = {
   segments: { allowPost: true, allowPut: true, validate: segmentsValidator, visible: true, enforcePolicy: true },
   mtu: { allowPost: true, allowPut: true, convert: toIntOrNull, visible: true, filter: true, sortKey: true },
   port_security_enabled: { allowPost: true, allowPut: true, default: true, convert: toBoolean, visible: true, filter: true, enforcePolicy: true },
-  availability_zone_hints: { allowPost: true, allowPut: false, default: [], convert: toList, validate: validListOfStrings(255), visible: true },
+  availability_zone_hints: { allowPost: true, allowPut: false, default: [], convert: toList, validate: validAvailabilityZoneHints, visible: true },
   availability_zones: { allowPost: false, allowPut: false, visible: true },
   dns_domain: { allowPost: true, allowPut: true, default: '', validate: validString(255), visible: true, filter: true, sortKey: true },
   ipv4_address_scope: { allowPost: false, allowPut: false, visible: true },
@@ -44,8 +45,8 @@ export function renderNetwork(r: NetworkRecord): Record<string, unknown> {
   const n = r.row;
   const out: Record<string, unknown> = {
     id: n.id, name: n.name, tenant_id: n.project_id, admin_state_up: n.admin_state_up === 1, mtu: n.mtu, status: n.status,
-    subnets: r.subnetIds, shared: n.shared === 1, availability_zone_hints: JSON.parse(n.availability_zone_hints),
-    availability_zones: [], ipv4_address_scope: null, ipv6_address_scope: null, 'router:external': n.router_external === 1,
+    subnets: r.subnetIds, shared: r.shared, availability_zone_hints: JSON.parse(n.availability_zone_hints),
+    availability_zones: [], ipv4_address_scope: r.addressScopes?.[4] ?? null, ipv6_address_scope: r.addressScopes?.[6] ?? null, 'router:external': n.router_external === 1,
     description: n.description, port_security_enabled: n.port_security_enabled === 1, dns_domain: n.dns_domain,
     tags: r.tags, created_at: n.created_at, updated_at: n.updated_at, revision_number: n.revision_number, project_id: n.project_id,
   };

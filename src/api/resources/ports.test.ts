@@ -11,6 +11,7 @@ let admin: Call;
 let demo: Call;
 let other: Call;
 let netA: string, subA: string, netB: string, subB: string, netShared: string, subShared: string, netSmall: string;
+let sgDemo: string, sgDefault: string;
 
 async function ok(p: Promise<{ status: number; body: any }>, status = 201): Promise<any> {
   const r = await p;
@@ -46,6 +47,8 @@ before(async () => {
   subShared = await subnet(admin, netShared, '10.194.0.0/24');
   netSmall = await network(demo, 'small');
   await subnet(demo, netSmall, '10.193.0.0/29');
+  sgDemo = (await ok(demo('POST', '/v2.0/security-groups', { security_group: { name: 'sg-demo' } }))).security_group.id;
+  sgDefault = (await ok(demo('GET', '/v2.0/security-groups?name=default'), 200)).security_groups[0].id;
 });
 after(async () => { await api?.close(); });
 
@@ -62,7 +65,7 @@ describe('ports: create and show', () => {
     assert.equal(p.tenant_id, 'demo');
     assert.equal(p.project_id, 'demo');
     assert.equal(p.port_security_enabled, true);
-    assert.deepEqual(p.security_groups, []);
+    assert.deepEqual(p.security_groups, [sgDefault]); // the project's default group
     assert.deepEqual(p.allowed_address_pairs, []);
     assert.deepEqual(p.extra_dhcp_opts, []);
     assert.deepEqual(p.tags, []);
@@ -107,10 +110,14 @@ describe('ports: create and show', () => {
     assert.deepEqual(shown, p);
   });
 
-  it('security group ids are stored as given (groups arrive later; Zed row 101 would 404 an unknown id)', async () => {
+  it('row 101: security groups must exist and be the project\'s', async () => {
     const sg = '00000000-0000-0000-0000-000000000000';
-    const p = await port(demo, { network_id: netA, security_groups: [sg] });
-    assert.deepEqual(p.security_groups, [sg]);
+    expectError(await demo('POST', '/v2.0/ports', { port: { network_id: netA, security_groups: [sg] } }), 404, 'SecurityGroupNotFound',
+      `Security group ${sg} does not exist`);
+    expectError(await other('POST', '/v2.0/ports', { port: { network_id: netShared, security_groups: [sgDemo] } }), 404, 'SecurityGroupNotFound',
+      `Security group ${sgDemo} does not exist`);
+    const p = await port(demo, { network_id: netA, security_groups: [sgDemo] });
+    assert.deepEqual(p.security_groups, [sgDemo]);
     const r = await demo('POST', '/v2.0/ports', { port: { network_id: netA, security_groups: ['nope'] } });
     expectError(r, 400, 'HTTPBadRequest', "Invalid input for security_groups. Reason: 'nope' is not a valid UUID.");
   });
@@ -202,7 +209,7 @@ describe('ports: Zed error rows', () => {
     expectError(r, 409, 'AddressPairAndPortSecurityRequired', 'Port Security must be enabled in order to have allowed address pairs on a port.');
   });
   it('row 95: update port_security false while it has security groups', async () => {
-    const p = await port(demo, { network_id: netA, security_groups: ['ca29766c-ce7c-4432-8163-a13ff132ea27'] });
+    const p = await port(demo, { network_id: netA, security_groups: [sgDemo] });
     const r = await demo('PUT', `/v2.0/ports/${p.id}`, { port: { port_security_enabled: false } });
     expectError(r, 409, 'PortSecurityPortHasSecurityGroup', 'Port has security group associated. Cannot disable port security or IP address until security group is removed.');
     // removing the groups in the same request is fine
@@ -325,7 +332,7 @@ describe('ports: update', () => {
     const p = await port(demo, { network_id: netA, extra_dhcp_opts: [{ opt_name: 'a', opt_value: '1' }, { opt_name: 'b', opt_value: '2' }] });
     const u = (await ok(admin('PUT', `/v2.0/ports/${p.id}`, { port: {
       mac_address: 'fa:16:3e:de:ad:01', 'binding:host_id': 'compute1', 'binding:profile': { k: 'v' }, 'binding:vnic_type': 'direct',
-      allowed_address_pairs: [{ ip_address: '10.191.0.250' }], security_groups: ['11111111-1111-1111-1111-111111111111'],
+      allowed_address_pairs: [{ ip_address: '10.191.0.250' }], security_groups: [sgDemo],
       extra_dhcp_opts: [{ opt_name: 'a', opt_value: null }, { opt_name: 'b', opt_value: '3' }, { opt_name: 'c', opt_value: '4' }],
     } }), 200)).port;
     assert.equal(u.mac_address, 'fa:16:3e:de:ad:01');
@@ -334,7 +341,7 @@ describe('ports: update', () => {
     assert.equal(u['binding:vnic_type'], 'direct');
     assert.equal(u['binding:vif_type'], 'unbound');
     assert.deepEqual(u.allowed_address_pairs, [{ ip_address: '10.191.0.250', mac_address: 'fa:16:3e:de:ad:01' }]);
-    assert.deepEqual(u.security_groups, ['11111111-1111-1111-1111-111111111111']);
+    assert.deepEqual(u.security_groups, [sgDemo]);
     assert.deepEqual(u.extra_dhcp_opts.map((o: any) => `${o.opt_name}=${o.opt_value}`).sort(), ['b=3', 'c=4']);
     assert.equal(u.revision_number, 2);
     // another port's MAC on the same network
@@ -363,7 +370,7 @@ describe('ports: list', () => {
       const p = await port(demo, {
         network_id: net, name: `l${i}`, fixed_ips: [{ ip_address: `10.197.0.${10 + i}` }], device_id: i < 2 ? 'vm-x' : '',
         device_owner: i === 4 ? 'compute:nova' : '', tags: i % 2 ? ['odd'] : ['even'],
-        security_groups: i === 3 ? ['22222222-2222-2222-2222-222222222222'] : [],
+        security_groups: i === 3 ? [sgDemo] : [],
       });
       ids.push(p.id);
     }
@@ -384,7 +391,7 @@ describe('ports: list', () => {
     assert.deepEqual(names(await q(`id=${ids[1]}&id=${ids[3]}&sort_key=name&sort_dir=asc`)), ['l1', 'l3']);
     assert.deepEqual(names(await q('tags=odd&sort_key=name&sort_dir=asc')), ['l1', 'l3']);
     assert.deepEqual(names(await q('not-tags=odd&sort_key=name&sort_dir=asc')), ['l0', 'l2', 'l4']);
-    assert.deepEqual(names(await q('security_groups=22222222-2222-2222-2222-222222222222')), ['l3']);
+    assert.deepEqual(names(await q(`security_groups=${sgDemo}`)), ['l3']);
     expectError(await demo('GET', '/v2.0/ports?bogus=1'), 400, 'HTTPBadRequest', "['bogus'] is invalid attribute for filtering");
   });
 

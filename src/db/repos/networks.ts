@@ -5,6 +5,8 @@ import type { Database, NetworksTable, NetworkSegmentsTable } from '../schema.ts
 import type { ListQuery } from '../../api/list-query.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
 import { chunks, loadTags } from '../../services/standard-attrs.ts';
+import { ACCESS_SHARED, grantsFor, rbacGrants, sharedWith } from './rbac.ts';
+import { networkAddressScopes } from './subnetpools.ts';
 
 type Q = Kysely<Database>;
 
@@ -13,6 +15,10 @@ export interface NetworkRecord {
   segments: NetworkSegmentsTable[];
   subnetIds: string[];
   tags: string[];
+  /** `shared` as the reader sees it: shared with everyone or with the reader's project. */
+  shared: boolean;
+  /** ipv4/ipv6_address_scope: the scope of the pools the network's subnets came from. */
+  addressScopes?: { 4: string | null; 6: string | null };
 }
 
 export const networkColumns: ColumnMap = {
@@ -32,17 +38,33 @@ export const networkColumns: ColumnMap = {
   updated_at: { column: 'n.updated_at', kind: 'string' },
 };
 
-/** Networks a non-admin project may see: its own, shared and external ones. */
+/** Networks a non-admin project may see: its own, and those with an RBAC entry (shared
+ *  or external) for it or for everyone. `n.shared` is the wildcard flag, checked first. */
 export function visibleTo(projectId: string | null) {
-  return sql<SqlBool>`(n.project_id = ${projectId ?? ''} or n.shared = 1 or n.router_external = 1)`;
+  return sql<SqlBool>`(n.project_id = ${projectId ?? ''} or n.shared = 1 or ${rbacGrants('network', 'n.id', projectId)})`;
 }
 
 export async function getNetworkRow(q: Q, id: string): Promise<NetworksTable | undefined> {
   return q.selectFrom('networks as n').selectAll('n').where('n.id', '=', id).executeTakeFirst();
 }
 
-export async function loadNetworks(q: Q, rows: NetworksTable[]): Promise<NetworkRecord[]> {
+/**
+ * The network as `projectId` sees it (undefined: an admin, sees everything): undefined when
+ * not visible. `sharedToCaller`: Neutron's per-caller `shared` (an access_as_shared entry
+ * for '*' or the caller's project), what policy rules and the view use.
+ */
+export async function getVisibleNetworkRow(q: Q, id: string, projectId: string | null | undefined): Promise<{ row: NetworksTable; sharedToCaller: boolean } | undefined> {
+  const row = await getNetworkRow(q, id);
+  if (!row) return undefined;
+  const grants = await grantsFor(q, 'network', id, projectId ?? null);
+  if (projectId !== undefined && row.project_id !== projectId && grants.length === 0) return undefined;
+  return { row, sharedToCaller: row.shared === 1 || grants.some((g) => g.action === ACCESS_SHARED) };
+}
+
+/** `viewer`: the reading project, for the per-caller `shared` (omitted: the wildcard flag only). */
+export async function loadNetworks(q: Q, rows: NetworksTable[], viewer?: string | null): Promise<NetworkRecord[]> {
   const ids = rows.map((r) => r.id);
+  const sharedToViewer = viewer === undefined ? new Set<string>() : await sharedWith(q, 'network', ids.filter((id, i) => rows[i].shared !== 1), viewer);
   const segs = new Map<string, NetworkSegmentsTable[]>();
   const subnets = new Map<string, string[]>();
   for (const chunk of chunks(ids)) {
@@ -54,7 +76,11 @@ export async function loadNetworks(q: Q, rows: NetworksTable[]): Promise<Network
     }
   }
   const tags = await loadTags(q, ids);
-  return rows.map((row) => ({ row, segments: segs.get(row.id) ?? [], subnetIds: subnets.get(row.id) ?? [], tags: tags.get(row.id) ?? [] }));
+  const scopes = await networkAddressScopes(q, ids);
+  return rows.map((row) => ({
+    row, segments: segs.get(row.id) ?? [], subnetIds: subnets.get(row.id) ?? [], tags: tags.get(row.id) ?? [], addressScopes: scopes.get(row.id),
+    shared: row.shared === 1 || sharedToViewer.has(row.id),
+  }));
 }
 
 export async function listNetworkRows(q: Q, lq: ListQuery, visibleProject: string | null | undefined, markerRow: NetworksTable | null): Promise<NetworksTable[]> {

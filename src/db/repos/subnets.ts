@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { sql, type SqlBool } from 'kysely';
 import type { Database, NetworksTable, SubnetsTable } from '../schema.ts';
 import type { ListQuery } from '../../api/list-query.ts';
+import { rbacGrants } from './rbac.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
 import { chunks, loadTags } from '../../services/standard-attrs.ts';
 import { parseIp } from '../../domain/ip/address.ts';
@@ -41,9 +42,10 @@ export const subnetColumns: ColumnMap = {
   updated_at: { column: 's.updated_at', kind: 'string' },
 };
 
-/** Subnets a non-admin project may see: its own, and those of shared or external networks. */
+/** Subnets a non-admin project may see: its own, and those of networks with an RBAC entry
+ *  (shared or external) for the project or everyone; `n.shared` is the wildcard flag. */
 export function subnetVisibleTo(projectId: string | null) {
-  return sql<SqlBool>`(s.project_id = ${projectId ?? ''} or n.shared = 1 or n.router_external = 1)`;
+  return sql<SqlBool>`(s.project_id = ${projectId ?? ''} or n.shared = 1 or ${rbacGrants('network', 's.network_id', projectId)})`;
 }
 
 export async function getSubnetRow(q: Q, id: string): Promise<SubnetsTable | undefined> {

@@ -59,7 +59,24 @@ const FLOATINGIP: AttrTable = new Map<string, EnforcedAttribute>([
   ['floating_ip_address', { default: null }],
 ]);
 
+const SUBNETPOOL: AttrTable = new Map<string, EnforcedAttribute>([
+  ['is_default', { default: false }],
+  ['shared', { default: false }],
+]);
+
+const ADDRESS_SCOPE: AttrTable = new Map<string, EnforcedAttribute>([
+  ['shared', { default: false }],
+]);
+
+const RBAC_POLICY: AttrTable = new Map<string, EnforcedAttribute>([
+  ['object_type', {}],
+  ['object_id', {}],
+  ['target_tenant', {}],
+]);
+
 const TABLES: ReadonlyMap<string, AttrTable> = new Map([
+  ['rbac_policy', RBAC_POLICY],
+  ['subnetpool', SUBNETPOOL], ['address_scope', ADDRESS_SCOPE],
   ['network', NETWORK], ['port', PORT], ['subnet', SUBNET], ['router', ROUTER], ['floatingip', FLOATINGIP],
 ]);
 

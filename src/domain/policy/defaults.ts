@@ -174,9 +174,58 @@ export const MISC_RULES: readonly RuleDefault[] = [
   ...adminOnly('get_network_ip_availability'),
 ];
 
+// neutron/conf/policies/security_group.py and address_group.py (Zed). Listing and
+// reading are also limited by ownership in the services, as Neutron's DB queries are.
+export const SECURITY_GROUP_RULES: readonly RuleDefault[] = [
+  r('admin_or_sg_owner', 'rule:context_is_admin or tenant_id:%(security_group:tenant_id)s'),
+  r('admin_owner_or_sg_owner', 'rule:owner or rule:admin_or_sg_owner'),
+  r('shared_security_group', 'field:security_groups:shared=True'),
+  r('create_security_group', ADMIN_OR_PROJECT_MEMBER, ADMIN_OR_OWNER),
+  r('get_security_group', `${ADMIN_OR_PROJECT_READER} or rule:shared_security_group`, ANY),
+  r('update_security_group', ADMIN_OR_PROJECT_MEMBER, ADMIN_OR_OWNER),
+  r('delete_security_group', ADMIN_OR_PROJECT_MEMBER, ADMIN_OR_OWNER),
+  r('create_security_group_rule', ADMIN_OR_PROJECT_MEMBER, ADMIN_OR_OWNER),
+  r('get_security_group_rule', `${ADMIN_OR_PROJECT_READER} or rule:sg_owner`, 'rule:admin_owner_or_sg_owner'),
+  r('delete_security_group_rule', ADMIN_OR_PROJECT_MEMBER, ADMIN_OR_OWNER),
+  r('shared_address_groups', 'field:address_groups:shared=True'),
+  r('get_address_group', `${ADMIN_OR_PROJECT_READER} or rule:shared_address_groups`, `${ADMIN_OR_OWNER} or rule:shared_address_groups`),
+];
+
+// neutron/conf/policies/subnetpool.py and address_scope.py (Zed).
+export const SUBNETPOOL_RULES: readonly RuleDefault[] = [
+  r('shared_subnetpools', 'field:subnetpools:shared=True'),
+  r('create_subnetpool', ADMIN_OR_PROJECT_MEMBER, ANY),
+  ...adminOnly('create_subnetpool:shared', 'create_subnetpool:is_default', 'update_subnetpool:is_default'),
+  r('get_subnetpool', `${ADMIN_OR_PROJECT_READER} or rule:shared_subnetpools`, `${ADMIN_OR_OWNER} or rule:shared_subnetpools`),
+  r('update_subnetpool', ADMIN_OR_PROJECT_MEMBER, ADMIN_OR_OWNER),
+  r('delete_subnetpool', ADMIN_OR_PROJECT_MEMBER, ADMIN_OR_OWNER),
+  r('onboard_network_subnets', ADMIN_OR_PROJECT_MEMBER, ADMIN_OR_OWNER),
+  r('add_prefixes', ADMIN_OR_PROJECT_MEMBER, ADMIN_OR_OWNER),
+  r('remove_prefixes', ADMIN_OR_PROJECT_MEMBER, ADMIN_OR_OWNER),
+  r('shared_address_scopes', 'field:address_scopes:shared=True'),
+  r('create_address_scope', ADMIN_OR_PROJECT_MEMBER, ANY),
+  ...adminOnly('create_address_scope:shared', 'update_address_scope:shared'),
+  r('get_address_scope', `${ADMIN_OR_PROJECT_READER} or rule:shared_address_scopes`, `${ADMIN_OR_OWNER} or rule:shared_address_scopes`),
+  r('update_address_scope', ADMIN_OR_PROJECT_MEMBER, ADMIN_OR_OWNER),
+  r('delete_address_scope', ADMIN_OR_PROJECT_MEMBER, ADMIN_OR_OWNER),
+];
+
 // Security groups, subnet pools, RBAC, QoS, trunks, ...: not yet here. Until they are,
 // their actions fall back to `default` (admin_or_owner).
+// neutron/conf/policies/rbac.py (Zed): only admins may share with everyone ('*').
+const NOT_WILDCARD = '(not field:rbac_policy:target_tenant=* and not field:rbac_policy:target_project=*)';
+export const RBAC_RULES: readonly RuleDefault[] = [
+  r('restrict_wildcard', `${NOT_WILDCARD} or rule:admin_only`),
+  r('create_rbac_policy', ADMIN_OR_PROJECT_MEMBER, ANY),
+  r('create_rbac_policy:target_tenant', `(${ADMIN}) or ${NOT_WILDCARD}`, 'rule:restrict_wildcard'),
+  r('update_rbac_policy', ADMIN_OR_PROJECT_MEMBER, ADMIN_OR_OWNER),
+  r('update_rbac_policy:target_tenant', `(${ADMIN}) or ${NOT_WILDCARD}`, `(rule:restrict_wildcard) and (${ADMIN_OR_OWNER})`),
+  r('get_rbac_policy', ADMIN_OR_PROJECT_READER, ADMIN_OR_OWNER),
+  r('delete_rbac_policy', ADMIN_OR_PROJECT_MEMBER, ADMIN_OR_OWNER),
+];
+
 export const DEFAULT_RULES: readonly RuleDefault[] = [
   ...BASE_RULES, ...NETWORK_RULES, ...SUBNET_RULES, ...PORT_RULES, ...ROUTER_RULES,
-  ...FLOATINGIP_RULES, ...QUOTA_RULES, ...AGENT_RULES, ...MISC_RULES,
+  ...FLOATINGIP_RULES, ...QUOTA_RULES, ...AGENT_RULES, ...MISC_RULES, ...SECURITY_GROUP_RULES,
+  ...SUBNETPOOL_RULES, ...RBAC_RULES,
 ];

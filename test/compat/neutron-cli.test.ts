@@ -1,0 +1,261 @@
+// The seed's command log replayed with Debian's legacy `neutron` CLI (python3-neutronclient
+// 8.1) and the `openstack` CLI against `muon server` with the embedded identity — exactly
+// as an operator would: `source admin-openrc.sh` (the file Muon writes), then the commands
+// as the seed writes them. Tables are compared field by field with Zed's transcript
+// (test/compat/fixtures/seed-replay.txt, a copy of shared/anchors/seed-replay.txt).
+//
+// Without the CLIs the suite is skipped, unless CI=true, where that is a failure.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const FIXTURE = new URL('./fixtures/seed-replay.txt', import.meta.url);
+const TIMEOUT = 60_000;
+
+function baseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^OS_/i.test(k)) env[k] = v;
+  env.PYTHONWARNINGS = 'ignore';
+  return env;
+}
+function missingCli(): string | undefined {
+  for (const [cmd, pkg] of [['neutron', 'python3-neutronclient'], ['openstack', 'python3-openstackclient']]) {
+    const r = spawnSync(cmd, ['--version'], { env: baseEnv(), timeout: TIMEOUT, encoding: 'utf8' });
+    if (r.error || r.status !== 0) return `${cmd} cannot be run (install ${pkg}): ${r.error?.message ?? r.stderr}`;
+  }
+  return undefined;
+}
+
+/** `source <file>`: the exports of an openrc file. */
+export function sourceOpenrc(file: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of readFileSync(file, 'utf8').matchAll(/^export (\w+)=(.*)$/gm)) env[m[1]] = m[2];
+  return env;
+}
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const p = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
+}
+
+interface Run { code: number; stdout: string; stderr: string }
+function cli(cmd: string, args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { env: { ...baseEnv(), ...env }, timeout: TIMEOUT, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Zed's transcript: command line → its Field/Value table (or list table rows). */
+function parseReplay(text: string): Map<string, { fields: Map<string, string>; out: string }> {
+  const out = new Map<string, { fields: Map<string, string>; out: string }>();
+  for (const block of text.split(/^### \[\w+\] \$ /m).slice(1)) {
+    const [head, ...rest] = block.split('\n');
+    out.set(head.trim(), { fields: fieldTable(rest.join('\n')), out: rest.join('\n') });
+  }
+  return out;
+}
+function fieldTable(text: string): Map<string, string> {
+  const f = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('|')) continue;
+    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    if (cells.length !== 2 || (cells[0] === 'Field' && cells[1] === 'Value')) continue;
+    f.set(cells[0], cells[1]);
+  }
+  return f;
+}
+
+/** Every output of one command line, in transcript order. */
+function parseAll(text: string, line: string): string[] {
+  return text.split(/^### \[\w+\] \$ /m).slice(1).filter((b) => b.split('\n')[0].trim() === line).map((b) => b.split('\n').slice(1).join('\n'));
+}
+
+const VARIABLE = new Set(['id', 'created_at', 'updated_at', 'project_id', 'tenant_id', 'network_id']);
+
+/**
+ * Differences from Zed's tables that are known and owned elsewhere (the networks resource,
+ * not identity), listed so this test fails when one appears or disappears:
+ *  - dns_domain: Muon always advertises dns-integration; Zed (extension_drivers =
+ *    port_security) did not load it, so its tables have no dns_domain.
+ *  - is_default: Zed shows it on every network; Muon renders it on external networks only.
+ */
+const KNOWN: Record<string, { extra?: string[]; absent?: string[] }> = {
+  'net-create public': { extra: ['dns_domain'] },
+  'net-create private': { extra: ['dns_domain'], absent: ['is_default'] },
+};
+
+/** Same field names as Zed (give or take the KNOWN differences), and the same values except ids and timestamps. */
+function sameAsZed(got: Map<string, string>, zed: Map<string, string>, what: string): void {
+  const known = KNOWN[what] ?? {};
+  const expected = [...zed.keys()].filter((k) => !known.absent?.includes(k)).concat(known.extra ?? []);
+  assert.deepEqual([...got.keys()].sort(), expected.sort(), `${what}: field names`);
+  for (const [k, v] of zed) if (!VARIABLE.has(k) && !known.absent?.includes(k)) assert.equal(got.get(k), v, `${what}: ${k}`);
+}
+
+const missing = missingCli();
+const inCi = process.env.CI === 'true';
+
+if (missing && inCi) {
+  it('neutron CLI compatibility', () => { assert.fail(`CI=true but ${missing}`); });
+} else {
+  describe('the seed\'s neutron CLI log against muon server with the embedded identity', { skip: missing, timeout: 300_000 }, () => {
+    const zed = parseReplay(readFileSync(FIXTURE, 'utf8'));
+    let dir: string;
+    let server: ChildProcess;
+    let apiUrl: string;
+    let admin: Record<string, string>;
+    let demo: Record<string, string>;
+    const ids: Record<string, string> = {};
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'muon-neutron-cli-'));
+      const [apiPort, idPort] = [await freePort(), await freePort()];
+      apiUrl = `http://127.0.0.1:${apiPort}`;
+      writeFileSync(join(dir, 'neutron.conf'), [
+        '[DEFAULT]', 'bind_host = 127.0.0.1', `bind_port = ${apiPort}`, 'auth_strategy = keystone', 'core_plugin = ml2',
+        'service_plugins = router', 'allow_overlapping_ips = True', `state_path = ${dir}/state`,
+        '[muon]', 'identity = embedded', `identity_port = ${idPort}`, '',
+      ].join('\n'));
+      writeFileSync(join(dir, 'ml2_conf.ini'), [
+        '[ml2]', 'type_drivers = flat,vlan,vxlan', 'tenant_network_types = vxlan', 'mechanism_drivers = linuxbridge,l2population',
+        'extension_drivers = port_security', '[ml2_type_flat]', 'flat_networks = public', '[ml2_type_vxlan]', 'vni_ranges = 1:1000',
+        '[securitygroup]', 'enable_ipset = True', '',
+      ].join('\n'));
+      server = spawn(join(ROOT, 'bin/muon'), ['server', '--config-file', join(dir, 'neutron.conf'), '--config-file', join(dir, 'ml2_conf.ini')], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let log = '';
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`muon server did not start:\n${log}`)), 30_000);
+        server.stderr!.on('data', (c: Buffer) => { log += c; if (log.includes('"listening"')) { clearTimeout(t); resolve(); } });
+        server.once('exit', (code) => { clearTimeout(t); reject(new Error(`muon server exited ${code}:\n${log}`)); });
+      });
+      admin = sourceOpenrc(join(dir, 'state/admin-openrc.sh'));
+      demo = sourceOpenrc(join(dir, 'state/demo-openrc.sh'));
+    });
+    after(() => {
+      server?.kill('SIGTERM');
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    async function neutron(as: Record<string, string>, line: string): Promise<Run> {
+      const r = await cli('neutron', line.split(' ').slice(1), as);
+      assert.equal(r.code, 0, `${line} -> exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+      return r;
+    }
+
+    it('the openrc files Muon wrote are the seed\'s kind', () => {
+      assert.equal(admin.OS_USERNAME, 'admin');
+      assert.equal(admin.OS_PROJECT_NAME, 'admin');
+      assert.equal(demo.OS_USERNAME, 'demo');
+      assert.equal(admin.OS_IDENTITY_API_VERSION, '3');
+      assert.match(admin.OS_AUTH_URL, /^http:\/\/127\.0\.0\.1:\d+\/v3$/);
+    });
+
+    it('without a token the API answers 401 with WWW-Authenticate pointing at the identity', async () => {
+      const res = await fetch(`${apiUrl}/v2.0/networks`);
+      assert.equal(res.status, 401);
+      assert.equal(res.headers.get('www-authenticate'), `Keystone uri="${admin.OS_AUTH_URL.replace(/\/v3$/, '')}"`);
+      assert.deepEqual(await res.json(), { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+    });
+
+    it('[admin] neutron ext-list', async () => {
+      const r = await neutron(admin, 'neutron ext-list');
+      assert.match(r.stdout, /\| alias +\| name +\|/);
+      for (const alias of ['external-net', 'provider', 'port-security', 'router', 'security-group', 'net-mtu']) assert.match(r.stdout, new RegExp(`\\| ${alias} +\\|`), alias);
+    });
+
+    it('[admin] neutron net-create public --shared --router:external … (field by field as Zed)', async () => {
+      const line = 'neutron net-create public --shared --router:external --provider:physical_network public --provider:network_type flat';
+      const r = await neutron(admin, line);
+      assert.match(r.stdout, /^Created a new network:/m);
+      const got = fieldTable(r.stdout);
+      sameAsZed(got, zed.get(line)!.fields, 'net-create public');
+      assert.equal(got.get('project_id'), got.get('tenant_id'));
+      ids.public = got.get('id')!;
+      ids.adminProject = got.get('project_id')!;
+    });
+
+    it('[admin] neutron subnet-create public 192.168.81.0/24 …', async () => {
+      const line = 'neutron subnet-create public 192.168.81.0/24 --name public --allocation-pool start=192.168.81.100,end=192.168.81.200 --dns-nameserver 192.168.85.253 --gateway 192.168.81.254';
+      const got = fieldTable((await neutron(admin, line)).stdout);
+      sameAsZed(got, zed.get(line)!.fields, 'subnet-create public');
+      assert.equal(got.get('network_id'), ids.public);
+    });
+
+    it('[demo] neutron net-create private: a vxlan network of the demo project', async () => {
+      const line = 'neutron net-create private';
+      const got = fieldTable((await neutron(demo, line)).stdout);
+      sameAsZed(got, zed.get(line)!.fields, 'net-create private');
+      assert.notEqual(got.get('project_id'), ids.adminProject);
+      ids.private = got.get('id')!;
+    });
+
+    it('[demo] neutron subnet-create private 172.16.1.0/24 …', async () => {
+      const line = 'neutron subnet-create private 172.16.1.0/24 --name private --dns-nameserver 192.168.85.253 --gateway 172.16.1.1';
+      const got = fieldTable((await neutron(demo, line)).stdout);
+      sameAsZed(got, zed.get(line)!.fields, 'subnet-create private');
+      assert.equal(got.get('network_id'), ids.private);
+    });
+
+    it('[demo] neutron router-create router', async () => {
+      const line = 'neutron router-create router';
+      const got = fieldTable((await neutron(demo, line)).stdout);
+      sameAsZed(got, zed.get(line)!.fields, 'router-create router');
+    });
+
+    it('[demo] neutron router-interface-add router private; router-gateway-set router public', async () => {
+      assert.match((await neutron(demo, 'neutron router-interface-add router private')).stdout, /^Added interface [0-9a-f-]{36} to router router\.$/m);
+      assert.match((await neutron(demo, 'neutron router-gateway-set router public')).stdout, /^Set gateway for router router$/m);
+    });
+
+    it('neutron router-port-list router: demo sees its interface; admin also the gateway port, with tenant_id', async () => {
+      const header = (out: string) => out.split('\n').find((l) => l.startsWith('| id'))!.split('|').slice(1, -1).map((c) => c.trim());
+      const rows = (out: string) => out.split('\n').filter((l) => /^\| [0-9a-f]{8}-/.test(l));
+      for (const [who, env] of [['demo', demo], ['admin', admin]] as const) {
+        const line = 'neutron router-port-list router';
+        const out = (await neutron(env, line)).stdout;
+        // The transcript holds the demo run, then the admin run, of the same command line.
+        const ref = parseAll(readFileSync(FIXTURE, 'utf8'), line)[who === 'demo' ? 0 : 1];
+        assert.ok(ref, `fixture has no ${who} run of ${line}`);
+        assert.deepEqual(header(out), header(ref), `${who}: columns`);
+        assert.equal(rows(out).length, rows(ref).length, `${who}: ports\n${out}`);
+        assert.match(out, /"ip_address": "172\.16\.1\.1"/);
+      }
+    });
+
+    it('[demo] sees the shared public network and its own, not admin-only attributes; cannot create a shared network', async () => {
+      const list = await neutron(demo, 'neutron net-list -c name -c tenant_id');
+      assert.match(list.stdout, /\| public /);
+      assert.match(list.stdout, /\| private /);
+      const show = fieldTable((await neutron(demo, 'neutron net-show public')).stdout);
+      assert.equal(show.get('provider:network_type'), undefined, 'provider attributes are admin-only');
+      const r = await cli('neutron', ['net-create', 'other', '--shared'], demo);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /disallowed by policy/);
+    });
+
+    it('the openstack CLI with the same openrc files: network list, token issue, a wrong password', async () => {
+      const list = await cli('openstack', ['network', 'list', '-f', 'json'], admin);
+      assert.equal(list.code, 0, list.stderr);
+      assert.deepEqual(JSON.parse(list.stdout).map((n: { Name: string }) => n.Name).sort(), ['private', 'public']);
+      const tok = await cli('openstack', ['token', 'issue', '-f', 'json'], demo);
+      assert.equal(tok.code, 0, tok.stderr);
+      const issued = JSON.parse(tok.stdout);
+      const res = await fetch(`${apiUrl}/v2.0/networks?name=private`, { headers: { 'X-Auth-Token': issued.id } });
+      assert.equal(res.status, 200);
+      assert.equal(((await res.json()) as { networks: { project_id: string }[] }).networks[0].project_id, issued.project_id);
+      const bad = await cli('openstack', ['network', 'list'], { ...demo, OS_PASSWORD: 'wrong' });
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /401|authenticat/i);
+    });
+  });
+}
