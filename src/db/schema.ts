@@ -151,8 +151,8 @@ export interface QuotasTable {
   quota_limit: number;
 }
 
-export interface QuotaLocksTable {
-  project_id: string;
+export interface LocksTable {
+  name: string;
 }
 
 export interface RoutersTable extends StandardColumns {
@@ -305,7 +305,7 @@ export interface Database {
   tags: TagsTable;
   changes: ChangesTable;
   quotas: QuotasTable;
-  quota_locks: QuotaLocksTable;
+  locks: LocksTable;
   rbac_policies: RbacPoliciesTable;
   address_scopes: AddressScopesTable;
   subnetpools: SubnetpoolsTable;

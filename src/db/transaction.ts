@@ -34,7 +34,11 @@ export function isUniqueViolation(e: unknown): boolean {
 export async function inTransaction<T>(conn: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await conn.db.transaction().execute(fn);
+      // READ COMMITTED on MySQL as on PostgreSQL: after waiting for a lock, a
+      // transaction must see what the lock holder committed. Under InnoDB's default
+      // REPEATABLE READ its plain reads would keep an older snapshot.
+      const trx = conn.kind === 'mysql' ? conn.db.transaction().setIsolationLevel('read committed') : conn.db.transaction();
+      return await trx.execute(fn);
     } catch (e) {
       if (attempt >= MAX_ATTEMPTS || !isRetryableDbError(e)) throw e;
       // Jittered backoff so racing requests do not collide again in lockstep.

@@ -16,6 +16,7 @@ import {
 } from '../errors/catalog.ts';
 import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
+import { lockNamed } from '../db/locks.ts';
 import { enforceQuotaForItems } from './quotas.ts';
 import type { NetworksTable } from '../db/schema.ts';
 
@@ -113,6 +114,9 @@ async function allocateSegment(deps: Deps, tx: Tx, seg: Segment, networkId: stri
   }
   for (const range of tenantRanges(seg.network_type, cfg)) {
     if (seg.physical_network && range.physnet !== seg.physical_network) continue;
+    // Every concurrent creator would find the same lowest free id; taking turns per
+    // (type, physical network) avoids a storm of retries on MySQL/PostgreSQL.
+    await lockNamed(deps.conn.kind, tx, `segment:${seg.network_type}:${range.physnet}`);
     const id = await lowestFree(tx, seg.network_type, range.physnet, range.min, range.max);
     if (id === null) continue;
     try {

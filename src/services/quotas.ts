@@ -8,6 +8,7 @@ import type { Deps } from './deps.ts';
 import type { Tx } from '../db/transaction.ts';
 import type { Database } from '../db/schema.ts';
 import { OverQuota } from '../errors/catalog.ts';
+import { lockNamed } from '../db/locks.ts';
 
 /** Quota resource name → the table holding that resource (with a project_id column).
  *  Resources of later features add their table here. */
@@ -64,7 +65,7 @@ export async function enforceQuota(deps: Deps, tx: Tx, projectId: string, adding
   const limits = await projectLimits(deps, tx, projectId);
   const limited = Object.keys(adding).filter((r) => (limits[r] ?? -1) >= 0 && adding[r] > 0);
   if (limited.length === 0) return;
-  if (deps.conn.kind !== 'sqlite') await lockProject(deps, tx, projectId);
+  await lockNamed(deps.conn.kind, tx, `quota:${projectId}`);
   const over: string[] = [];
   for (const r of limited) {
     if ((await usage(tx, r, projectId)) + adding[r] > limits[r]) over.push(r);
@@ -72,16 +73,6 @@ export async function enforceQuota(deps: Deps, tx: Tx, projectId: string, adding
   if (over.length) throw OverQuota(over.sort());
 }
 
-async function lockProject(deps: Deps, tx: Tx, projectId: string): Promise<void> {
-  const lock = () => tx.selectFrom('quota_locks').select('project_id').where('project_id', '=', projectId).forUpdate().executeTakeFirst();
-  if (await lock()) return;
-  // First quota check of this project. Inserting only when the row is missing matters on
-  // InnoDB: INSERT IGNORE of an existing key takes a shared lock, and two transactions
-  // upgrading shared locks to FOR UPDATE deadlock each other.
-  if (deps.conn.kind === 'mysql') await tx.insertInto('quota_locks').ignore().values({ project_id: projectId }).execute();
-  else await tx.insertInto('quota_locks').values({ project_id: projectId }).onConflict((oc) => oc.doNothing()).execute();
-  await lock();
-}
 
 /** Quota for a (bulk) create: items grouped by the project they will belong to. */
 export async function enforceQuotaForItems(deps: Deps, tx: Tx, resource: string, items: readonly { project_id?: unknown }[]): Promise<void> {

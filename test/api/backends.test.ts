@@ -80,6 +80,14 @@ for (const kind of TEST_DB_KINDS) {
       }
     });
 
+    it('gives 24 concurrently created tenant networks 24 different VNIs', async () => {
+      const results = await Promise.all(Array.from({ length: 24 }, (_, i) => api.req('POST', '/v2.0/networks', { network: { name: `vni-${i}` } })));
+      for (const r of results) assert.equal(r.status, 201, JSON.stringify(r.body));
+      const vnis = await Promise.all(results.map(async (r) => (await api.req('GET', `/v2.0/networks/${r.body.network.id}`)).body.network['provider:segmentation_id']));
+      assert.equal(new Set(vnis).size, 24);
+      for (const r of results) await api.req('DELETE', `/v2.0/networks/${r.body.network.id}`);
+    });
+
     it('pages and sorts in the database', async () => {
       const made = await api.req('POST', '/v2.0/networks', { networks: Array.from({ length: 7 }, (_, i) => ({ name: `pg-${i}` })) });
       assert.equal(made.status, 201);

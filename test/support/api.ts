@@ -6,6 +6,7 @@ import { connect } from '../../src/db/connect.ts';
 import { upgrade } from '../../src/db/migrate.ts';
 import { startServer, type RunningServer } from '../../src/api/server.ts';
 import type { MuonConfig } from '../../src/config/types.ts';
+import { jsonLogger } from '../../src/api/log.ts';
 
 export interface Api extends RunningServer {
   req(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
@@ -18,7 +19,8 @@ export async function startApi(extraIni = '', dbUrl = process.env.MUON_TEST_DB_U
   const { config } = loadConfigSources([{ file: '<test>', text: extraIni }], { defaults: embeddedDefaults() });
   const conn = connect(dbUrl);
   await upgrade(conn);
-  const running = await startServer({ config, conn, host: '127.0.0.1', port: 0 });
+  // MUON_TEST_LOG=1 shows the server's log lines (errors included) on stderr.
+  const running = await startServer({ config, conn, host: '127.0.0.1', port: 0, log: process.env.MUON_TEST_LOG ? jsonLogger() : undefined });
   const req: Api['req'] = async (method, path, body, headers = {}) => {
     const res = await fetch(running.url + path, {
       method,

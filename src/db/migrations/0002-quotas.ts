@@ -1,5 +1,6 @@
-// Per-project quota limits (rows only where a project differs from the defaults)
-// and one lock row per project that serialises quota checks on MySQL/PostgreSQL.
+// Per-project quota limits (rows only where a project differs from the defaults),
+// and named lock rows (see db/locks.ts) that serialise check-then-insert sequences
+// — quota checks, tenant segment allocation — on MySQL/PostgreSQL.
 import { sql, type Kysely, type CreateTableBuilder } from 'kysely';
 import type { DbKind } from '../kind.ts';
 
@@ -17,7 +18,7 @@ export async function up(db: Kysely<any>, kind: DbKind): Promise<void> {
     .addColumn('quota_limit', 'integer', (c) => c.notNull())
     .addPrimaryKeyConstraint('quotas_pk', ['project_id', 'resource'])
     .execute();
-  await table('quota_locks')
-    .addColumn('project_id', 'varchar(255)', (c) => c.primaryKey())
+  await table('locks')
+    .addColumn('name', 'varchar(255)', (c) => c.primaryKey())
     .execute();
 }
