@@ -47,7 +47,8 @@ test('state_path moves the default SQLite database (SQLAlchemy four slashes for 
 test('embedded defaults make `muon server` usable without files', () => {
   const { config: c, warnings } = loadConfigSources([], { defaults: embeddedDefaults() });
   assert.deepEqual(warnings, []);
-  assert.equal(c.authStrategy, 'noauth');
+  assert.equal(c.authStrategy, 'keystone');
+  assert.equal(c.values.muon?.identity, 'embedded');
   assert.equal(c.bindHost, '127.0.0.1');
   assert.deepEqual(c.servicePlugins, ['router']);
   assert.deepEqual(c.ml2.flatNetworks, ['public']);

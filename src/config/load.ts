@@ -30,12 +30,13 @@ export function loadConfig(files: string[], opts: LoadOptions = {}): LoadedConfi
   return loadConfigSources(files.map(readSource), opts);
 }
 
-/** The config `muon server` runs with when no --config-file is given: a single-host lab, no Keystone. */
+/** The config `muon server` runs with when no --config-file is given: one host, SQLite, the built-in identity. */
 export function embeddedDefaults(): string {
   return [
     '[DEFAULT]',
     'bind_host = 127.0.0.1',
-    'auth_strategy = noauth',
+    // Built-in identity: the stock clients work after `source state/admin-openrc.sh`.
+    'auth_strategy = keystone',
     'core_plugin = ml2',
     'service_plugins = router',
     '[ml2]',
@@ -47,6 +48,8 @@ export function embeddedDefaults(): string {
     'flat_networks = public',
     '[ml2_type_vxlan]',
     'vni_ranges = 1:1000',
+    '[muon]',
+    'identity = embedded',
     '',
   ].join('\n');
 }

@@ -124,7 +124,7 @@ if (missing && inCi) {
 
       // Muon with the seed's neutron.conf sections (controller:5000 / controller:35357 → this Keystone).
       const { config } = loadConfigSources([{ file: 'neutron.conf', text: [
-        '[DEFAULT]', 'auth_strategy = keystone', 'core_plugin = ml2', 'service_plugins = router',
+        '[DEFAULT]', 'auth_strategy = keystone', 'core_plugin = ml2', 'service_plugins = router', '[muon]', 'identity = keystone',
         '[keystone_authtoken]', `auth_uri = ${ksUrl}`, `auth_url = ${ksUrl}`, 'auth_plugin = password',
         'project_domain_id = default', 'user_domain_id = default', 'project_name = service', 'username = neutron', 'password = neutron', '',
       ].join('\n') }], { defaults: embeddedDefaults() });

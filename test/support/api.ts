@@ -16,7 +16,8 @@ export interface Api extends RunningServer {
 }
 
 export async function startApi(extraIni = '', dbUrl = process.env.MUON_TEST_DB_URL ?? 'sqlite://'): Promise<Api> {
-  const { config } = loadConfigSources([{ file: '<test>', text: extraIni }], { defaults: embeddedDefaults() });
+  // noauth under the test's own settings: tests act as projects through X-Project-Id / X-Roles.
+  const { config } = loadConfigSources([{ file: '<test-auth>', text: '[DEFAULT]\nauth_strategy = noauth\n' }, { file: '<test>', text: extraIni }], { defaults: embeddedDefaults() });
   const conn = connect(dbUrl);
   await upgrade(conn);
   // MUON_TEST_LOG=1 shows the server's log lines (errors included) on stderr.
