@@ -52,6 +52,11 @@ export const extensions: readonly Extension[] = [
   { alias: "quotas", name: "Quota management support", description: "Expose functions for quotas management per project", updated: "2012-07-29T10:00:00-00:00" },
   { alias: "quota_details", name: "Quota details management support", description: "Expose functions for quotas usage statistics per project", updated: "2017-02-10T10:00:00-00:00" },
   { alias: "rbac-policies", name: "RBAC Policies", description: "Allows creation and modification of policies that control tenant access to resources.", updated: "2015-06-17T12:15:12-00:00" },
+  { alias: "rbac-address-group", name: "Add address_group type to RBAC", description: "Add address_group type to network RBAC", updated: "2021-01-20T00:00:00-00:00" },
+  { alias: "rbac-address-scope", name: "Add address_scope type to RBAC", description: "Add address_scope type to RBAC", updated: "2020-02-12T00:00:00-00:00" },
+  { alias: "rbac-security-groups", name: "Add security_group type to network RBAC", description: "Add security_group type to network RBAC", updated: "2019-02-14T00:00:00-00:00" },
+  { alias: "rbac-subnetpool", name: "Add subnetpool type to RBAC", description: "Add subnetpool type to RBAC", updated: "2020-02-05T00:00:00-00:00" },
+  { alias: "floating-ip-port-forwarding-detail", name: "Floating IP port forwarding detail", description: "Allow list floating ip return more port forwarding data, include'id' and 'internal_port_id'", updated: "2022-05-06T10:00:00-00:00" },
 ];
 
 export const renderExtension = (e: Extension) => ({ alias: e.alias, description: e.description, links: [], name: e.name, updated: e.updated });

@@ -16,6 +16,7 @@ import { ipAvailabilityRoute } from './resources/network-ip-availabilities.ts';
 import { routersResource } from './resources/routers.ts';
 import { floatingIpsResource } from './resources/floatingips.ts';
 import { floatingIpPoolsRoute } from './resources/floatingip-pools.ts';
+import { agentsRoute } from './resources/agents.ts';
 import { subnetpoolsResource } from './resources/subnetpools.ts';
 import { addressScopesResource } from './resources/address-scopes.ts';
 import { rbacPoliciesResource } from './resources/rbac-policies.ts';
@@ -41,7 +42,7 @@ export async function startServer(opts: {
     log: opts.log ?? silentLogger,
     authenticate: opts.authenticate,
     resources: [networksResource, subnetsResource, portsResource, securityGroupsResource, securityGroupRulesResource, addressGroupsResource, routersResource, floatingIpsResource, subnetpoolsResource, addressScopesResource, rbacPoliciesResource],
-    custom: { 'network-ip-availabilities': ipAvailabilityRoute, floatingip_pools: floatingIpPoolsRoute, quotas: quotasRoute, availability_zones: availabilityZonesRoute },
+    custom: { 'network-ip-availabilities': ipAvailabilityRoute, floatingip_pools: floatingIpPoolsRoute, quotas: quotasRoute, availability_zones: availabilityZonesRoute, agents: agentsRoute },
   });
   const server = createServer({ keepAliveTimeout: 65_000 }, handler);
   await new Promise<void>((resolve, reject) => {

@@ -179,7 +179,7 @@ export const FloatingIPPortAlreadyAssociated = (fipAddress: string, fipId: strin
     `Cannot associate floating IP ${fipAddress} (${fipId}) with port ${portId} using fixed IP ${fixedIp}, as that fixed IP already has a floating IP on external network ${netId}.`);
 export const PortForwardingNotFound = (id: string) => e(404, 'PortForwardingNotFound', `Port Forwarding ${id} could not be found.`);
 export const FipInUseByPortForwarding = (id: string) =>
-  e(409, 'FipInUseByPortForwarding', `Floating IP ${id} has port forwarding(s) and cannot be associated with a port.`);
+  e(409, 'FipInUseByPortForwarding', `Floating IP ${id} in use by Port Forwarding resources.`);
 
 // ---- security groups, rules, address groups (src/services/security-group*.ts, address-groups.ts) ----
 /** [None, 'ah', ...] as Zed prints sg_supported_protocols. */
@@ -280,5 +280,7 @@ export const InvalidActionForType = (action: string, objectType: string, validAc
 export const InvalidSharedSetting = (networkId: string) =>
   e(409, 'InvalidSharedSetting', `Unable to reconfigure sharing settings for network ${networkId}. Multiple tenants are using it.`);
 export const AvailabilityZoneNotFound = (zone: string) => e(404, 'AvailabilityZoneNotFound', `AvailabilityZone ${zone} could not be found.`);
+/** neutron.extensions.agent: Muon runs no agents, so every agent id is unknown. */
+export const AgentNotFound = (id: string) => e(404, 'AgentNotFound', `Agent ${id} could not be found.`);
 export const ExternalNetworkInUse = (netId: string) =>
   e(409, 'ExternalNetworkInUse', `External network ${netId} cannot be updated to be made non-external, since it has existing gateway ports.`);

@@ -12,10 +12,13 @@ import { AddressesAlreadyExist, AddressesNotFound, AddressGroupInUse, AddressGro
 import { checkRevision, chunks, nowIso, recordChange } from './standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { formatCidr, parseCidr } from '../domain/ip/cidr.ts';
+import { ACCESS_SHARED, rbacGrants, sharedWith } from '../db/repos/rbac.ts';
+import { deleteEntriesOf } from './rbac.ts';
 
 type Db = Deps['conn']['db'];
 
-export interface AddressGroupRecord { row: AddressGroupsTable; addresses: string[] }
+/** `shared`: Neutron's per-caller flag (an access_as_shared entry for the reader's project or '*'). */
+export interface AddressGroupRecord { row: AddressGroupsTable; addresses: string[]; shared?: boolean }
 
 const columns: ColumnMap = {
   id: { column: 'a.id', kind: 'string' },
@@ -27,8 +30,9 @@ const columns: ColumnMap = {
   updated_at: { column: 'a.updated_at', kind: 'string' },
 };
 
-const target = (row: AddressGroupsTable) => ({ id: row.id, project_id: row.project_id, tenant_id: row.project_id, shared: false });
+const target = (row: AddressGroupsTable, shared = false) => ({ id: row.id, project_id: row.project_id, tenant_id: row.project_id, shared });
 const owns = (ctx: RequestContext, row: AddressGroupsTable) => ctx.isAdmin || row.project_id === ctx.projectId;
+const sharedTo = async (q: Tx | Db, id: string, ctx: RequestContext) => (await sharedWith(q, 'address_group', [id], ctx.projectId)).has(id);
 
 /** Addresses as Neutron stores them: the CIDR's network, a bare address as /32 or /128. */
 export function normalizeAddresses(v: unknown): string[] {
@@ -45,7 +49,9 @@ export function normalizeAddresses(v: unknown): string[] {
 
 async function visible(deps: Deps, q: Tx | Db, ctx: RequestContext, id: string): Promise<AddressGroupsTable> {
   const row = await q.selectFrom('address_groups').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row || !owns(ctx, row) || !deps.policy.check(ctx, 'get_address_group', target(row))) throw AddressGroupNotFound(id);
+  if (!row) throw AddressGroupNotFound(id);
+  const shared = await sharedTo(q, id, ctx);
+  if (!(owns(ctx, row) || shared) || !deps.policy.check(ctx, 'get_address_group', target(row, shared))) throw AddressGroupNotFound(id);
   return row;
 }
 
@@ -63,19 +69,27 @@ async function loadOne(deps: Deps, id: string): Promise<AddressGroupRecord> {
   return (await load(deps.conn.db, [row]))[0];
 }
 
+/** Records with `shared` as the caller's project sees it. */
+async function withShared(q: Db, recs: AddressGroupRecord[], ctx: RequestContext): Promise<AddressGroupRecord[]> {
+  const shared = await sharedWith(q, 'address_group', recs.map((r) => r.row.id), ctx.projectId);
+  return recs.map((r) => ({ ...r, shared: shared.has(r.row.id) }));
+}
+
 export async function getAddressGroup(deps: Deps, ctx: RequestContext, id: string): Promise<AddressGroupRecord> {
-  return (await load(deps.conn.db, [await visible(deps, deps.conn.db, ctx, id)]))[0];
+  return (await withShared(deps.conn.db, await load(deps.conn.db, [await visible(deps, deps.conn.db, ctx, id)]), ctx))[0];
 }
 
 export async function listAddressGroups(deps: Deps, ctx: RequestContext, q: ListQuery): Promise<AddressGroupRecord[]> {
   const db = deps.conn.db;
   const marker = q.marker ? await visible(deps, db, ctx, q.marker) : null;
   let qb = db.selectFrom('address_groups as a').selectAll('a');
-  if (!ctx.isAdmin) qb = qb.where('a.project_id', '=', ctx.projectId ?? '');
+  if (!ctx.isAdmin) {
+    qb = qb.where((eb) => eb.or([eb('a.project_id', '=', ctx.projectId ?? ''), rbacGrants('address_group', 'a.id', ctx.projectId, ACCESS_SHARED)]));
+  }
   qb = whereFilters(qb, q.filters, columns);
   const rows = await orderAndPage(qb, q, columns, 'a.id', marker as unknown as Record<string, unknown> | null).execute();
   if (q.pageReverse) rows.reverse();
-  return load(db, rows);
+  return withShared(db, await load(db, rows), ctx);
 }
 
 export async function createAddressGroups(deps: Deps, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<AddressGroupRecord[]> {
@@ -104,9 +118,11 @@ export async function createAddressGroups(deps: Deps, ctx: RequestContext, items
 /** Loads, authorises (404 for what the caller cannot see) and locks nothing else. */
 async function writable(deps: Deps, tx: Tx, ctx: RequestContext, action: string, id: string, changes: Item = {}): Promise<AddressGroupsTable> {
   const row = await tx.selectFrom('address_groups').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row || !owns(ctx, row)) throw AddressGroupNotFound(id);
-  enforceOrHide(deps.policy, ctx, action, { ...target(row), ...changes }, Object.keys(changes),
-    () => deps.policy.check(ctx, 'get_address_group', target(row)), () => AddressGroupNotFound(id));
+  if (!row) throw AddressGroupNotFound(id);
+  const shared = await sharedTo(tx, id, ctx);
+  if (!owns(ctx, row) && !shared) throw AddressGroupNotFound(id);
+  enforceOrHide(deps.policy, ctx, action, { ...target(row, shared), ...changes }, Object.keys(changes),
+    () => deps.policy.check(ctx, 'get_address_group', target(row, shared)), () => AddressGroupNotFound(id));
   return row;
 }
 
@@ -124,7 +140,7 @@ export async function updateAddressGroup(deps: Deps, ctx: RequestContext, id: st
     if ('description' in changes) set.description = changes.description as string;
     if (Object.entries(set).some(([k, v]) => (row as unknown as Record<string, unknown>)[k] !== v)) await bump(tx, row, set);
   });
-  return loadOne(deps, id);
+  return (await withShared(deps.conn.db, [await loadOne(deps, id)], ctx))[0];
 }
 
 export async function deleteAddressGroup(deps: Deps, ctx: RequestContext, id: string, ifMatch: number | null): Promise<void> {
@@ -134,6 +150,7 @@ export async function deleteAddressGroup(deps: Deps, ctx: RequestContext, id: st
     if (used) throw AddressGroupInUse(id);
     checkRevision(ifMatch, row.revision_number);
     await tx.deleteFrom('address_groups').where('id', '=', id).execute();
+    await deleteEntriesOf(tx, 'address_group', id);
     await recordChange(tx, 'address_group', id, 'delete', row.revision_number);
   });
 }
@@ -157,7 +174,7 @@ export async function addAddresses(deps: Deps, ctx: RequestContext, id: string, 
       await bump(tx, row);
     }
   });
-  return { address_group: await loadOne(deps, id) };
+  return { address_group: (await withShared(deps.conn.db, [await loadOne(deps, id)], ctx))[0] };
 }
 
 /** PUT /address-groups/{id}/remove_addresses {"addresses": [...]}: every address must be there. */
@@ -173,5 +190,5 @@ export async function removeAddresses(deps: Deps, ctx: RequestContext, id: strin
       await bump(tx, row);
     }
   });
-  return { address_group: await loadOne(deps, id) };
+  return { address_group: (await withShared(deps.conn.db, [await loadOne(deps, id)], ctx))[0] };
 }

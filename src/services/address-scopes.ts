@@ -11,6 +11,8 @@ import { getAddressScopeRow, listAddressScopeRows } from '../db/repos/subnetpool
 import { AddressScopeInUse, AddressScopeNotFound, AddressScopeUpdateError } from '../errors/catalog.ts';
 import { enforceOrHide } from './authorize.ts';
 import { recordChange } from './standard-attrs.ts';
+import { asSeenBy } from '../db/repos/rbac.ts';
+import { deleteEntriesOf, setWildcardShared } from './rbac.ts';
 
 export function addressScopeTarget(row: AddressScopesTable): Record<string, unknown> {
   return { id: row.id, project_id: row.project_id, tenant_id: row.project_id, shared: row.shared === 1, ip_version: row.ip_version, name: row.name };
@@ -18,9 +20,13 @@ export function addressScopeTarget(row: AddressScopesTable): Record<string, unkn
 
 const mayRead = (deps: Deps, ctx: RequestContext, row: AddressScopesTable) => deps.policy.check(ctx, 'get_address_scope', addressScopeTarget(row));
 
-/** An address scope the caller may see, or AddressScopeNotFound. */
+/** The scope as the caller sees it: `shared` also when an RBAC entry shares it with the caller's project. */
+const seen = async (q: Tx | Deps['conn']['db'], ctx: RequestContext, row: AddressScopesTable) => (await asSeenBy(q, 'address_scope', [row], ctx.projectId))[0];
+
+/** An address scope the caller may see (as it sees it), or AddressScopeNotFound. */
 export async function visibleAddressScope(deps: Deps, q: Tx | Deps['conn']['db'], ctx: RequestContext, id: string): Promise<AddressScopesTable> {
-  const row = await getAddressScopeRow(q, id);
+  const raw = await getAddressScopeRow(q, id);
+  const row = raw && await seen(q, ctx, raw);
   if (!row || !mayRead(deps, ctx, row)) throw AddressScopeNotFound(id);
   return row;
 }
@@ -34,7 +40,7 @@ export async function listAddressScopes(deps: Deps, ctx: RequestContext, q: List
   if (q.marker) marker = await visibleAddressScope(deps, deps.conn.db, ctx, q.marker);
   const rows = await listAddressScopeRows(deps.conn.db, q, ctx.isAdmin ? undefined : ctx.projectId, marker);
   if (q.pageReverse) rows.reverse();
-  return rows;
+  return asSeenBy(deps.conn.db, 'address_scope', rows, ctx.projectId);
 }
 
 export async function createAddressScopes(deps: Deps, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<AddressScopesTable[]> {
@@ -44,38 +50,47 @@ export async function createAddressScopes(deps: Deps, ctx: RequestContext, items
   }));
   await inTransaction(deps.conn, async (tx) => {
     await tx.insertInto('address_scopes').values(rows).execute();
-    for (const r of rows) await recordChange(tx, 'address_scope', r.id, 'create');
+    for (const r of rows) {
+      if (r.shared === 1) await setWildcardShared(tx, 'address_scope', r.id, r.project_id, true);
+      await recordChange(tx, 'address_scope', r.id, 'create');
+    }
   });
   return rows;
 }
 
 export async function updateAddressScope(deps: Deps, ctx: RequestContext, id: string, changes: Item): Promise<AddressScopesTable> {
   return inTransaction(deps.conn, async (tx) => {
-    const row = await getAddressScopeRow(tx, id);
-    if (!row) throw AddressScopeNotFound(id);
+    const raw = await getAddressScopeRow(tx, id);
+    if (!raw) throw AddressScopeNotFound(id);
+    const row = await seen(tx, ctx, raw);
     enforceOrHide(deps.policy, ctx, 'update_address_scope', { ...addressScopeTarget(row), ...changes }, Object.keys(changes),
       () => mayRead(deps, ctx, row), () => AddressScopeNotFound(id));
-    if (row.shared === 1 && changes.shared === false) throw AddressScopeUpdateError(id, "Shared address scope can't be unshared");
+    if (raw.shared === 1 && changes.shared === false) throw AddressScopeUpdateError(id, "Shared address scope can't be unshared");
     const set: Partial<AddressScopesTable> = {};
     if ('name' in changes) set.name = changes.name as string;
     if ('shared' in changes) set.shared = changes.shared ? 1 : 0;
-    if (Object.entries(set).some(([k, v]) => (row as unknown as Record<string, unknown>)[k] !== v)) {
-      await tx.updateTable('address_scopes').set(set).where('id', '=', id).execute();
+    if (Object.entries(set).some(([k, v]) => (raw as unknown as Record<string, unknown>)[k] !== v)) {
+      const { shared, ...rest } = set;
+      if (Object.keys(rest).length) await tx.updateTable('address_scopes').set(rest).where('id', '=', id).execute();
+      // shared=True is the wildcard access_as_shared entry (the column follows it).
+      if (shared !== undefined && shared !== raw.shared) await setWildcardShared(tx, 'address_scope', id, raw.project_id, shared === 1);
       await recordChange(tx, 'address_scope', id, 'update');
     }
-    return { ...row, ...set };
+    return seen(tx, ctx, { ...raw, ...set });
   });
 }
 
 export async function deleteAddressScope(deps: Deps, ctx: RequestContext, id: string): Promise<void> {
   await inTransaction(deps.conn, async (tx) => {
-    const row = await getAddressScopeRow(tx, id);
-    if (!row) throw AddressScopeNotFound(id);
+    const raw = await getAddressScopeRow(tx, id);
+    if (!raw) throw AddressScopeNotFound(id);
+    const row = await seen(tx, ctx, raw);
     enforceOrHide(deps.policy, ctx, 'delete_address_scope', addressScopeTarget(row), undefined,
       () => mayRead(deps, ctx, row), () => AddressScopeNotFound(id));
     const used = await tx.selectFrom('subnetpools').select('id').where('address_scope_id', '=', id).limit(1).executeTakeFirst();
     if (used) throw AddressScopeInUse(id);
     await tx.deleteFrom('address_scopes').where('id', '=', id).execute();
+    await deleteEntriesOf(tx, 'address_scope', id);
     await recordChange(tx, 'address_scope', id, 'delete');
   });
 }

@@ -201,7 +201,9 @@ export async function deleteFloatingIp(deps: Deps, ctx: RequestContext, id: stri
   await inTransaction(deps.conn, async (tx) => {
     const row = await floatingIpForAction(deps, tx, ctx, id, 'delete_floatingip');
     checkRevision(ifMatch, row.revision_number);
-    // Port forwardings go by ON DELETE CASCADE.
+    // pf_plugin._check_floatingip_request (PRECOMMIT_DELETE of the floating IP's port).
+    const pf = await tx.selectFrom('port_forwardings').select('id').where('floatingip_id', '=', id).limit(1).executeTakeFirst();
+    if (pf) throw FipInUseByPortForwarding(id);
     await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
     await tx.deleteFrom('floatingips').where('id', '=', id).execute();
     await deleteServicePort(tx, row.floating_port_id);

@@ -18,6 +18,7 @@ import { checkRevision, insertTags, nowIso, recordChange } from './standard-attr
 import { enforceOrHide } from './authorize.ts';
 import { lockNamed } from '../db/locks.ts';
 import { enforceQuotaForItems } from './quotas.ts';
+import { deleteServicePort } from './service-ports.ts';
 import type { NetworksTable } from '../db/schema.ts';
 
 const PROVIDER_ATTRS = ['provider:network_type', 'provider:physical_network', 'provider:segmentation_id'] as const;
@@ -272,6 +273,20 @@ export async function deleteNetwork(deps: Deps, ctx: RequestContext, id: string,
     const shared = vis?.sharedToCaller ?? row.shared === 1;
     enforceOrHide(deps.policy, ctx, 'delete_network', networkTarget(row, shared), undefined,
       () => vis !== undefined && deps.policy.check(ctx, 'get_network', networkTarget(row, shared)), () => NetworkNotFound(id));
+    // external_net_db._process_l3_delete → l3_db.delete_disassociated_floatingips: floating IPs
+    // on the network that are neither associated nor on a router go first, with their ports
+    // (tempest test_delete_external_networks_with_floating_ip); associated ones keep it in use.
+    // (Neutron does this before its own transaction; here a refused delete keeps them.)
+    const loose = await tx.selectFrom('floatingips').select(['id', 'floating_port_id', 'revision_number'])
+      .where('floating_network_id', '=', id).where('fixed_port_id', 'is', null).where('router_id', 'is', null)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('port_forwardings as pf').select('pf.id').whereRef('pf.floatingip_id', '=', 'floatingips.id'))))
+      .execute();
+    for (const f of loose) {
+      await tx.deleteFrom('tags').where('resource_id', '=', f.id).execute();
+      await tx.deleteFrom('floatingips').where('id', '=', f.id).execute();
+      await deleteServicePort(tx, f.floating_port_id);
+      await recordChange(tx, 'floatingip', f.id, 'delete', f.revision_number);
+    }
     // DHCP ports are the network's own; any other port keeps it in use (checked before If-Match, as Zed).
     const ports = await tx.selectFrom('ports').select('id').where('network_id', '=', id).where('device_owner', '!=', 'network:dhcp').execute();
     if (ports.length) throw NetworkInUse(id, ports.map((p) => p.id));

@@ -14,6 +14,9 @@ import { visibleNetwork } from './networks.ts';
 import { ensureDefaultGroup } from './security-groups.ts';
 import { getNetworkRow } from '../db/repos/networks.ts';
 import { disassociateFloatingIps } from '../db/repos/floatingips.ts';
+import { dropForwardingsOfPort } from './port-forwardings.ts';
+import { parseIp } from '../domain/ip/address.ts';
+import { sharedWith } from '../db/repos/rbac.ts';
 import { enforceQuotaForItems } from './quotas.ts';
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import {
@@ -173,7 +176,9 @@ function uniqueStrings(v: unknown): string[] {
 async function checkGroups(tx: Tx, ctx: RequestContext, projectId: string, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   const found = await tx.selectFrom('security_groups').select(['id', 'project_id']).where('id', 'in', ids).execute();
-  const valid = new Set(found.filter((g) => ctx.isAdmin || g.project_id === projectId).map((g) => g.id));
+  // Owned groups, and groups shared with the port's project (rbac-security-groups).
+  const shared = await sharedWith(tx, 'security_group', ids, projectId);
+  const valid = new Set(found.filter((g) => ctx.isAdmin || g.project_id === projectId || shared.has(g.id)).map((g) => g.id));
   const missing = ids.filter((id) => !valid.has(id));
   if (missing.length) throw SecurityGroupNotFound(missing.join(', '));
 }
@@ -419,6 +424,12 @@ export async function updatePort(deps: Deps, ctx: RequestContext, id: string, ch
       if (remove.length) await releaseIps(tx, id, remove);
       if (add.length) await allocateIps(tx, row.network_id, id, add, mac, set.device_owner ?? row.device_owner);
       if (add.length || remove.length) related = true;
+      if (remove.length) {
+        // pf_plugin._process_port_request (AFTER_UPDATE): forwardings to addresses the port lost go.
+        const kept = (await tx.selectFrom('ip_allocations').select('ip_address').where('port_id', '=', id).execute())
+          .map((a) => a.ip_address).filter((a) => parseIp(a)?.version === 4);
+        if (kept.length) await dropForwardingsOfPort(tx, id, kept);
+      }
     }
 
     const changed = related || Object.entries(set).some(([k, v]) => (row as unknown as Record<string, unknown>)[k] !== v);
@@ -443,6 +454,7 @@ export async function deletePort(deps: Deps, ctx: RequestContext, id: string, if
     if (SERVICE_OWNERS.has(row.device_owner)) throw ServicePortInUse(id, row.device_owner);
     checkRevision(ifMatch, row.revision_number);
     await disassociateFloatingIps(tx, id);
+    await dropForwardingsOfPort(tx, id, null);
     await releaseIps(tx, id);
     // Security groups, address pairs and DHCP options go by ON DELETE CASCADE.
     await tx.deleteFrom('tags').where('resource_id', '=', id).execute();

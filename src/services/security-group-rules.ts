@@ -2,6 +2,7 @@
 // duplicates against the group's rules under a lock on the group row, and every
 // change bumps the group's revision.
 import { randomUUID } from 'node:crypto';
+import { sharedWith } from '../db/repos/rbac.ts';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { ListQuery } from '../api/list-query.ts';
@@ -73,10 +74,14 @@ export async function createSecurityGroupRules(deps: Deps, ctx: RequestContext, 
     };
     for (const rule of rules) {
       validateRule(rule);
-      if (rule.remote_group_id && !(await usable(rule.remote_group_id))) throw SecurityGroupNotFound(rule.remote_group_id);
+      // A remote group or address group may also be one shared with the project (RBAC).
+      if (rule.remote_group_id && !(await usable(rule.remote_group_id))
+        && !(await sharedWith(tx, 'security_group', [rule.remote_group_id], project)).size) throw SecurityGroupNotFound(rule.remote_group_id);
       if (rule.remote_address_group_id) {
         const ag = await tx.selectFrom('address_groups').select('project_id').where('id', '=', rule.remote_address_group_id).executeTakeFirst();
-        if (!ag || !(ctx.isAdmin || ag.project_id === project)) throw AddressGroupNotFound(rule.remote_address_group_id);
+        if (!ag || !(ctx.isAdmin || ag.project_id === project || (await sharedWith(tx, 'address_group', [rule.remote_address_group_id], project)).size)) {
+          throw AddressGroupNotFound(rule.remote_address_group_id);
+        }
       }
       if (!(await usable(rule.security_group_id))) throw SecurityGroupNotFound(rule.security_group_id);
     }

@@ -14,23 +14,43 @@ import {
 import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { enforceQuota, enforceQuotaForItems } from './quotas.ts';
+import { sharedWith } from '../db/repos/rbac.ts';
+import { deleteEntriesOf } from './rbac.ts';
 
 type Db = Deps['conn']['db'];
 
-export function groupTarget(row: SecurityGroupsTable): Record<string, unknown> {
-  return { id: row.id, project_id: row.project_id, tenant_id: row.project_id, name: row.name, shared: false };
+/** Policy target; `shared`: whether the group is shared with the caller (rbac-security-groups). */
+export function groupTarget(row: SecurityGroupsTable, shared = false): Record<string, unknown> {
+  return { id: row.id, project_id: row.project_id, tenant_id: row.project_id, name: row.name, shared };
 }
 
-/** Whether the caller's project owns the group (RBAC sharing comes later). */
+/** Whether the caller's project owns the group. */
 export function ownsGroup(ctx: RequestContext, projectId: string): boolean {
   return ctx.isAdmin || projectId === ctx.projectId;
 }
 
-/** A group the caller may see, or SecurityGroupNotFound (404 hides other projects' groups). */
+/** Whether an access_as_shared entry shares the group with the project (or everyone). */
+export async function groupSharedWith(q: Tx | Db, id: string, projectId: string | null): Promise<boolean> {
+  return (await sharedWith(q, 'security_group', [id], projectId)).has(id);
+}
+
+/** A group the caller may see (owned, or shared with it by RBAC), or SecurityGroupNotFound (404 hides the rest). */
 export async function visibleGroup(deps: Deps, q: Tx | Db, ctx: RequestContext, id: string): Promise<SecurityGroupsTable> {
+  return (await readableGroup(deps, q, ctx, id)).row;
+}
+
+async function readableGroup(deps: Deps, q: Tx | Db, ctx: RequestContext, id: string): Promise<{ row: SecurityGroupsTable; shared: boolean }> {
   const row = await getGroupRow(q, id);
-  if (!row || !ownsGroup(ctx, row.project_id) || !deps.policy.check(ctx, 'get_security_group', groupTarget(row))) throw SecurityGroupNotFound(id);
-  return row;
+  if (!row) throw SecurityGroupNotFound(id);
+  const shared = await groupSharedWith(q, id, ctx.projectId);
+  if (!(ownsGroup(ctx, row.project_id) || shared) || !deps.policy.check(ctx, 'get_security_group', groupTarget(row, shared))) throw SecurityGroupNotFound(id);
+  return { row, shared };
+}
+
+/** Records with `shared` as the project sees it. */
+async function withShared(q: Db, recs: SecurityGroupRecord[], projectId: string | null): Promise<SecurityGroupRecord[]> {
+  const shared = await sharedWith(q, 'security_group', recs.map((r) => r.row.id), projectId);
+  return recs.map((r) => ({ ...r, shared: shared.has(r.row.id) }));
 }
 
 // ---------------------------------------------------------------------------
@@ -103,8 +123,8 @@ async function insertDefault(tx: Tx, id: string, projectId: string): Promise<voi
 // reads
 
 export async function getSecurityGroup(deps: Deps, ctx: RequestContext, id: string): Promise<SecurityGroupRecord> {
-  const row = await visibleGroup(deps, deps.conn.db, ctx, id);
-  return (await loadGroups(deps.conn.db, [row]))[0];
+  const { row, shared } = await readableGroup(deps, deps.conn.db, ctx, id);
+  return { ...(await loadGroups(deps.conn.db, [row]))[0], shared };
 }
 
 export async function listSecurityGroups(deps: Deps, ctx: RequestContext, q: ListQuery): Promise<SecurityGroupRecord[]> {
@@ -113,9 +133,9 @@ export async function listSecurityGroups(deps: Deps, ctx: RequestContext, q: Lis
   await ensureDefaultGroup(deps, typeof project === 'string' && project ? project : ctx.projectId ?? '');
   const db = deps.conn.db;
   const marker = q.marker ? await visibleGroup(deps, db, ctx, q.marker) : null;
-  const rows = await listGroupRows(db, q, ctx.isAdmin ? undefined : ctx.projectId ?? '', marker);
+  const rows = await listGroupRows(db, q, ctx.isAdmin ? undefined : ctx.projectId ?? '', marker, ctx.projectId);
   if (q.pageReverse) rows.reverse();
-  return loadGroups(db, rows);
+  return withShared(db, await loadGroups(db, rows), ctx.projectId);
 }
 
 async function loadById(deps: Deps, ids: string[]): Promise<SecurityGroupRecord[]> {
@@ -157,9 +177,10 @@ export async function updateSecurityGroup(deps: Deps, ctx: RequestContext, id: s
   await inTransaction(deps.conn, async (tx) => {
     const row = await getGroupRow(tx, id);
     if (!row) throw SecurityGroupNotFound(id);
-    enforceOrHide(deps.policy, ctx, 'update_security_group', { ...groupTarget(row), ...changes }, Object.keys(changes),
-      () => ownsGroup(ctx, row.project_id) && deps.policy.check(ctx, 'get_security_group', groupTarget(row)), () => SecurityGroupNotFound(id));
-    if (!ownsGroup(ctx, row.project_id)) throw SecurityGroupNotFound(id);
+    const shared = await groupSharedWith(tx, id, ctx.projectId);
+    const canRead = () => (ownsGroup(ctx, row.project_id) || shared) && deps.policy.check(ctx, 'get_security_group', groupTarget(row, shared));
+    enforceOrHide(deps.policy, ctx, 'update_security_group', { ...groupTarget(row, shared), ...changes }, Object.keys(changes), canRead, () => SecurityGroupNotFound(id));
+    if (!canRead()) throw SecurityGroupNotFound(id);
     checkRevision(ifMatch, row.revision_number);
     if (row.name === 'default' && 'name' in changes) throw SecurityGroupCannotUpdateDefault();
     const set: Partial<SecurityGroupsTable> = {};
@@ -176,15 +197,17 @@ export async function updateSecurityGroup(deps: Deps, ctx: RequestContext, id: s
       await recordChange(tx, 'security_group', id, 'update', row.revision_number + 1);
     }
   });
-  return (await loadById(deps, [id]))[0];
+  return (await withShared(deps.conn.db, await loadById(deps, [id]), ctx.projectId))[0];
 }
 
 export async function deleteSecurityGroup(deps: Deps, ctx: RequestContext, id: string, ifMatch: number | null): Promise<void> {
   await inTransaction(deps.conn, async (tx) => {
     const row = await getGroupRow(tx, id);
-    if (!row || !ownsGroup(ctx, row.project_id)) throw SecurityGroupNotFound(id);
-    enforceOrHide(deps.policy, ctx, 'delete_security_group', groupTarget(row), undefined,
-      () => deps.policy.check(ctx, 'get_security_group', groupTarget(row)), () => SecurityGroupNotFound(id));
+    if (!row) throw SecurityGroupNotFound(id);
+    const shared = await groupSharedWith(tx, id, ctx.projectId);
+    if (!ownsGroup(ctx, row.project_id) && !shared) throw SecurityGroupNotFound(id);
+    enforceOrHide(deps.policy, ctx, 'delete_security_group', groupTarget(row, shared), undefined,
+      () => deps.policy.check(ctx, 'get_security_group', groupTarget(row, shared)), () => SecurityGroupNotFound(id));
     // Zed's order: in use first (even for the default group), then the default rule.
     if (await groupInUse(tx, id)) throw SecurityGroupInUse(id);
     if (row.name === 'default' && !ctx.isAdmin) throw SecurityGroupCannotRemoveDefault();
@@ -194,6 +217,7 @@ export async function deleteSecurityGroup(deps: Deps, ctx: RequestContext, id: s
       .where('remote_group_id', '=', id).where('security_group_id', '!=', id).execute();
     await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
     await tx.deleteFrom('security_groups').where('id', '=', id).execute();
+    await deleteEntriesOf(tx, 'security_group', id);
     await recordChange(tx, 'security_group', id, 'delete', row.revision_number);
     for (const r of referencing) await bumpGroup(tx, r.security_group_id);
   });

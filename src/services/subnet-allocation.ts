@@ -16,7 +16,7 @@ import {
   BadRequest, NetworkAddressScopeAffinityError, NetworkSubnetPoolAffinityError, SubnetAllocationError, SubnetPoolNotFound,
   SubnetPoolQuotaExceeded,
 } from '../errors/catalog.ts';
-import { lockedSubnetpool, subnetpoolTarget } from './subnetpools.ts';
+import { lockedSubnetpool, poolAsSeenBy, subnetpoolTarget } from './subnetpools.ts';
 
 /** _get_subnetpool_id: subnetpool_id, or the default pool of the version with use_default_subnetpool. */
 export async function resolveSubnetpoolId(tx: Tx, item: Item): Promise<string | null> {
@@ -43,7 +43,7 @@ export interface PoolRequest {
 /** Allocates a prefix from the pool inside the caller's transaction; the pool stays locked until commit. */
 export async function allocateFromPool(deps: Deps, tx: Tx, ctx: RequestContext, req: PoolRequest): Promise<Cidr> {
   const pool = await lockedSubnetpool(deps, tx, req.poolId);
-  if (!pool || !deps.policy.check(ctx, 'get_subnetpool', subnetpoolTarget(pool))) throw SubnetPoolNotFound(req.poolId);
+  if (!pool || !deps.policy.check(ctx, 'get_subnetpool', subnetpoolTarget(await poolAsSeenBy(tx, ctx, pool)))) throw SubnetPoolNotFound(req.poolId);
   if (req.ipVersion !== pool.ip_version) {
     throw BadRequest('subnets', `Cannot allocate IPv${req.ipVersion} subnet from IPv${pool.ip_version} subnet pool`);
   }

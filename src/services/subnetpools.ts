@@ -29,6 +29,8 @@ import { enforceOrHide } from './authorize.ts';
 import { enforceQuotaForItems } from './quotas.ts';
 import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
 import { addressScopeTarget } from './address-scopes.ts';
+import { asSeenBy } from '../db/repos/rbac.ts';
+import { deleteEntriesOf, setWildcardShared } from './rbac.ts';
 
 export function subnetpoolTarget(row: SubnetpoolsTable): Record<string, unknown> {
   return {
@@ -39,9 +41,15 @@ export function subnetpoolTarget(row: SubnetpoolsTable): Record<string, unknown>
 
 const mayRead = (deps: Deps, ctx: RequestContext, row: SubnetpoolsTable) => deps.policy.check(ctx, 'get_subnetpool', subnetpoolTarget(row));
 
-/** A pool the caller may see, or SubnetPoolNotFound (others' private pools are hidden). */
+/** The pool row as the caller sees it: `shared` also when an RBAC entry shares it with the caller's project. */
+export async function poolAsSeenBy(q: Tx | Deps['conn']['db'], ctx: RequestContext, row: SubnetpoolsTable): Promise<SubnetpoolsTable> {
+  return (await asSeenBy(q, 'subnetpool', [row], ctx.projectId))[0];
+}
+
+/** A pool the caller may see (as it sees it), or SubnetPoolNotFound (others' private pools are hidden). */
 export async function visibleSubnetpool(deps: Deps, q: Tx | Deps['conn']['db'], ctx: RequestContext, id: string): Promise<SubnetpoolsTable> {
-  const row = await getSubnetpoolRow(q, id);
+  const raw = await getSubnetpoolRow(q, id);
+  const row = raw && await poolAsSeenBy(q, ctx, raw);
   if (!row || !mayRead(deps, ctx, row)) throw SubnetPoolNotFound(id);
   return row;
 }
@@ -56,7 +64,7 @@ export async function listSubnetpools(deps: Deps, ctx: RequestContext, q: ListQu
   if (q.marker) marker = await visibleSubnetpool(deps, deps.conn.db, ctx, q.marker);
   const rows = await listSubnetpoolRows(deps.conn.db, q, ctx.isAdmin ? undefined : ctx.projectId, marker);
   if (q.pageReverse) rows.reverse();
-  return loadSubnetpools(deps.conn.db, rows);
+  return loadSubnetpools(deps.conn.db, await asSeenBy(deps.conn.db, 'subnetpool', rows, ctx.projectId));
 }
 
 /** _read_prefix_info: at least one prefix, one IP version, overlaps merged. */
@@ -78,7 +86,8 @@ async function checkNoOtherDefault(tx: Tx, version: number, exceptId?: string): 
 /** _validate_address_scope_id: visible scope, same IP version, network affinity, no prefix overlap inside the scope. */
 async function validateAddressScope(deps: Deps, tx: Tx, ctx: RequestContext, scopeId: string | null, poolId: string, prefixes: Cidr[], version: IpVersion): Promise<void> {
   if (!scopeId) return;
-  const scope = await getAddressScopeRow(tx, scopeId);
+  const raw = await getAddressScopeRow(tx, scopeId);
+  const scope = raw && (await asSeenBy(tx, 'address_scope', [raw], ctx.projectId))[0];
   if (!scope || !deps.policy.check(ctx, 'get_address_scope', addressScopeTarget(scope))) throw AddressScopeNotFound(scopeId);
   if (scope.ip_version !== version) throw IllegalSubnetPoolIpVersionAssociationToAddressScope(poolId, scopeId, scope.ip_version);
   // Re-scoping the pool must not leave a network with subnets in two scopes.
@@ -123,6 +132,7 @@ async function insertSubnetpool(deps: Deps, ctx: RequestContext, tx: Tx, item: I
     description: (item.description as string) ?? '', revision_number: 0, created_at: now, updated_at: now,
   }).execute();
   await replacePrefixes(tx, id, formatCidrs(prefixes));
+  if (item.shared) await setWildcardShared(tx, 'subnetpool', id, item.project_id as string, true);
   await insertTags(tx, id, (item.tags as string[]) ?? []);
   await recordChange(tx, 'subnetpool', id, 'create', 0);
   return id;
@@ -180,21 +190,23 @@ async function applyUpdate(deps: Deps, ctx: RequestContext, tx: Tx, row: Subnetp
 /** Zed's update answer carries the prefix lengths as integers (create/show/list: strings). */
 export async function updateSubnetpool(deps: Deps, ctx: RequestContext, id: string, changes: Item, ifMatch: number | null): Promise<SubnetpoolRecord> {
   await inTransaction(deps.conn, async (tx) => {
-    const row = await lockedSubnetpool(deps, tx, id);
-    if (!row) throw SubnetPoolNotFound(id);
+    const locked = await lockedSubnetpool(deps, tx, id);
+    if (!locked) throw SubnetPoolNotFound(id);
+    const row = await poolAsSeenBy(tx, ctx, locked);
     enforceOrHide(deps.policy, ctx, 'update_subnetpool', { ...subnetpoolTarget(row), ...changes }, Object.keys(changes),
       () => mayRead(deps, ctx, row), () => SubnetPoolNotFound(id));
     checkRevision(ifMatch, row.revision_number);
     await applyUpdate(deps, ctx, tx, row, changes);
   });
-  const rec = (await loadSubnetpools(deps.conn.db, [(await getSubnetpoolRow(deps.conn.db, id))!]))[0];
+  const rec = (await loadSubnetpools(deps.conn.db, [await poolAsSeenBy(deps.conn.db, ctx, (await getSubnetpoolRow(deps.conn.db, id))!)]))[0];
   return { ...rec, prefixlensAsNumbers: true };
 }
 
 export async function deleteSubnetpool(deps: Deps, ctx: RequestContext, id: string, ifMatch: number | null): Promise<void> {
   await inTransaction(deps.conn, async (tx) => {
-    const row = await lockedSubnetpool(deps, tx, id);
-    if (!row) throw SubnetPoolNotFound(id);
+    const locked = await lockedSubnetpool(deps, tx, id);
+    if (!locked) throw SubnetPoolNotFound(id);
+    const row = await poolAsSeenBy(tx, ctx, locked);
     enforceOrHide(deps.policy, ctx, 'delete_subnetpool', subnetpoolTarget(row), undefined,
       () => mayRead(deps, ctx, row), () => SubnetPoolNotFound(id));
     checkRevision(ifMatch, row.revision_number);
@@ -203,6 +215,7 @@ export async function deleteSubnetpool(deps: Deps, ctx: RequestContext, id: stri
     // Prefixes go by ON DELETE CASCADE.
     await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
     await tx.deleteFrom('subnetpools').where('id', '=', id).execute();
+    await deleteEntriesOf(tx, 'subnetpool', id);
     await recordChange(tx, 'subnetpool', id, 'delete', row.revision_number);
   });
 }
@@ -223,7 +236,8 @@ function prefixesOf(body: unknown): Cidr[] {
 async function prefixAction(deps: Deps, ctx: RequestContext, id: string, action: string, body: unknown,
   fn: (tx: Tx, row: SubnetpoolsTable, current: Cidr[], given: Cidr[]) => Promise<void>): Promise<{ prefixes: string[] }> {
   return inTransaction(deps.conn, async (tx) => {
-    const row = await lockedSubnetpool(deps, tx, id);
+    const locked = await lockedSubnetpool(deps, tx, id);
+    const row = locked && await poolAsSeenBy(tx, ctx, locked);
     if (!row || !mayRead(deps, ctx, row)) throw SubnetPoolNotFound(id);
     deps.policy.enforce(ctx, action, subnetpoolTarget(row));
     const given = prefixesOf(body);

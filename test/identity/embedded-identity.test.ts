@@ -112,11 +112,16 @@ test('GET /v3/auth/tokens: own token or admin/service caller; 404 for invalid su
 
 test('expired tokens are refused', async () => {
   const d2 = mkdtempSync(join(tmpdir(), 'muon-identity-'));
-  const short = await startEmbeddedIdentity({ stateDir: d2, host: '127.0.0.1', port: 0, networkUrl: 'http://x', initialPasswords: PW, tokenLifetime: 1 });
+  // A clock the test moves: issuing hashes a password (scrypt), which on a loaded machine
+  // can take longer than a short real lifetime.
+  let clock = Date.now();
+  const short = await startEmbeddedIdentity({ stateDir: d2, host: '127.0.0.1', port: 0, networkUrl: 'http://x', initialPasswords: PW, tokenLifetime: 60, now: () => clock });
   try {
     const t = await short.identity.issue(passwordAuth('demo', PW.demo, projectScope('demo')));
     assert.ok(short.identity.validate(t.token));
-    await new Promise((r) => setTimeout(r, 2100));
+    clock += 59_000;
+    assert.ok(short.identity.validate(t.token), 'still valid just before expiry');
+    clock += 2_000;
     assert.throws(() => short.identity.validate(t.token), /Could not find token/);
   } finally {
     await short.close();
@@ -168,4 +173,26 @@ test('a second start reuses the accounts and key: earlier tokens stay valid', as
   } finally {
     await again.close();
   }
+});
+
+test('projects: admin creates (201, 409 on a duplicate name) and deletes them (204, then 404); the state file keeps them; others get 403', async () => {
+  const admin = await token('admin');
+  const demo = await token('demo');
+  const create = (t: string, project: unknown) => call('POST', '/v3/projects', { project }, { 'X-Auth-Token': t });
+  assert.equal((await create(demo, { name: 'nope' })).status, 403);
+  assert.equal((await call('POST', '/v3/projects', { project: { name: 'nope' } })).status, 401);
+  const r = await create(admin, { name: 'tempest-p', description: 'd', domain_id: 'default' });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const p = r.body.project;
+  assert.match(p.id, /^[0-9a-f]{32}$/);
+  assert.deepEqual({ name: p.name, description: p.description, domain_id: p.domain_id, enabled: p.enabled }, { name: 'tempest-p', description: 'd', domain_id: 'default', enabled: true });
+  assert.equal((await create(admin, { name: 'tempest-p' })).status, 409);
+  assert.equal((await create(admin, { description: 'no name' })).status, 400);
+  assert.equal((await call('GET', `/v3/projects/${p.id}`, undefined, { 'X-Auth-Token': admin })).body.project.name, 'tempest-p');
+  assert.ok(readFileSync(join(dir, 'identity.json'), 'utf8').includes(p.id), 'saved to identity.json');
+  assert.equal((await call('DELETE', `/v3/projects/${p.id}`, undefined, { 'X-Auth-Token': demo })).status, 403);
+  assert.equal((await call('DELETE', `/v3/projects/${p.id}`, undefined, { 'X-Auth-Token': admin })).status, 204);
+  assert.equal((await call('DELETE', `/v3/projects/${p.id}`, undefined, { 'X-Auth-Token': admin })).status, 404);
+  assert.equal((await call('GET', `/v3/projects/${p.id}`, undefined, { 'X-Auth-Token': admin })).status, 404);
+  assert.ok(!readFileSync(join(dir, 'identity.json'), 'utf8').includes(p.id), 'removed from identity.json');
 });

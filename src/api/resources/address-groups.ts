@@ -18,7 +18,7 @@ export function renderAddressGroup(r: AddressGroupRecord): Record<string, unknow
   const a = r.row;
   return {
     id: a.id, name: a.name, description: a.description, project_id: a.project_id, tenant_id: a.project_id, addresses: r.addresses,
-    shared: false, created_at: a.created_at, updated_at: a.updated_at, revision_number: a.revision_number,
+    shared: r.shared ?? false, created_at: a.created_at, updated_at: a.updated_at, revision_number: a.revision_number,
   };
 }
 

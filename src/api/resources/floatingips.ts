@@ -6,6 +6,7 @@ import type { ResourceDef } from '../resource.ts';
 import { FloatingIPNotFound } from '../../errors/catalog.ts';
 import { validateIpAddress } from '../../domain/ip/address.ts';
 import * as svc from '../../services/floatingips.ts';
+import { portForwardingsSubResource } from './port-forwardings.ts';
 
 const validIpOrNone: Validator = (v) => (v === null ? null : validateIpAddress(v));
 
@@ -51,4 +52,5 @@ export const floatingIpsResource: ResourceDef<FloatingIpRecord> = {
   create: svc.createFloatingIps,
   update: svc.updateFloatingIp,
   delete: svc.deleteFloatingIp,
+  subResources: { port_forwardings: portForwardingsSubResource },
 };

@@ -176,6 +176,22 @@ describe('routers and floating IPs API', () => {
       `No more IP addresses available on network ${ext}.`);
   });
 
+  it('deleting an external network deletes its unassociated floating IPs and their ports (tempest test_delete_external_networks_with_floating_ip)', async () => {
+    const ext = (await api.req('POST', '/v2.0/networks', { network: { name: 'ext-del', 'router:external': true } })).body.network.id;
+    const sub = (await api.req('POST', '/v2.0/subnets', { subnet: { network_id: ext, ip_version: 4, cidr: '10.78.0.0/24', enable_dhcp: false } })).body.subnet.id;
+    const fip = (await api.req('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext } })).body.floatingip;
+    assert.equal((await api.req('GET', `/v2.0/ports?network_id=${ext}`)).body.ports.length, 1, 'the floating IP port');
+    // A port of anything else still keeps the network in use (and the floating IP stays).
+    const other = (await api.req('POST', '/v2.0/ports', { port: { network_id: ext } })).body.port.id;
+    assert.equal((await api.req('DELETE', `/v2.0/networks/${ext}`)).body.NeutronError.type, 'NetworkInUse');
+    assert.equal((await api.req('GET', `/v2.0/floatingips/${fip.id}`)).status, 200);
+    assert.equal((await api.req('DELETE', `/v2.0/ports/${other}`)).status, 204);
+    assert.equal((await api.req('DELETE', `/v2.0/networks/${ext}`)).status, 204);
+    assert.equal((await api.req('GET', `/v2.0/floatingips/${fip.id}`)).status, 404);
+    assert.deepEqual((await api.req('GET', `/v2.0/ports?network_id=${ext}`)).body.ports, []);
+    assert.equal((await api.req('GET', `/v2.0/subnets/${sub}`)).status, 404);
+  });
+
   it('routes member actions: unknown action 404, GET on an action 405 (rows 236, 241)', async () => {
     err(await demo()('PUT', `/v2.0/routers/${router}/bogus_action`, {}), 404, 'HTTPNotFound', 'The resource could not be found.');
     err(await demo()('GET', `/v2.0/routers/${router}/add_router_interface`), 405, 'HTTPMethodNotAllowed',

@@ -27,7 +27,7 @@ export const securityGroupAttributes: AttrMap = {
 export function renderSecurityGroup(r: SecurityGroupRecord): Record<string, unknown> {
   const g = r.row;
   return {
-    id: g.id, name: g.name, tenant_id: g.project_id, description: g.description, stateful: g.stateful === 1, shared: false,
+    id: g.id, name: g.name, tenant_id: g.project_id, description: g.description, stateful: g.stateful === 1, shared: r.shared ?? false,
     security_group_rules: r.rules.map((rule) => ({ ...renderRule(rule), standard_attr_id: rule.seq, tags: [] })),
     tags: r.tags, created_at: g.created_at, updated_at: g.updated_at, revision_number: g.revision_number, project_id: g.project_id,
   };

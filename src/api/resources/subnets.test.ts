@@ -74,6 +74,24 @@ for (const kind of TEST_DB_KINDS) describe(`subnets API [${kind}]`, { skip: dbSk
   });
   after(async () => { await api?.close(); await db?.drop(); });
 
+  it('subnets of a non-shared external network are not visible to other projects, even with access_as_external (tempest test_external_network_visibility)', async () => {
+    const ext = await api.req('POST', '/v2.0/networks', { network: { name: 'ext-not-shared', 'router:external': true } });
+    assert.equal(ext.status, 201, JSON.stringify(ext.body));
+    const sub = await api.req('POST', '/v2.0/subnets', { subnet: { network_id: ext.body.network.id, ip_version: 4, cidr: '10.77.0.0/24', enable_dhcp: false } });
+    assert.equal(sub.status, 201, JSON.stringify(sub.body));
+    // The network itself is visible (external), its subnets are not.
+    const nets = await demo()('GET', '/v2.0/networks?router:external=true');
+    assert.ok(nets.body.networks.some((n: any) => n.id === ext.body.network.id));
+    assert.deepEqual((await demo()('GET', `/v2.0/subnets?network_id=${ext.body.network.id}`)).body.subnets, []);
+    assert.equal((await demo()('GET', `/v2.0/subnets/${sub.body.subnet.id}`)).status, 404);
+    assert.equal((await demo()('PUT', `/v2.0/subnets/${sub.body.subnet.id}`, { subnet: { name: 'x' } })).status, 404);
+    // Admins see it; sharing it makes it visible.
+    assert.equal((await api.req('GET', `/v2.0/subnets/${sub.body.subnet.id}`)).status, 200);
+    assert.equal((await api.req('PUT', `/v2.0/networks/${ext.body.network.id}`, { network: { shared: true } })).status, 200);
+    assert.equal((await demo()('GET', `/v2.0/subnets/${sub.body.subnet.id}`)).status, 200);
+    assert.equal((await api.req('DELETE', `/v2.0/networks/${ext.body.network.id}`)).status, 204);
+  });
+
   it('creates the seed subnets with the pools Zed shows', async () => {
     const pub = await api.req('POST', '/v2.0/networks', { network: { name: 'public', shared: true, 'router:external': true, 'provider:physical_network': 'public', 'provider:network_type': 'flat' } });
     assert.equal(pub.status, 201);

@@ -59,3 +59,12 @@ export async function listRbacRows(q: Q, lq: ListQuery, visibleProject: string |
   const marker = markerRow ? { ...markerRow, target_tenant: markerRow.target_project } : null;
   return orderAndPage(qb, lq, rbacColumns, 'r.id', marker).execute();
 }
+
+/**
+ * Rows with a `shared` column (the wildcard flag) as `projectId` sees them: shared also
+ * when an access_as_shared entry names that project (Neutron's per-caller `shared`).
+ */
+export async function asSeenBy<T extends { id: string; shared: number }>(q: Q, objectType: string, rows: T[], projectId: string | null): Promise<T[]> {
+  const s = await sharedWith(q, objectType, rows.filter((r) => r.shared !== 1).map((r) => r.id), projectId);
+  return rows.map((r) => (r.shared === 1 || !s.has(r.id) ? r : { ...r, shared: 1 }));
+}

@@ -7,6 +7,7 @@ import type { Database, SecurityGroupRulesTable, SecurityGroupsTable } from '../
 import type { ListQuery } from '../../api/list-query.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
 import { chunks, loadTags } from '../../services/standard-attrs.ts';
+import { ACCESS_SHARED, rbacGrants } from './rbac.ts';
 
 type Q = Kysely<Database>;
 
@@ -16,6 +17,8 @@ export interface SecurityGroupRecord {
   row: SecurityGroupsTable;
   rules: RuleRow[];
   tags: string[];
+  /** Neutron's per-caller `shared`: an access_as_shared entry for the reader's project or '*'. */
+  shared?: boolean;
 }
 
 /** A rule with the owner of its group (policy's security_group:tenant_id). */
@@ -54,14 +57,24 @@ export async function getGroupRow(q: Q, id: string): Promise<SecurityGroupsTable
   return q.selectFrom('security_groups').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Groups matching the list query; `visibleProject` limits them to one project's (non-admins). */
-export async function listGroupRows(q: Q, lq: ListQuery, visibleProject: string | undefined, marker: SecurityGroupsTable | null): Promise<SecurityGroupsTable[]> {
+/**
+ * Groups matching the list query; `visibleProject` limits them to one project's and those
+ * shared with it by RBAC (non-admins); `viewer` is the project `shared` is judged for.
+ */
+export async function listGroupRows(
+  q: Q, lq: ListQuery, visibleProject: string | undefined, marker: SecurityGroupsTable | null, viewer: string | null = visibleProject ?? null,
+): Promise<SecurityGroupsTable[]> {
   let qb = q.selectFrom('security_groups as g').selectAll('g');
-  if (visibleProject !== undefined) qb = qb.where('g.project_id', '=', visibleProject);
+  if (visibleProject !== undefined) {
+    qb = qb.where((eb) => eb.or([eb('g.project_id', '=', visibleProject), rbacGrants('security_group', 'g.id', visibleProject, ACCESS_SHARED)]));
+  }
   qb = whereFilters(qb, lq.filters, securityGroupColumns);
-  // Nothing is shared until RBAC for security groups exists: shared=true matches no group.
+  // security-groups-shared-filtering: shared as the viewer sees it.
   const shared = lq.filters.get('shared');
-  if (shared && !shared.some((v) => v === false)) qb = qb.where(sql<SqlBool>`1 = 0`);
+  if (shared && !(shared.includes(true) && shared.includes(false))) {
+    const grant = rbacGrants('security_group', 'g.id', viewer, ACCESS_SHARED);
+    qb = qb.where(shared.includes(true) ? grant : sql<SqlBool>`not ${grant}`);
+  }
   qb = whereTags(qb, 'g.id', lq.tags);
   return orderAndPage(qb, lq, securityGroupColumns, 'g.id', marker as unknown as Record<string, unknown> | null).execute();
 }

@@ -7,6 +7,7 @@ import type { ListQuery } from '../../api/list-query.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
 import { chunks, loadTags } from '../../services/standard-attrs.ts';
 import { parseCidr } from '../../domain/ip/cidr.ts';
+import { ACCESS_SHARED, rbacGrants } from './rbac.ts';
 
 type Q = Kysely<Database>;
 
@@ -85,8 +86,9 @@ export async function replacePrefixes(q: Q, poolId: string, cidrs: readonly stri
   if (cidrs.length) await q.insertInto('subnetpool_prefixes').values(cidrs.map((cidr) => ({ subnetpool_id: poolId, cidr }))).execute();
 }
 
-/** Pools a non-admin project may see: its own and shared ones. */
-const poolVisibleTo = (projectId: string | null) => sql<SqlBool>`(sp.project_id = ${projectId ?? ''} or sp.shared = 1)`;
+/** Pools a non-admin project may see: its own and those shared with it or everyone (RBAC). */
+const poolVisibleTo = (projectId: string | null) =>
+  sql<SqlBool>`(sp.project_id = ${projectId ?? ''} or sp.shared = 1 or ${rbacGrants('subnetpool', 'sp.id', projectId, ACCESS_SHARED)})`;
 
 export async function listSubnetpoolRows(q: Q, lq: ListQuery, visibleProject: string | null | undefined, marker: SubnetpoolsTable | null): Promise<SubnetpoolsTable[]> {
   let qb = q.selectFrom('subnetpools as sp').selectAll('sp');
@@ -110,7 +112,9 @@ export async function getAddressScopeRow(q: Q, id: string): Promise<AddressScope
 
 export async function listAddressScopeRows(q: Q, lq: ListQuery, visibleProject: string | null | undefined, marker: AddressScopesTable | null): Promise<AddressScopesTable[]> {
   let qb = q.selectFrom('address_scopes as a').selectAll('a');
-  if (visibleProject !== undefined) qb = qb.where(sql<SqlBool>`(a.project_id = ${visibleProject ?? ''} or a.shared = 1)`);
+  if (visibleProject !== undefined) {
+    qb = qb.where(sql<SqlBool>`(a.project_id = ${visibleProject ?? ''} or a.shared = 1 or ${rbacGrants('address_scope', 'a.id', visibleProject, ACCESS_SHARED)})`);
+  }
   qb = whereFilters(qb, lq.filters, addressScopeColumns);
   return orderAndPage(qb, lq, addressScopeColumns, 'a.id', marker as unknown as Record<string, unknown> | null).execute();
 }

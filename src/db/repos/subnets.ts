@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { sql, type SqlBool } from 'kysely';
 import type { Database, NetworksTable, SubnetsTable } from '../schema.ts';
 import type { ListQuery } from '../../api/list-query.ts';
-import { rbacGrants } from './rbac.ts';
+import { ACCESS_SHARED, rbacGrants } from './rbac.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
 import { chunks, loadTags } from '../../services/standard-attrs.ts';
 import { parseIp } from '../../domain/ip/address.ts';
@@ -42,10 +42,11 @@ export const subnetColumns: ColumnMap = {
   updated_at: { column: 's.updated_at', kind: 'string' },
 };
 
-/** Subnets a non-admin project may see: its own, and those of networks with an RBAC entry
- *  (shared or external) for the project or everyone; `n.shared` is the wildcard flag. */
+/** Subnets a non-admin project may see: its own, and those of networks shared (access_as_shared)
+ *  with the project or everyone; `n.shared` is the wildcard flag. access_as_external entries make
+ *  the network visible, not its subnets (Neutron registers that query hook for networks only). */
 export function subnetVisibleTo(projectId: string | null) {
-  return sql<SqlBool>`(s.project_id = ${projectId ?? ''} or n.shared = 1 or ${rbacGrants('network', 's.network_id', projectId)})`;
+  return sql<SqlBool>`(s.project_id = ${projectId ?? ''} or n.shared = 1 or ${rbacGrants('network', 's.network_id', projectId, ACCESS_SHARED)})`;
 }
 
 export async function getSubnetRow(q: Q, id: string): Promise<SubnetsTable | undefined> {

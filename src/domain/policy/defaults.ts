@@ -159,6 +159,18 @@ export const FLOATINGIP_RULES: readonly RuleDefault[] = [
   r('delete_floatingip', ADMIN_OR_PROJECT_MEMBER, ADMIN_OR_OWNER),
 ];
 
+// neutron/conf/policies/port_forwarding.py (Zed): port forwardings belong to their
+// floating IP's project (ext_parent); they have no project_id of their own.
+const PARENT_OWNER_MEMBER = 'role:member and rule:ext_parent_owner';
+const PARENT_OWNER_READER = 'role:reader and rule:ext_parent_owner';
+const ADMIN_OR_PARENT_OWNER = 'rule:admin_or_ext_parent_owner';
+export const PORT_FORWARDING_RULES: readonly RuleDefault[] = [
+  r('create_floatingip_port_forwarding', `(${ADMIN}) or (${PARENT_OWNER_MEMBER})`, ADMIN_OR_PARENT_OWNER),
+  r('get_floatingip_port_forwarding', `(${ADMIN}) or (${PARENT_OWNER_READER})`, ADMIN_OR_PARENT_OWNER),
+  r('update_floatingip_port_forwarding', `(${ADMIN}) or (${PARENT_OWNER_MEMBER})`, ADMIN_OR_PARENT_OWNER),
+  r('delete_floatingip_port_forwarding', `(${ADMIN}) or (${PARENT_OWNER_MEMBER})`, ADMIN_OR_PARENT_OWNER),
+];
+
 // Neutron's quota API skips get_quota when a project reads its own quota
 // (quotasv2 show: only `id != context.project_id` is enforced); list always enforces.
 export const QUOTA_RULES: readonly RuleDefault[] = adminOnly('get_quota', 'update_quota', 'delete_quota');
@@ -226,6 +238,6 @@ export const RBAC_RULES: readonly RuleDefault[] = [
 
 export const DEFAULT_RULES: readonly RuleDefault[] = [
   ...BASE_RULES, ...NETWORK_RULES, ...SUBNET_RULES, ...PORT_RULES, ...ROUTER_RULES,
-  ...FLOATINGIP_RULES, ...QUOTA_RULES, ...AGENT_RULES, ...MISC_RULES, ...SECURITY_GROUP_RULES,
+  ...FLOATINGIP_RULES, ...PORT_FORWARDING_RULES, ...QUOTA_RULES, ...AGENT_RULES, ...MISC_RULES, ...SECURITY_GROUP_RULES,
   ...SUBNETPOOL_RULES, ...RBAC_RULES,
 ];

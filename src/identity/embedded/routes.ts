@@ -1,10 +1,12 @@
 // The embedded identity's HTTP API: the part of Keystone v3 the openstack and neutron
 // CLIs, keystoneauth and keystonemiddleware use (discovery, tokens, catalog, and reads
-// of projects, users, domains and roles).
+// of projects, users, domains and roles), plus creating and deleting projects (admin
+// only), which tempest's network tests do to get a project id of their own.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EmbeddedIdentity, TokenBody } from './identity.ts';
 import { badRequest, forbidden, KeystoneError, notAuthenticated, notFound } from './keystone-error.ts';
 import type { CatalogService } from './catalog.ts';
+import { randomUUID } from 'node:crypto';
 import type { Domain, Project, Role, User } from './store.ts';
 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
@@ -14,6 +16,8 @@ export interface RoutesOptions {
   /** The public v3 root (http://host:5000/v3), for links. */
   publicUrl: () => string;
   catalog: () => CatalogService[];
+  /** Writes the identity data back to its state file after a change (projects created or deleted). */
+  save?: () => void;
   log?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
@@ -71,6 +75,9 @@ export function identityHandler(o: RoutesOptions): (req: IncomingMessage, res: S
         return { status: 204 };
       }
       throw methodNotAllowed();
+    }
+    if (a === 'projects' && c === undefined && ((method === 'POST' && b === undefined) || (method === 'DELETE' && b !== undefined))) {
+      return changeProject(req, method, b);
     }
     if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed();
     const caller = authenticate(req);
@@ -141,6 +148,38 @@ export function identityHandler(o: RoutesOptions): (req: IncomingMessage, res: S
       default:
         throw new KeystoneError(404, 'Not Found', 'The resource could not be found.');
     }
+  }
+
+  /** POST /v3/projects, DELETE /v3/projects/{id}: admin only, as Keystone's identity:create_project. */
+  async function changeProject(req: IncomingMessage, method: string, id: string | undefined): Promise<Reply> {
+    if (!isAdmin(authenticate(req))) throw forbidden();
+    if (method === 'DELETE') {
+      const i = d.projects.findIndex((x) => x.id === id);
+      if (i < 0) throw notFound('project', id!);
+      d.projects.splice(i, 1);
+      // Keystone deletes the project's role assignments with it.
+      for (let j = d.assignments.length - 1; j >= 0; j--) if (d.assignments[j].project_id === id) d.assignments.splice(j, 1);
+      o.save?.();
+      return { status: 204 };
+    }
+    const body = (await readJson(req)) as { project?: Record<string, unknown> } | null;
+    const p = body?.project;
+    if (!p || typeof p !== 'object') throw badRequest("'project' is a required property");
+    if (typeof p.name !== 'string' || p.name.length < 1 || p.name.length > 64) throw badRequest("Invalid input for field 'name': a string of 1 to 64 characters is required.");
+    if (p.description !== undefined && p.description !== null && typeof p.description !== 'string') throw badRequest("Invalid input for field 'description'.");
+    if (p.enabled !== undefined && typeof p.enabled !== 'boolean') throw badRequest("Invalid input for field 'enabled': must be a boolean.");
+    const domainId = typeof p.domain_id === 'string' ? p.domain_id : 'default';
+    if (!d.domains.some((x) => x.id === domainId)) throw notFound('domain', domainId);
+    if (d.projects.some((x) => x.name === p.name && x.domain_id === domainId)) {
+      throw new KeystoneError(409, 'Conflict', `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${p.name}.`);
+    }
+    const created: Project = {
+      id: randomUUID().replaceAll('-', ''), name: p.name, domain_id: domainId,
+      enabled: p.enabled !== false, description: typeof p.description === 'string' ? p.description : '',
+    };
+    d.projects.push(created);
+    o.save?.();
+    return { status: 201, body: { project: project(created) } };
   }
 
   function version() {

@@ -10,7 +10,7 @@ import { createEmbeddedIdentity, type EmbeddedIdentity } from './identity.ts';
 import { writeOpenrcFiles } from './openrc.ts';
 import { fileRevocations } from './revocations.ts';
 import { identityHandler } from './routes.ts';
-import { loadOrCreateIdentity } from './store.ts';
+import { loadOrCreateIdentity, writeSecret } from './store.ts';
 import { loadOrCreateKey } from './token-codec.ts';
 import { embeddedValidator } from './validator.ts';
 import type { TokenValidator } from '../validator.ts';
@@ -24,6 +24,8 @@ export interface EmbeddedIdentityConfig {
   /** The Networking API's URL for the catalog. */
   networkUrl: string;
   tokenLifetime?: number;
+  /** The clock, in milliseconds (tests move it instead of sleeping). */
+  now?: () => number;
   /** Passwords for the first start's admin/demo accounts (default: generated). */
   initialPasswords?: Record<string, string>;
   log?: (msg: string, fields: Record<string, unknown>) => void;
@@ -47,15 +49,19 @@ export function reachableHost(host: string): string {
 }
 
 export async function startEmbeddedIdentity(c: EmbeddedIdentityConfig): Promise<RunningIdentity> {
-  const boot = await loadOrCreateIdentity(join(c.stateDir, 'identity.json'), c.initialPasswords);
+  const stateFile = join(c.stateDir, 'identity.json');
+  const boot = await loadOrCreateIdentity(stateFile, c.initialPasswords);
   const key = loadOrCreateKey(join(c.stateDir, 'identity-token.key'));
   let publicUrl = c.publicUrl ?? '';
   const catalog = () => buildCatalog({ identity: publicUrl, network: c.networkUrl });
   const identity = createEmbeddedIdentity({
-    data: boot.data, key, tokenLifetime: c.tokenLifetime ?? 3600, catalog,
+    data: boot.data, key, tokenLifetime: c.tokenLifetime ?? 3600, catalog, now: c.now,
     revocations: fileRevocations(join(c.stateDir, 'identity-revocations.json')),
   });
-  const server = createServer({ keepAliveTimeout: 65_000 }, identityHandler({ identity, publicUrl: () => publicUrl, catalog, log: c.log }));
+  const server = createServer({ keepAliveTimeout: 65_000 }, identityHandler({
+    identity, publicUrl: () => publicUrl, catalog, log: c.log,
+    save: () => writeSecret(stateFile, JSON.stringify(boot.data, null, 2) + '\n'),
+  }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
       ? new Error(`the embedded identity cannot listen on ${c.host}:${c.port}: the port is in use (a Keystone already running there? then set [muon] identity = keystone; or choose [muon] identity_port)`)

@@ -1,0 +1,134 @@
+// iproute2 `ip`: read links, addresses, routes and neighbours with `ip -j`, change them with
+// one `ip -batch -` call (a list of commands, each an array of tokens).
+import { exec, type Place } from './exec.ts';
+
+export interface Link {
+  ifindex: number;
+  ifname: string;
+  flags: string[];
+  mtu: number;
+  operstate: string;
+  address?: string;
+  master?: string;
+  /** the peer's name for veths ("eno1" in `p-compute@if2`), when ip shows it */
+  link?: string;
+  link_netnsid?: number;
+  linkinfo?: { info_kind?: string; info_data?: Record<string, unknown>; info_slave_kind?: string };
+  [key: string]: unknown;
+}
+
+export interface AddrInfo {
+  family: 'inet' | 'inet6' | string;
+  local: string;
+  prefixlen: number;
+  scope?: string;
+  broadcast?: string;
+  label?: string;
+  [key: string]: unknown;
+}
+
+export interface LinkAddresses {
+  ifindex: number;
+  ifname: string;
+  addr_info: AddrInfo[];
+  [key: string]: unknown;
+}
+
+export interface Route {
+  /** "default" or a prefix ("192.168.81.0/24"; a host route has no "/") */
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  protocol?: string;
+  scope?: string;
+  prefsrc?: string;
+  type?: string;
+  table?: string;
+  flags?: string[];
+  [key: string]: unknown;
+}
+
+export interface Neighbour {
+  dst: string;
+  dev: string;
+  lladdr?: string;
+  state?: string[];
+  [key: string]: unknown;
+}
+
+/** A batch command: tokens, as `ip` would get them after `ip` (e.g. ['link', 'set', 'eno1', 'up']). */
+export type IpCommand = readonly string[];
+
+/** Parse `ip -j` output: empty output means an empty list. */
+export function parseJsonList<T>(text: string, what: string): T[] {
+  const t = text.trim();
+  if (!t) return [];
+  try {
+    const v = JSON.parse(t) as unknown;
+    if (!Array.isArray(v)) throw new Error('not a JSON array');
+    return v as T[];
+  } catch (e) {
+    throw new Error(`cannot parse ${what} output: ${(e as Error).message}: ${t.slice(0, 200)}`);
+  }
+}
+
+/** A batch line from tokens. Tokens may not hold whitespace, quotes, '#' or '\' (so no token can be split or commented out). */
+export function batchLine(tokens: readonly string[]): string {
+  if (tokens.length === 0) throw new Error('empty batch command');
+  for (const t of tokens) {
+    if (t === '' || /[\s"'#\\]/.test(t)) throw new Error(`invalid token ${JSON.stringify(t)} in batch command: ${tokens.join(' ')}`);
+  }
+  return tokens.join(' ');
+}
+
+async function readJson<T>(place: Place | undefined, args: string[]): Promise<T[]> {
+  const r = await exec(['ip', '-j', ...args], { place });
+  return parseJsonList<T>(r.stdout, `ip -j ${args.join(' ')}`);
+}
+
+/** `ip -j -d link show [dev DEV]` (with details: linkinfo kind and data). */
+export function links(place?: Place, dev?: string): Promise<Link[]> {
+  return readJson<Link>(place, ['-d', 'link', 'show', ...(dev ? ['dev', dev] : [])]);
+}
+
+/** `ip -j addr show` */
+export function addresses(place?: Place, dev?: string): Promise<LinkAddresses[]> {
+  return readJson<LinkAddresses>(place, ['addr', 'show', ...(dev ? ['dev', dev] : [])]);
+}
+
+/** `ip -j [-4|-6] route show [table T]` (main table by default). */
+export function routes(place?: Place, opts: { family?: 4 | 6; table?: string } = {}): Promise<Route[]> {
+  const fam = opts.family ? [`-${opts.family}`] : [];
+  return readJson<Route>(place, [...fam, 'route', 'show', ...(opts.table ? ['table', opts.table] : [])]);
+}
+
+/** `ip -j neigh show [dev DEV]` */
+export function neighbours(place?: Place, dev?: string): Promise<Neighbour[]> {
+  return readJson<Neighbour>(place, ['neigh', 'show', ...(dev ? ['dev', dev] : [])]);
+}
+
+/**
+ * Apply commands with ONE `ip -batch -` call. It stops at the first failing command and the
+ * error names it (ip reports "Command failed -:N"; the line is added to the message).
+ * `force` keeps going after errors (ip -force), still failing at the end if one failed.
+ */
+export async function batch(place: Place | undefined, commands: readonly IpCommand[], opts: { force?: boolean } = {}): Promise<void> {
+  if (commands.length === 0) return;
+  const lines = commands.map(batchLine);
+  try {
+    await exec(['ip', ...(opts.force ? ['-force'] : []), '-batch', '-'], { place, input: `${lines.join('\n')}\n` });
+  } catch (e) {
+    const m = /Command failed -:(\d+)/.exec((e as Error).message);
+    if (m) (e as Error).message += `\n(failing batch line ${m[1]}: ip ${lines[Number(m[1]) - 1]})`;
+    throw e;
+  }
+}
+
+/** IPv4/IPv6 addresses as "a.b.c.d/len" per device name. */
+export function addressMap(list: readonly LinkAddresses[], family?: 'inet' | 'inet6'): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const l of list) {
+    m.set(l.ifname, l.addr_info.filter((a) => !family || a.family === family).map((a) => `${a.local}/${a.prefixlen}`));
+  }
+  return m;
+}
