@@ -202,8 +202,8 @@ export const SECTIONS: Record<string, SectionSpec> = {
       policy_file: str('policy.yaml', 'Policy overrides (YAML or JSON), relative to the config directory'),
       policy_default_rule: str('default', 'Rule used when a rule is missing'),
       policy_dirs: list(['policy.d'], 'Directories with more policy files'),
-      enforce_new_defaults: bool(true, 'Use the secure-RBAC default rules'),
-      enforce_scope: bool(true, 'Check token scope against rules'),
+      enforce_new_defaults: bool(false, 'Use only the new (reader/member/manager/service) default rules; false, as Zed ships: legacy rules are honoured too'),
+      enforce_scope: bool(false, 'Check token scope against rules (not enforced by Muon yet)'),
     },
   },
 

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { MuonConfig } from '../config/types.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import { createEnforcer } from '../domain/policy/enforcer.ts';
+import { policyOptions } from '../services/policy.ts';
 import { createTokenAuthenticator } from './authenticator.ts';
 import { keystoneSettings } from './keystone-settings.ts';
 import { createKeystoneValidator } from './keystone-validator.ts';
@@ -22,8 +23,7 @@ type Log = (msg: string, fields: Record<string, unknown>) => void;
 
 export async function setupAuth(config: MuonConfig, log: { info: Log; warn?: Log } = { info: () => {} }): Promise<AuthSetup> {
   if (config.authStrategy === 'noauth') return { identity: null, summary: { auth_strategy: 'noauth' }, close: async () => {} };
-  const policyFile = config.raw.oslo_policy?.policy_file;
-  const rules = createEnforcer(policyFile ? { file: policyFile } : {}).rules;
+  const rules = createEnforcer(policyOptions(config)).rules;
   const m = config.values.muon ?? {};
   if (m.identity === 'embedded') {
     const host = (m.identity_bind_host as string | null) || config.bindHost;
