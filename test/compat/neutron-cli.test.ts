@@ -7,13 +7,10 @@
 // Without the CLIs the suite is skipped, unless CI=true, where that is a failure.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { startMuonServer, type MuonServer } from '../support/muon-server.ts';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const FIXTURE = new URL('./fixtures/seed-replay.txt', import.meta.url);
 const TIMEOUT = 60_000;
 
@@ -29,21 +26,6 @@ function missingCli(): string | undefined {
     if (r.error || r.status !== 0) return `${cmd} cannot be run (install ${pkg}): ${r.error?.message ?? r.stderr}`;
   }
   return undefined;
-}
-
-/** `source <file>`: the exports of an openrc file. */
-export function sourceOpenrc(file: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const m of readFileSync(file, 'utf8').matchAll(/^export (\w+)=(.*)$/gm)) env[m[1]] = m[2];
-  return env;
-}
-
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
 }
 
 interface Run { code: number; stdout: string; stderr: string }
@@ -128,41 +110,17 @@ if (missing && inCi) {
 } else {
   describe('the seed\'s neutron CLI log against muon server with the embedded identity', { skip: missing, timeout: 300_000 }, () => {
     const zed = parseReplay(readFileSync(FIXTURE, 'utf8'));
-    let dir: string;
-    let server: ChildProcess;
+    let muon: MuonServer;
     let apiUrl: string;
     let admin: Record<string, string>;
     let demo: Record<string, string>;
     const ids: Record<string, string> = {};
 
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'muon-neutron-cli-'));
-      const [apiPort, idPort] = [await freePort(), await freePort()];
-      apiUrl = `http://127.0.0.1:${apiPort}`;
-      writeFileSync(join(dir, 'neutron.conf'), [
-        '[DEFAULT]', 'bind_host = 127.0.0.1', `bind_port = ${apiPort}`, 'auth_strategy = keystone', 'core_plugin = ml2',
-        'service_plugins = router', 'allow_overlapping_ips = True', `state_path = ${dir}/state`,
-        '[muon]', 'identity = embedded', `identity_port = ${idPort}`, '',
-      ].join('\n'));
-      writeFileSync(join(dir, 'ml2_conf.ini'), [
-        '[ml2]', 'type_drivers = flat,vlan,vxlan', 'tenant_network_types = vxlan', 'mechanism_drivers = linuxbridge,l2population',
-        'extension_drivers = port_security', '[ml2_type_flat]', 'flat_networks = public', '[ml2_type_vxlan]', 'vni_ranges = 1:1000',
-        '[securitygroup]', 'enable_ipset = True', '',
-      ].join('\n'));
-      server = spawn(join(ROOT, 'bin/muon'), ['server', '--config-file', join(dir, 'neutron.conf'), '--config-file', join(dir, 'ml2_conf.ini')], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let log = '';
-      await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`muon server did not start:\n${log}`)), 30_000);
-        server.stderr!.on('data', (c: Buffer) => { log += c; if (log.includes('"listening"')) { clearTimeout(t); resolve(); } });
-        server.once('exit', (code) => { clearTimeout(t); reject(new Error(`muon server exited ${code}:\n${log}`)); });
-      });
-      admin = sourceOpenrc(join(dir, 'state/admin-openrc.sh'));
-      demo = sourceOpenrc(join(dir, 'state/demo-openrc.sh'));
+      muon = await startMuonServer('muon-neutron-cli-');
+      ({ apiUrl, admin, demo } = muon);
     });
-    after(() => {
-      server?.kill('SIGTERM');
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => { muon?.stop(); });
 
     async function neutron(as: Record<string, string>, line: string): Promise<Run> {
       const r = await cli('neutron', line.split(' ').slice(1), as);

@@ -1,17 +1,14 @@
 // Per-project quota limits (rows only where a project differs from the defaults),
 // and named lock rows (see db/locks.ts) that serialise check-then-insert sequences
 // — quota checks, tenant segment allocation — on MySQL/PostgreSQL.
-import { sql, type Kysely, type CreateTableBuilder } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DbKind } from '../kind.ts';
+import { tableBuilder } from './table-builders.ts';
 
 export const name = '0002-quotas';
 
 export async function up(db: Kysely<any>, kind: DbKind): Promise<void> {
-  const table = (t: string) => {
-    let b = db.schema.createTable(t) as CreateTableBuilder<string, never>;
-    if (kind === 'mysql') b = b.modifyEnd(sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`);
-    return b;
-  };
+  const table = tableBuilder(db, kind);
   await table('quotas')
     .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
     .addColumn('resource', 'varchar(255)', (c) => c.notNull())

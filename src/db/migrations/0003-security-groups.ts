@@ -1,20 +1,13 @@
 // Security groups, their rules, the per-project default group and address groups.
-import { sql, type Kysely, type CreateTableBuilder } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DbKind } from '../kind.ts';
+import { tableBuilder, withStandardColumns } from './table-builders.ts';
 
 export const name = '0003-security-groups';
 
 export async function up(db: Kysely<any>, kind: DbKind): Promise<void> {
-  const table = (t: string) => {
-    let b = db.schema.createTable(t) as CreateTableBuilder<string, never>;
-    if (kind === 'mysql') b = b.modifyEnd(sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`);
-    return b;
-  };
-  const std = <T extends string>(b: CreateTableBuilder<T, never>) =>
-    b.addColumn('description', 'varchar(255)', (c) => c.notNull().defaultTo(''))
-      .addColumn('revision_number', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('created_at', 'varchar(20)', (c) => c.notNull())
-      .addColumn('updated_at', 'varchar(20)', (c) => c.notNull());
+  const table = tableBuilder(db, kind);
+  const std = withStandardColumns;
 
   await std(table('security_groups')
     .addColumn('id', 'varchar(36)', (c) => c.primaryKey())

@@ -1,17 +1,14 @@
 // RBAC entries (Neutron's networkrbacs, securitygrouprbacs, ... in one table keyed by
 // object_type), seeded from networks that were already shared or external.
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type CreateTableBuilder } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DbKind } from '../kind.ts';
+import { tableBuilder } from './table-builders.ts';
 
 export const name = '0005-rbac';
 
 export async function up(db: Kysely<any>, kind: DbKind): Promise<void> {
-  const table = (t: string) => {
-    let b = db.schema.createTable(t) as CreateTableBuilder<string, never>;
-    if (kind === 'mysql') b = b.modifyEnd(sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`);
-    return b;
-  };
+  const table = tableBuilder(db, kind);
   await table('rbac_policies')
     .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
     .addColumn('project_id', 'varchar(255)', (c) => c.notNull())

@@ -1,16 +1,13 @@
 // Address scopes, subnet pools and their prefixes; subnets are looked up by pool
 // (allocation, "in use") so subnets.subnetpool_id gets an index.
-import { sql, type Kysely, type CreateTableBuilder } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DbKind } from '../kind.ts';
+import { tableBuilder } from './table-builders.ts';
 
 export const name = '0006-subnetpools';
 
 export async function up(db: Kysely<any>, kind: DbKind): Promise<void> {
-  const table = (t: string) => {
-    let b = db.schema.createTable(t) as CreateTableBuilder<string, never>;
-    if (kind === 'mysql') b = b.modifyEnd(sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`);
-    return b;
-  };
+  const table = tableBuilder(db, kind);
 
   // Neutron's address scopes carry no standard attributes (no description, tags, revision).
   await table('address_scopes')
