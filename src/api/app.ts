@@ -32,6 +32,8 @@ export interface AppOptions {
   /** Resolves the request context (auth); throws NeutronError 401/503. */
   authenticate?: (req: IncomingMessage, requestId: string) => Promise<RequestContext>;
   maxBodyBytes?: number;
+  /** Called after every successful write request (the agent feed looks at the outbox again). */
+  onWrite?: () => void;
 }
 
 type Result = { status: number; body?: unknown; headers?: Record<string, string> };
@@ -69,6 +71,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
           headers['Content-Length'] = Buffer.byteLength(payload);
           res.writeHead(r.status, headers).end(payload);
         }
+        if (r.status < 400 && req.method !== 'GET' && req.method !== 'HEAD') opts.onWrite?.();
         log.info('request', { request_id: requestId, method: req.method, path: req.url, status: r.status, ms: Math.round((performance.now() - started) * 10) / 10 });
         // Drain an unread body so keep-alive connections stay usable.
         if (!req.readableEnded) req.resume();

@@ -24,20 +24,28 @@ import { quotasRoute } from './resources/quotas.ts';
 import { availabilityZonesRoute } from './resources/availability-zones.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { createPolicy } from '../services/policy.ts';
+import { RevisionWatch } from '../feed/revision-watch.ts';
+import { createAgentChannel } from './agent-channel.ts';
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
-export interface RunningServer { server: Server; url: string; deps: Deps; close(): Promise<void> }
+export interface RunningServer { server: Server; url: string; deps: Deps; watch: RevisionWatch; agentSocket?: string; close(): Promise<void> }
 
-export function buildDeps(config: MuonConfig, conn: Db, policy: Policy = createPolicy(config)): Deps {
-  return { config, conn, policy };
+export function buildDeps(config: MuonConfig, conn: Db, policy: Policy = createPolicy(config), log?: Logger): Deps {
+  return { config, conn, policy, log };
 }
 
 export async function startServer(opts: {
   config: MuonConfig; conn: Db; log?: Logger; host?: string; port?: number;
   /** The auth hook (src/identity/setup.ts); noauth when absent. */
   authenticate?: AppOptions['authenticate'];
+  /** Serve the agent channel on this unix socket (src/api/agent-channel.ts). */
+  agentSocket?: string;
 }): Promise<RunningServer> {
-  const deps = buildDeps(opts.config, opts.conn);
+  const deps = buildDeps(opts.config, opts.conn, undefined, opts.log);
+  const watch = new RevisionWatch(opts.conn.db);
   const handler = createApp({
+    onWrite: () => watch.poke(),
     deps,
     log: opts.log ?? silentLogger,
     authenticate: opts.authenticate,
@@ -49,10 +57,33 @@ export async function startServer(opts: {
     server.once('error', reject);
     server.listen(opts.port ?? opts.config.bindPort, opts.host ?? opts.config.bindHost, () => resolve());
   });
+  const channel = opts.agentSocket ? await listenUnix(opts.agentSocket, createAgentChannel(deps, watch, opts.log ?? silentLogger)) : undefined;
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
-    server, deps, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    server, deps, watch, agentSocket: opts.agentSocket, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
+    close: async () => {
+      watch.close();
+      await Promise.all([server, channel].filter((s): s is Server => !!s).map((s) => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); })));
+      if (opts.agentSocket) await rm(opts.agentSocket, { force: true });
+    },
   };
+}
+
+/** An HTTP server on a unix socket only root can use (a stale socket file is replaced). */
+async function listenUnix(path: string, handler: Parameters<typeof createServer>[1]): Promise<Server> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  await rm(path, { force: true });
+  const s = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler);
+  const old = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(path, () => resolve());
+    });
+  } finally {
+    process.umask(old);
+  }
+  await chmod(path, 0o600);
+  return s;
 }

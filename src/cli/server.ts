@@ -34,8 +34,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
     await conn.close();
     return 1;
   }
-  const running = await startServer({ config, conn, log, authenticate: auth.authenticate });
-  log.info('listening', { url: running.url, database: conn.kind, ...auth.summary });
+  const running = await startServer({ config, conn, log, authenticate: auth.authenticate, agentSocket: config.agentSocket });
+  log.info('listening', { url: running.url, agent_socket: config.agentSocket, database: conn.kind, ...auth.summary });
   const stop = async () => { await running.close(); await auth.close(); await conn.close(); process.exit(0); };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

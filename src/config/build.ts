@@ -1,4 +1,5 @@
 // Maps validated option values onto the typed MuonConfig the rest of Muon reads.
+import { hostname } from 'node:os';
 import type { OptionValue } from './option-spec.ts';
 import { parseMappings, parseNetworkMtus, parseVlanRanges, parseVniRanges } from './semantics.ts';
 import type { MuonConfig } from './types.ts';
@@ -31,6 +32,9 @@ export function buildConfig(values: Values, raw: Record<string, Record<string, s
     logFile: logFile(d.log_file as string | null, d.log_dir as string | null),
     networkLinkPrefix: (d.network_link_prefix as string | null) || null,
     agentDownTime: d.agent_down_time as number,
+    agentSocket: (values.muon.agent_socket as string | null) || `${statePath.replace(/\/+$/, '')}/agent.sock`,
+    reportInterval: values.agent.report_interval as number,
+    host: (d.host as string | null) || hostname(),
     dhcpAgentsPerNetwork: d.dhcp_agents_per_network as number,
     // SQLAlchemy form: three slashes then the path, so an absolute state_path gives four.
     databaseConnection: (values.database.connection as string | null) || `sqlite:///${statePath.replace(/\/+$/, '')}/muon.sqlite`,

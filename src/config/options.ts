@@ -267,6 +267,7 @@ export const SECTIONS: Record<string, SectionSpec> = {
       identity_bind_host: str(null, 'Address the embedded identity listens on (default: bind_host)'),
       identity_port: port(5000, 'Port of the embedded identity'),
       identity_public_url: str(null, 'Identity URL given to clients in the catalog and the openrc files (default http://<identity host>:<identity_port>/v3)'),
+      agent_socket: str(null, 'Unix socket of the agent channel (HTTP; file mode 0600): the server listens on it, agents connect to it (default <state_path>/agent.sock)'),
       identity_token_expiration: int(3600, 'Seconds an embedded identity token is valid (Keystone [token] expiration)', { min: 60 }),
     },
   },

@@ -47,6 +47,12 @@ export interface MuonConfig {
   /** [DEFAULT] agent_down_time (75), dhcp_agents_per_network (1) — used by later issues */
   agentDownTime: number;
   dhcpAgentsPerNetwork: number;
+  /** [muon] agent_socket: the agent channel's unix socket (default <state_path>/agent.sock) */
+  agentSocket: string;
+  /** [agent] report_interval: seconds between agent heartbeats (30) */
+  reportInterval: number;
+  /** [DEFAULT] host: the name this agent reports and ports bind to (default: the system hostname) */
+  host: string;
 
   /** [database] connection (default: sqlite under statePath) */
   databaseConnection: string;

@@ -320,4 +320,35 @@ export interface Database {
   router_routes: RouterRoutesTable;
   floatingips: FloatingIpsTable;
   port_forwardings: PortForwardingsTable;
+  agents: AgentsTable;
+  network_dhcp_agents: NetworkDhcpAgentsTable;
+  provisioning_blocks: ProvisioningBlocksTable;
+}
+
+/** One row per (agent_type, host); timestamps as the other tables (ISO-8601 UTC). */
+export interface AgentsTable {
+  id: string;
+  agent_type: string;
+  binary: string;
+  topic: string;
+  host: string;
+  admin_state_up: Bool;
+  created_at: string;
+  started_at: string;
+  heartbeat_timestamp: string;
+  description: string;
+  configurations: string; // JSON object, as the agent reported it
+  availability_zone: string | null;
+  resources_synced: Bool | null;
+}
+
+export interface NetworkDhcpAgentsTable {
+  network_id: string;
+  dhcp_agent_id: string;
+}
+
+/** What still has to report before a port goes ACTIVE: 'L2' (its host's L2 agent), 'DHCP'. */
+export interface ProvisioningBlocksTable {
+  port_id: string;
+  entity: string;
 }

@@ -11,8 +11,16 @@ export interface Policy {
   hiddenAttributes(ctx: RequestContext, resource: string): ReadonlySet<string>;
 }
 
+/** Operational events services report (binding failures, agents coming and going). */
+export interface EventLog {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+}
+
 export interface Deps {
   conn: Db;
   config: MuonConfig;
   policy: Policy;
+  /** absent in tests that do not care */
+  log?: EventLog;
 }

@@ -27,6 +27,7 @@ import {
 import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
 import { normalizeMac, randomMac } from '../domain/ip/mac.ts';
 import { allocateIps, isAutoAddressSubnet, releaseIps, type FixedIp, type FixedIpRequest } from './ipam.ts';
+import { computeBinding } from './port-binding.ts';
 
 /** Ports that belong to a router or floating IP: deleted through those APIs only. */
 const SERVICE_OWNERS = new Set([
@@ -276,6 +277,12 @@ async function insertPort(deps: Deps, tx: Tx, ctx: RequestContext, item: Item, n
   const fixedIps = await allocateIps(tx, net.id, id, requests, mac, deviceOwner);
   if (item.security_groups !== undefined) await checkGroups(tx, ctx, item.project_id as string, sgs);
   await insertRelated(tx, id, sgs, pairs, opts);
+  if (row.binding_host_id) {
+    // after the addresses: whether DHCP must report for this port depends on them
+    Object.assign(row, await computeBinding(deps, tx, row));
+    await tx.updateTable('ports').set({ binding_vif_type: row.binding_vif_type, binding_vif_details: row.binding_vif_details, binding_failure: row.binding_failure, status: row.status })
+      .where('id', '=', id).execute();
+  }
   const tags = [...new Set((item.tags as string[] | undefined) ?? [])];
   await insertTags(tx, id, tags);
   await recordChange(tx, 'port', id, 'create', 1);
@@ -432,6 +439,14 @@ export async function updatePort(deps: Deps, ctx: RequestContext, id: string, ch
       }
     }
 
+    const hostChanged = set.binding_host_id !== undefined && set.binding_host_id !== row.binding_host_id;
+    const vnicChanged = set.binding_vnic_type !== undefined && set.binding_vnic_type !== row.binding_vnic_type;
+    if (hostChanged || vnicChanged || (row.binding_vif_type === 'binding_failed' && 'binding:host_id' in changes)) {
+      Object.assign(set, await computeBinding(deps, tx, {
+        id, network_id: row.network_id, binding_host_id: set.binding_host_id ?? row.binding_host_id,
+        binding_vnic_type: set.binding_vnic_type ?? row.binding_vnic_type, device_owner: set.device_owner ?? row.device_owner,
+      }));
+    }
     const changed = related || Object.entries(set).some(([k, v]) => (row as unknown as Record<string, unknown>)[k] !== v);
     if (changed) {
       const rev = row.revision_number + 1;

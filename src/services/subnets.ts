@@ -4,6 +4,7 @@
 // the pools. Every write bumps the subnet's network revision too.
 import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
+import { ensureDhcpForNetwork } from './dhcp-scheduling.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { ListQuery } from '../api/list-query.ts';
 import type { Item } from '../api/body.ts';
@@ -91,6 +92,7 @@ export async function createSubnets(deps: Deps, ctx: RequestContext, items: { it
     await enforceQuotaForItems(deps, tx, 'subnet', items.map((i) => i.item));
     const out: string[] = [];
     for (const { item, explicit } of items) out.push(await insertSubnet(deps, ctx, tx, item, explicit));
+    for (const networkId of new Set(items.map((i) => i.item.network_id as string))) await ensureDhcpForNetwork(deps, tx, networkId);
     return out;
   });
   const rows = await deps.conn.db.selectFrom('subnets').selectAll().where('id', 'in', ids).execute();
@@ -259,6 +261,7 @@ export async function updateSubnet(deps: Deps, ctx: RequestContext, id: string, 
       await tx.updateTable('subnets').set({ ...set, revision_number: row.revision_number + 1, updated_at: nowIso() }).where('id', '=', id).execute();
       await recordChange(tx, 'subnet', id, 'update', row.revision_number + 1);
       await bumpRevision(tx, 'networks', row.network_id, 'network');
+      if (set.enable_dhcp === 1) await ensureDhcpForNetwork(deps, tx, row.network_id);
     }
   });
   const row = (await getSubnetRow(deps.conn.db, id))!;

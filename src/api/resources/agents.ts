@@ -1,27 +1,77 @@
-// /v2.0/agents (agent, dhcp_agent_scheduler, l3_agent_scheduler): Muon's API server has no
-// agents reporting to it, so the list is empty — for an admin, and for everyone else as
-// Neutron answers a non-admin (get_agent is admin-only: the list is filtered to nothing,
-// 200 `{"agents": []}`). Any agent id, and its dhcp-networks/l3-routers, is AgentNotFound.
+// /v2.0/agents (agent, dhcp_agent_scheduler): the agents that registered through the agent
+// channel, with `alive` computed from their last heartbeat and [DEFAULT] agent_down_time.
+// Admin only (get_agent): a member's list is filtered to nothing, as Neutron answers.
+//   GET /agents, GET/PUT/DELETE /agents/{id}, GET /agents/{id}/dhcp-networks.
 import type { SubRoute } from '../app.ts';
 import { parseListQuery } from '../list-query.ts';
-import type { AttrMap } from '../attributes.ts';
-import { AgentNotFound, HTTPMethodNotAllowed, HTTPNotFound } from '../../errors/catalog.ts';
+import { toBoolean, validString, type AttrMap } from '../attributes.ts';
+import { extractUpdate, prepareUpdate } from '../body.ts';
+import { shaper } from '../resource.ts';
+import { HTTPMethodNotAllowed, HTTPNotFound } from '../../errors/catalog.ts';
+import { agentView, deleteAgent, dhcpNetworkIdsOf, getAgent, listAgentRows, updateAgent, type AgentView } from '../../services/agents.ts';
+import { listNetworks } from '../../services/networks.ts';
+import { renderNetwork } from './networks.ts';
 
-// neutron/extensions/agent.py RESOURCE_ATTRIBUTE_MAP: what a list may filter on.
+// neutron/extensions/agent.py RESOURCE_ATTRIBUTE_MAP: what a list may filter and sort on.
+const BOOLEAN = new Set(['admin_state_up', 'alive', 'resources_synced']);
 const agentAttributes: AttrMap = Object.fromEntries(
   ['id', 'agent_type', 'binary', 'topic', 'host', 'admin_state_up', 'created_at', 'started_at', 'heartbeat_timestamp',
     'alive', 'configurations', 'description', 'availability_zone', 'resources_synced']
-    .map((k) => [k, { allowPost: false, allowPut: k === 'admin_state_up' || k === 'description', visible: true, filter: true }]),
+    .map((k) => [k, {
+      allowPost: false, allowPut: k === 'admin_state_up' || k === 'description', visible: true, filter: true, sortKey: k !== 'configurations',
+      ...(BOOLEAN.has(k) ? { convert: toBoolean } : {}),
+      ...(k === 'description' ? { validate: validString(255) } : {}),
+    }]),
 );
 
+function matches(a: AgentView, filters: Map<string, unknown[]>): boolean {
+  for (const [k, vals] of filters) {
+    const v = (a as unknown as Record<string, unknown>)[k];
+    if (!vals.some((x) => (typeof v === 'object' && v !== null ? JSON.stringify(v) === x : v === x || String(v) === String(x)))) return false;
+  }
+  return true;
+}
+
 export const agentsRoute: SubRoute = {
-  async handle(_deps, _ctx, method, parts, url) {
-    if (parts.length === 1) {
+  async handle(deps, ctx, method, parts, url, body) {
+    const [, id, sub, extra] = parts;
+    if (id === undefined) {
       if (method !== 'GET') throw HTTPMethodNotAllowed();
-      parseListQuery(url.searchParams, agentAttributes, {}); // bad filters and sort keys are still 400s
-      return { status: 200, body: { agents: [] } };
+      const q = parseListQuery(url.searchParams, agentAttributes, {});
+      const now = Date.now();
+      let agents = (await listAgentRows(deps, ctx)).map((r) => agentView(r, now, deps.config.agentDownTime)).filter((a) => matches(a, q.filters));
+      for (const s of [...q.sorts].reverse()) {
+        const dir = s.dir === 'asc' ? 1 : -1;
+        agents = agents.sort((a, b) => dir * String((a as unknown as Record<string, unknown>)[s.key]).localeCompare(String((b as unknown as Record<string, unknown>)[s.key])));
+      }
+      if (q.limit !== null) agents = agents.slice(0, q.limit);
+      const shape = shaper(new Set(), q.fields);
+      return { status: 200, body: { agents: agents.map((a) => shape({ ...a })) } };
     }
-    if (parts.length > 3 || (parts.length === 3 && parts[2] !== 'dhcp-networks' && parts[2] !== 'l3-routers')) throw HTTPNotFound();
-    throw AgentNotFound(parts[1]);
+    if (extra !== undefined) throw HTTPNotFound();
+    if (sub === 'dhcp-networks') {
+      if (method !== 'GET') throw HTTPMethodNotAllowed();
+      const ids = await dhcpNetworkIdsOf(deps, ctx, id);
+      if (ids.length === 0) return { status: 200, body: { networks: [] } };
+      const q = parseListQuery(new URLSearchParams(ids.map((i): [string, string] => ['id', i])), { id: { allowPost: false, allowPut: false, visible: true, filter: true } }, {});
+      const nets = await listNetworks(deps, ctx, q);
+      return { status: 200, body: { networks: nets.map(renderNetwork) } };
+    }
+    if (sub !== undefined) throw HTTPNotFound();
+    switch (method) {
+      case 'GET': {
+        const q = parseListQuery(new URLSearchParams(url.searchParams.getAll('fields').map((f): [string, string] => ['fields', f])), agentAttributes, {});
+        return { status: 200, body: { agent: shaper(new Set(), q.fields)({ ...(await getAgent(deps, ctx, id)) }) } };
+      }
+      case 'PUT': {
+        const changes = prepareUpdate(extractUpdate(await body(), 'agent'), agentAttributes, ctx);
+        return { status: 200, body: { agent: await updateAgent(deps, ctx, id, changes as { admin_state_up?: boolean; description?: string }) } };
+      }
+      case 'DELETE':
+        await deleteAgent(deps, ctx, id);
+        return { status: 204 };
+      default:
+        throw HTTPMethodNotAllowed();
+    }
   },
 };

@@ -339,7 +339,8 @@ describe('ports: update', () => {
     assert.equal(u['binding:host_id'], 'compute1');
     assert.deepEqual(u['binding:profile'], { k: 'v' });
     assert.equal(u['binding:vnic_type'], 'direct');
-    assert.equal(u['binding:vif_type'], 'unbound');
+    // no agent on compute1 (and vnic_type direct is not linuxbridge's): binding fails, as in Neutron
+    assert.equal(u['binding:vif_type'], 'binding_failed');
     assert.deepEqual(u.allowed_address_pairs, [{ ip_address: '10.191.0.250', mac_address: 'fa:16:3e:de:ad:01' }]);
     assert.deepEqual(u.security_groups, [sgDemo]);
     assert.deepEqual(u.extra_dhcp_opts.map((o: any) => `${o.opt_name}=${o.opt_value}`).sort(), ['b=3', 'c=4']);

@@ -148,6 +148,12 @@ export const portAttributes: AttrMap = {
 
 const parseObject = (s: string): unknown => (s === '{}' ? {} : JSON.parse(s));
 
+/** A failed binding carries its reason in vif_details (admin-only, like the rest of vif_details). */
+function vifDetails(p: PortRecord['row']): Record<string, unknown> {
+  const d = parseObject(p.binding_vif_details);
+  return p.binding_vif_type === 'binding_failed' && p.binding_failure ? { ...d, reason: p.binding_failure } : d;
+}
+
 export function renderPort(r: PortRecord): Record<string, unknown> {
   const p = r.row;
   const fixedIps = r.fixedIps.length ? r.fixedIps.map((f) => ({ subnet_id: f.subnet_id, ip_address: f.ip_address })) : [];
@@ -157,7 +163,7 @@ export function renderPort(r: PortRecord): Record<string, unknown> {
     fixed_ips: fixedIps,
     project_id: p.project_id, port_security_enabled: p.port_security_enabled === 1, security_groups: r.securityGroups,
     'binding:vnic_type': p.binding_vnic_type, 'binding:host_id': p.binding_host_id, 'binding:profile': parseObject(p.binding_profile),
-    'binding:vif_type': p.binding_vif_type, 'binding:vif_details': parseObject(p.binding_vif_details),
+    'binding:vif_type': p.binding_vif_type, 'binding:vif_details': vifDetails(p),
     allowed_address_pairs: r.addressPairs.length ? r.addressPairs.map((a) => ({ ip_address: a.ip_address, mac_address: a.mac_address })) : [],
     extra_dhcp_opts: r.dhcpOpts.length ? r.dhcpOpts.map((o) => ({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: o.ip_version })) : [],
     description: p.description, dns_name: p.dns_name, dns_assignment: dnsAssignment(r),
