@@ -4,12 +4,23 @@ import { DbUrlError } from '../db/connection-url.ts';
 import { UsageError } from './args.ts';
 import { serverCommand } from './server.ts';
 import { dbCommand } from './db-upgrade.ts';
+import { agentCommand } from './agent.ts';
+import { downCommand, statusCommand, upCommand, vmCommand } from './lab.ts';
 
 const USAGE = `usage: muon <command> [options]
 
 commands:
   server [--config-file FILE ...]      serve the Networking API (default 127.0.0.1:9696, SQLite, noauth)
   db upgrade [--config-file FILE ...]  apply database migrations
+  agent linuxbridge|dhcp --config-file FILE ...
+                                       run an agent of this host (connects to [muon] agent_socket)
+  up [--no-networks]                   (root) the seed's two machines emulated in namespaces, the
+                                       server on 127.0.0.1:9696 and every agent; without root, the API alone
+  down                                 remove the lab (processes, namespaces, VMs)
+  status [--json]                      hosts, agents and VMs of the lab
+  vm boot NAME --network NET --host HOST [--security-group SG] [--no-port-security]
+  vm list | vm exec NAME -- CMD ... | vm delete NAME
+                                       VMs in the lab (Muon plays Nova)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -19,6 +30,16 @@ async function main(argv: string[]): Promise<number> {
       return serverCommand(rest);
     case 'db':
       return dbCommand(rest);
+    case 'agent':
+      return agentCommand(rest);
+    case 'up':
+      return upCommand(rest);
+    case 'down':
+      return downCommand(rest);
+    case 'status':
+      return statusCommand(rest);
+    case 'vm':
+      return vmCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -156,6 +156,9 @@ async function loadL2pop(db: Db, host: string, vxlanNets: readonly NetworkState[
   const remote = await byChunks(netIds, (c) => db.selectFrom('ports').select(['id', 'network_id', 'mac_address', 'binding_host_id'])
     .where('network_id', 'in', c).where('binding_vif_type', '=', 'bridge').where('binding_host_id', '!=', host).execute());
   const ips = group(await byChunks(remote.map((p) => p.id), (c) => db.selectFrom('ip_allocations').select(['port_id', 'ip_address']).where('port_id', 'in', c).execute()), (r) => r.port_id);
+  // Allowed address pairs that name one address need an ARP/ND entry too: with the VXLAN
+  // device's proxy flag, a remote address without one is unreachable.
+  const pairs = group(await byChunks(remote.map((p) => p.id), (c) => db.selectFrom('port_allowed_address_pairs').selectAll().where('port_id', 'in', c).execute()), (r) => r.port_id);
   const out = new Map<string, L2popPeer>();
   const segOf = new Map(vxlanNets.map((n) => [n.id, n.segmentation_id ?? 0]));
   for (const p of remote) {
@@ -167,6 +170,10 @@ async function loadL2pop(db: Db, host: string, vxlanNets: readonly NetworkState[
     const addrs = (ips.get(p.id) ?? []).map((r) => r.ip_address);
     if (addrs.length === 0) peer.ports.push([p.mac_address, '']);
     for (const a of addrs) peer.ports.push([p.mac_address, a]);
+    for (const a of pairs.get(p.id) ?? []) {
+      const single = a.ip_address.replace(/\/(32|128)$/, '');
+      if (!single.includes('/')) peer.ports.push([a.mac_address, single]);
+    }
   }
   const peers = [...out.values()];
   for (const p of peers) p.ports.sort((a, b) => (a[0] + a[1]).localeCompare(b[0] + b[1]));

@@ -63,7 +63,7 @@ export async function ensureRoot(p: LabPaths): Promise<string[]> {
   if (!isOurs(rootM, p.tag)) {
     if (rootM) throw new Error(`${p.root} is already a mount point (${rootM.fstype} ${rootM.source}), not this lab's; choose another lab root`);
     await mkdir(p.root, { recursive: true, mode: 0o755 });
-    await mountTmpfs(undefined, p.tag, p.root, { size: '16m' });
+    await mountTmpfs(undefined, p.tag, p.root, { size: '256m' });
     await makePrivate(undefined, p.root);
     done.push(`mount tmpfs ${p.root}`);
     table = await mounts();

@@ -200,3 +200,13 @@ export async function which(tool: string): Promise<string | undefined> {
   }
   return undefined;
 }
+
+/** Run argv with this process's stdin/stdout/stderr (a user's `muon vm exec`); resolves with the exit code. */
+export function interactive(argv: readonly string[], opts: { place?: Place } = {}): Promise<number> {
+  const full = placeArgv(opts.place, argv);
+  return new Promise((resolve, reject) => {
+    const child = spawn(full[0], full.slice(1), { stdio: 'inherit', env: toolEnv() });
+    child.once('error', (e) => reject(new Error(`cannot run ${formatArgv(full)}: ${e.message}`)));
+    child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}

@@ -150,7 +150,7 @@ const parseObject = (s: string): unknown => (s === '{}' ? {} : JSON.parse(s));
 
 /** A failed binding carries its reason in vif_details (admin-only, like the rest of vif_details). */
 function vifDetails(p: PortRecord['row']): Record<string, unknown> {
-  const d = parseObject(p.binding_vif_details);
+  const d = parseObject(p.binding_vif_details) as Record<string, unknown>;
   return p.binding_vif_type === 'binding_failed' && p.binding_failure ? { ...d, reason: p.binding_failure } : d;
 }
 

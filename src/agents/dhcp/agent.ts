@@ -1,0 +1,45 @@
+// `muon agent dhcp`: Neutron's DHCP agent as a reconciler. The server schedules networks and
+// makes this host's network:dhcp ports; the agent realises them (qdhcp namespace, veth,
+// dnsmasq with host/opts files, SIGHUP on change) and reports which ports dnsmasq serves
+// (Neutron's dhcp_ready_on_ports), which lifts their DHCP provisioning block.
+import type { MuonConfig } from '../../config/types.ts';
+import type { HostState } from '../../feed/host-state.ts';
+import type { AgentDefinition, ReconcileOutcome } from '../loop.ts';
+import type { DhcpAgentOptions } from './desired.ts';
+import { reconcileDhcp } from './reconcile.ts';
+
+export const DHCP_IDENTITY = { agent_type: 'DHCP agent', binary: 'neutron-dhcp-agent', topic: 'dhcp_agent' };
+
+export function dhcpOptions(config: MuonConfig): DhcpAgentOptions {
+  const d = config.values.DEFAULT;
+  return {
+    stateDir: config.statePath.replace(/\/+$/, ''),
+    leaseDuration: d.dhcp_lease_duration as number,
+    leaseMax: d.dnsmasq_lease_max as number,
+    dnsServers: d.dnsmasq_dns_servers as string[],
+    localResolv: d.dnsmasq_local_resolv as boolean,
+    configFile: (d.dnsmasq_config_file as string) || '',
+    broadcastReply: d.dhcp_broadcast_reply as boolean,
+  };
+}
+
+export function dhcpAgent(config: MuonConfig): AgentDefinition {
+  const opts = dhcpOptions(config);
+  let networks = 0;
+  return {
+    host: config.host,
+    identity: DHCP_IDENTITY,
+    configurations: () => ({
+      dhcp_driver: 'neutron.agent.linux.dhcp.Dnsmasq', dhcp_lease_duration: opts.leaseDuration, networks,
+      log_agent_heartbeats: false,
+    }),
+    async reconcile(desired: HostState): Promise<ReconcileOutcome> {
+      const r = await reconcileDhcp(undefined, desired, opts);
+      networks = r.networks.filter((n) => !n.error).length;
+      return {
+        report: { dhcp_ready: r.ready },
+        problems: r.errors.map((e) => `DHCP for network ${e.network} failed: ${e.message}`),
+      };
+    },
+  };
+}

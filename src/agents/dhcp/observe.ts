@@ -1,0 +1,119 @@
+// observe: what the host has now, read from the kernel (`ip -j` in the host and in each
+// qdhcp namespace), the files under <stateDir>/dhcp and the dnsmasq pid files. Nothing is
+// remembered between runs, so a restarted agent sees exactly what a running one would.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import type { Place } from '../../linux/exec.ts';
+import { addresses, links, type AddrInfo } from '../../linux/ip.ts';
+import { inodes } from '../../linux/netns.ts';
+import { findRunning, dnsmasqFiles, type RunningDnsmasq } from '../../linux/dnsmasq.ts';
+import { processesIn } from '../../linux/proc.ts';
+import { mapLimit } from './pool.ts';
+import { DHCP_FILES, dhcpDir, dhcpRoot, NETNS_PREFIX, type DesiredDhcpNetwork, type DhcpFileName } from './desired.ts';
+
+export interface ObservedLink {
+  name: string;
+  /** linkinfo kind ('veth'), when read with details */
+  kind?: string;
+  mac?: string;
+  mtu: number;
+  up: boolean;
+  /** global-scope addresses, ip/prefixlen */
+  addresses: string[];
+}
+
+export interface ObservedDhcpNetwork {
+  id: string;
+  /** inode of the qdhcp-<id> namespace, when it exists */
+  netnsInode?: number;
+  /** host end of the veth */
+  tap?: ObservedLink;
+  /** namespace end */
+  ns?: ObservedLink;
+  loUp: boolean;
+  /** other ns-… devices in the namespace (an earlier DHCP port's) */
+  strayNs: string[];
+  dirExists: boolean;
+  files: Partial<Record<DhcpFileName, string>>;
+  dnsmasq?: RunningDnsmasq;
+  /** other processes in the namespace (read only for networks that are not desired) */
+  others: number[];
+}
+
+export type ObservedDhcp = Map<string, ObservedDhcpNetwork>;
+
+const up = (flags: readonly string[]): boolean => flags.includes('UP');
+
+const globalAddrs = (info: readonly AddrInfo[]): string[] =>
+  info.filter((a) => (a.family === 'inet' || a.family === 'inet6') && (a.scope ?? 'global') === 'global').map((a) => `${a.local}/${a.prefixlen}`);
+
+async function readFiles(dir: string): Promise<Partial<Record<DhcpFileName, string>>> {
+  const out: Partial<Record<DhcpFileName, string>> = {};
+  await Promise.all(DHCP_FILES.map(async (n) => {
+    try { out[n] = await readFile(`${dir}/${n}`, 'utf8'); } catch { /* absent */ }
+  }));
+  return out;
+}
+
+async function isDir(path: string): Promise<boolean> {
+  try { return (await stat(path)).isDirectory(); } catch { return false; }
+}
+
+/** Network ids that have a directory under <stateDir>/dhcp (only names that can be ids). */
+async function stateDirs(stateDir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dhcpRoot(stateDir), { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory() && /^[A-Za-z0-9_.-]+$/.test(e.name) && !/^\.+$/.test(e.name)).map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+/** Read the desired networks' plumbing, files and dnsmasq, and every other qdhcp namespace / state dir (to remove). */
+export async function observeDhcp(place: Place | undefined, desired: readonly DesiredDhcpNetwork[], stateDir: string): Promise<ObservedDhcp> {
+  const [nsInodes, hostLinks, dirs] = await Promise.all([inodes(place), links(place), stateDirs(stateDir)]);
+  const want = new Map(desired.map((d) => [d.id, d]));
+  const ids = new Set<string>(want.keys());
+  for (const name of nsInodes.keys()) if (name.startsWith(NETNS_PREFIX)) ids.add(name.slice(NETNS_PREFIX.length));
+  for (const d of dirs) ids.add(d);
+
+  const out: ObservedDhcp = new Map();
+  await mapLimit([...ids].sort(), 8, async (id) => {
+    const d = want.get(id);
+    const dir = dhcpDir(stateDir, id);
+    const netnsInode = nsInodes.get(`${NETNS_PREFIX}${id}`);
+    const o: ObservedDhcpNetwork = {
+      id,
+      netnsInode,
+      loUp: false,
+      strayNs: [],
+      dirExists: dirs.includes(id),
+      files: {},
+      dnsmasq: await findRunning(dnsmasqFiles(dir).pid),
+      others: [],
+    };
+    if (d) {
+      const t = hostLinks.find((l) => l.ifname === d.tap);
+      if (t) o.tap = { name: t.ifname, kind: t.linkinfo?.info_kind, mac: t.address, mtu: t.mtu, up: up(t.flags), addresses: [] };
+      if (netnsInode !== undefined) {
+        const inNs = await addresses({ ...place, netns: d.netns });
+        o.loUp = inNs.some((l) => l.ifname === 'lo' && up(l.flags as string[]));
+        const n = inNs.find((l) => l.ifname === d.ns);
+        o.strayNs = inNs.map((l) => l.ifname).filter((n) => n.startsWith('ns-') && n !== d.ns);
+        if (n) o.ns = { name: n.ifname, mac: n.address as string | undefined, mtu: n.mtu as number, up: up(n.flags as string[]), addresses: globalAddrs(n.addr_info) };
+      }
+      if (o.dirExists) o.files = await readFiles(dir);
+    }
+    out.set(id, o);
+  });
+
+  // processes left in namespaces about to be deleted (they would live on in an unnamed netns)
+  const doomed = new Map<number, ObservedDhcpNetwork>();
+  for (const o of out.values()) if (!want.has(o.id) && o.netnsInode !== undefined) doomed.set(o.netnsInode, o);
+  if (doomed.size > 0) {
+    for (const p of await processesIn({ net: new Set(doomed.keys()) })) {
+      const o = doomed.get(p.net as number);
+      if (o && p.pid !== o.dnsmasq?.pid) o.others.push(p.pid);
+    }
+  }
+  return out;
+}

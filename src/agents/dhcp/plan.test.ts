@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { compileDhcp, compileNetwork, dhcpDir, type DesiredDhcpNetwork } from './desired.ts';
+import { DHCP_MAC, NET_ID, network, subnet, VM1, VM2 } from './fixtures.ts';
+import type { ObservedDhcp, ObservedDhcpNetwork } from './observe.ts';
+import { planDhcp, type DhcpAction } from './plan.ts';
+
+const OPTS = { stateDir: '/var/lib/muon' };
+const DIR = `/var/lib/muon/dhcp/${NET_ID}`;
+const TAP = 'tap0d1c2b3a-33';
+const NS = 'ns-0d1c2b3a-33';
+const NETNS = `qdhcp-${NET_ID}`;
+
+const desired = (over = {}): DesiredDhcpNetwork => compileNetwork(network(over), OPTS)!;
+const dirOf = (id: string) => dhcpDir(OPTS.stateDir, id);
+const plan = (d: DesiredDhcpNetwork[], o: ObservedDhcpNetwork[]): DhcpAction[] =>
+  planDhcp(d, new Map(o.map((x) => [x.id, x])) as ObservedDhcp, dirOf);
+
+/** What the host looks like once `d` is realised, dnsmasq running as pid 4242. */
+function realised(d: DesiredDhcpNetwork): ObservedDhcpNetwork {
+  return {
+    id: d.id,
+    netnsInode: 777,
+    tap: { name: d.tap, kind: 'veth', mac: '5e:00:00:00:00:01', mtu: d.mtu, up: true, addresses: [] },
+    ns: { name: d.ns, mac: d.mac, mtu: d.mtu, up: true, addresses: [...d.addresses] },
+    loUp: true,
+    strayNs: [],
+    dirExists: true,
+    files: { ...d.files },
+    dnsmasq: { pid: 4242, argv: [...d.argv], netInode: 777 },
+    others: [],
+  };
+}
+
+test('compile: names, addresses, lease cap; admin-down or DHCP-less networks are not served', () => {
+  const d = desired();
+  assert.equal(d.netns, NETNS);
+  assert.equal(d.tap, TAP);
+  assert.equal(d.ns, NS);
+  assert.equal(d.mac, DHCP_MAC);
+  assert.equal(d.mtu, 1450);
+  assert.deepEqual(d.addresses, ['172.16.1.2/24']);
+  assert.equal(d.dir, DIR);
+  assert.deepEqual(d.ports, [VM1.id]);
+  assert.ok(d.argv.includes('--dhcp-lease-max=256'));
+  assert.ok(d.argv.includes(`--dhcp-range=set:subnet-${subnet().id},172.16.1.0,static,255.255.255.0,86400s`));
+  assert.ok(compileNetwork(network(), { ...OPTS, leaseMax: 100, leaseDuration: -1 })!.argv.includes('--dhcp-lease-max=100'));
+  assert.equal(compileNetwork(network({ subnets: [subnet({ enable_dhcp: false })] }), OPTS), undefined);
+  const down = network();
+  down.network.admin_state_up = false;
+  assert.equal(compileNetwork(down, OPTS), undefined);
+  // an IPv6 subnet wider than /64 gets no range (dnsmasq cannot serve it); SLAAC none either
+  const v6 = subnet({ id: 'v6', ip_version: 6, cidr: '2001:db8::/56', gateway_ip: null, ipv6_address_mode: 'dhcpv6-stateful' });
+  assert.equal(compileNetwork(network({ subnets: [v6] }), OPTS), undefined);
+  assert.ok(compileNetwork(network({ subnets: [{ ...v6, cidr: '2001:db8::/64' }] }), OPTS)!.argv.includes('--dhcp-range=set:subnet-v6,2001:db8::,static,64,86400s'));
+  assert.equal(compileDhcp({ dhcp: [network(), network()] }, OPTS).length, 1);
+  assert.throws(() => compileNetwork(network({}, '../etc'), OPTS), /invalid network id/);
+});
+
+test('plan: a new network is plumbed, written and started, in that order', () => {
+  const d = desired();
+  const acts = plan([d], []);
+  assert.deepEqual(acts.map((a) => a.kind), ['ip', 'ip', 'mkdir', 'write', 'write', 'write', 'start']);
+  assert.deepEqual(acts[0], {
+    kind: 'ip', network: NET_ID, commands: [
+      ['netns', 'add', NETNS],
+      ['link', 'add', TAP, 'mtu', '1450', 'type', 'veth', 'peer', 'name', NS, 'address', DHCP_MAC, 'mtu', '1450', 'netns', NETNS],
+      ['link', 'set', TAP, 'addrgenmode', 'none'],
+      ['link', 'set', TAP, 'up'],
+    ],
+  });
+  assert.deepEqual(acts[1], {
+    kind: 'ip', network: NET_ID, netns: NETNS, commands: [
+      ['link', 'set', 'lo', 'up'], ['link', 'set', NS, 'up'], ['addr', 'add', '172.16.1.2/24', 'dev', NS],
+    ],
+  });
+  assert.deepEqual(acts.filter((a) => a.kind === 'write').map((a) => a.kind === 'write' && a.path), [`${DIR}/host`, `${DIR}/addn_hosts`, `${DIR}/opts`]);
+  assert.deepEqual(acts[6], { kind: 'start', network: NET_ID, netns: NETNS, argv: d.argv, logFile: `${DIR}/log` });
+});
+
+test('plan: nothing to do when the host matches', () => {
+  const d = desired();
+  assert.deepEqual(plan([d], [realised(d)]), []);
+});
+
+test('plan: a changed hosts file is rewritten and dnsmasq gets SIGHUP (same pid)', () => {
+  const before = desired();
+  const after = desired({ hosts: [VM1, VM2] });
+  const acts = plan([after], [realised(before)]);
+  assert.deepEqual(acts.map((a) => a.kind), ['write', 'write', 'reload']);
+  assert.deepEqual(acts[2], { kind: 'reload', network: NET_ID, pid: 4242 });
+});
+
+test('plan: a new subnet changes the command line and the addresses: restart', () => {
+  const before = desired();
+  const b = subnet({ id: 'b', cidr: '172.16.2.0/24', gateway_ip: '172.16.2.1' });
+  const after = desired({ subnets: [subnet(), b] });
+  after.addresses.push('172.16.2.2/24');
+  const acts = plan([after], [realised(before)]);
+  assert.deepEqual(acts.find((a) => a.kind === 'ip'), { kind: 'ip', network: NET_ID, netns: NETNS, commands: [['addr', 'add', '172.16.2.2/24', 'dev', NS]] });
+  const r = acts.at(-1)!;
+  assert.equal(r.kind, 'restart');
+  assert.ok(r.kind === 'restart' && r.pid === 4242 && r.argv === after.argv);
+  // command line only (e.g. lease duration): restart, nothing else
+  const longer = compileNetwork(network(), { ...OPTS, leaseDuration: 3600 })!;
+  const only = plan([longer], [realised(before)]);
+  assert.deepEqual(only.map((a) => a.kind), ['restart']);
+  assert.ok(only[0].kind === 'restart' && /command line/.test(only[0].why));
+});
+
+test('plan: a dnsmasq outside the namespace, or a lost namespace, means restart in the new one', () => {
+  const d = desired();
+  const o = realised(d);
+  o.dnsmasq!.netInode = 1;
+  const acts = plan([d], [o]);
+  assert.deepEqual(acts.map((a) => a.kind), ['restart']);
+  assert.ok(acts[0].kind === 'restart' && /outside/.test(acts[0].why));
+  const lost = { ...realised(d), netnsInode: undefined, ns: undefined, loUp: false, tap: undefined };
+  assert.deepEqual(plan([d], [lost]).map((a) => a.kind), ['ip', 'ip', 'restart']);
+});
+
+test('plan: drift in MTU, MAC, link state and addresses is corrected', () => {
+  const d = desired();
+  const o = realised(d);
+  o.tap = { ...o.tap!, mtu: 1500, up: false };
+  o.ns = { ...o.ns!, mac: 'fa:16:3e:99:99:99', mtu: 1500, addresses: ['172.16.1.99/24', '172.16.1.2/24'] };
+  o.loUp = false;
+  o.strayNs = ['ns-old0000000'];
+  const acts = plan([d], [o]);
+  assert.deepEqual(acts, [
+    { kind: 'ip', network: NET_ID, netns: NETNS, commands: [['link', 'del', 'ns-old0000000']] },
+    { kind: 'ip', network: NET_ID, commands: [['link', 'set', TAP, 'mtu', '1450'], ['link', 'set', TAP, 'up']] },
+    { kind: 'ip', network: NET_ID, netns: NETNS, commands: [
+      ['link', 'set', 'lo', 'up'],
+      ['link', 'set', NS, 'address', DHCP_MAC],
+      ['link', 'set', NS, 'mtu', '1450'],
+      ['addr', 'del', '172.16.1.99/24', 'dev', NS],
+    ] },
+    { kind: 'restart', network: NET_ID, netns: NETNS, pid: 4242, argv: d.argv, logFile: `${DIR}/log`, why: `its interface ${NS} was (re)configured` },
+  ]);
+  // a tap that is not a veth (or has lost its peer) is replaced
+  const lone = { ...realised(d), tap: { ...o.tap!, kind: 'tun' } };
+  const acts2 = plan([d], [lone]);
+  assert.deepEqual(acts2[0], { kind: 'ip', network: NET_ID, netns: NETNS, commands: [['link', 'del', NS]] });
+  assert.deepEqual((acts2[1] as { commands: string[][] }).commands.slice(0, 2).map((c) => c.slice(0, 3)), [['link', 'del', TAP], ['link', 'add', TAP]]);
+});
+
+test('plan: networks no longer desired lose dnsmasq, leftovers, namespace and directory — first', () => {
+  const gone: ObservedDhcpNetwork = {
+    id: 'old-net', netnsInode: 5, loUp: true, strayNs: [], dirExists: true, files: {}, others: [77],
+    dnsmasq: { pid: 66, argv: ['dnsmasq'], netInode: 5 },
+  };
+  const d = desired();
+  const acts = plan([d], [realised(d), gone, { ...gone, id: 'dir-only', netnsInode: undefined, dnsmasq: undefined, others: [] }]);
+  assert.deepEqual(acts, [
+    { kind: 'rmdir', network: 'dir-only', path: '/var/lib/muon/dhcp/dir-only' },
+    { kind: 'kill', network: 'old-net', pids: [66, 77] },
+    { kind: 'ip', network: 'old-net', commands: [['netns', 'del', 'qdhcp-old-net']] },
+    { kind: 'rmdir', network: 'old-net', path: '/var/lib/muon/dhcp/old-net' },
+  ]);
+});

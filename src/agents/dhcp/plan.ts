@@ -1,0 +1,146 @@
+// plan(desired, observed) → the actions that make the host match, per network, in order.
+// Pure. Nothing is planned for a network that already matches, so a second run is empty.
+//
+// dnsmasq: started when none runs; restarted when its command line changed (a subnet
+// added), when it runs in another namespace than qdhcp-<id>, or when the interface it is
+// bound to was (re)made or re-addressed (--bind-interfaces binds at start); otherwise sent
+// SIGHUP when a file it re-reads changed.
+import { dnsmasqFiles } from '../../linux/dnsmasq.ts';
+import { DHCP_FILES, dhcpNetns, type DesiredDhcpNetwork } from './desired.ts';
+import type { ObservedDhcp, ObservedDhcpNetwork } from './observe.ts';
+
+export type DhcpAction =
+  /** one `ip -batch` in the host (netns unset) or in the namespace */
+  | { kind: 'ip'; network: string; netns?: string; commands: string[][] }
+  | { kind: 'mkdir'; network: string; path: string }
+  | { kind: 'write'; network: string; path: string; content: string }
+  /** dnsmasq in the namespace `netns` */
+  | { kind: 'start'; network: string; netns: string; argv: string[]; logFile: string }
+  | { kind: 'restart'; network: string; netns: string; pid: number; argv: string[]; logFile: string; why: string }
+  | { kind: 'reload'; network: string; pid: number }
+  /** end processes (dnsmasq of a removed network, and anything left in its namespace) */
+  | { kind: 'kill'; network: string; pids: number[] }
+  | { kind: 'rmdir'; network: string; path: string };
+
+const empty = (id: string): ObservedDhcpNetwork => ({ id, loUp: false, strayNs: [], dirExists: false, files: {}, others: [] });
+
+const sameArgv = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+const mtuArgs = (mtu: number): string[] => (mtu > 0 ? ['mtu', String(mtu)] : []);
+
+/** Addresses in the namespace: v6 without DAD, so --bind-interfaces never meets a tentative address. */
+const addrAdd = (dev: string, a: string): string[] => ['addr', 'add', a, 'dev', dev, ...(a.includes(':') ? ['nodad'] : [])];
+
+interface Plumbing {
+  /** in the namespace, before the host batch (a lone ns- end in the way) */
+  nsFirst: string[][];
+  host: string[][];
+  ns: string[][];
+  /** something dnsmasq is bound to was made or changed */
+  rebound: boolean;
+}
+
+function plumbing(d: DesiredDhcpNetwork, o: ObservedDhcpNetwork): Plumbing {
+  const p: Plumbing = { nsFirst: [], host: [], ns: [], rebound: false };
+  const nsExists = o.netnsInode !== undefined;
+  if (!nsExists) {
+    p.host.push(['netns', 'add', d.netns]);
+    p.rebound = true;
+  }
+  if (!nsExists || !o.loUp) p.ns.push(['link', 'set', 'lo', 'up']);
+  // an earlier DHCP port's end (its tap peer goes with it)
+  for (const n of o.strayNs) p.nsFirst.push(['link', 'del', n]);
+  const pairOk = o.tap?.kind === 'veth' && o.ns !== undefined;
+  if (!pairOk) {
+    // (re)make the pair; a lone end left from something else is removed first
+    if (o.tap) p.host.push(['link', 'del', d.tap]);
+    if (o.ns) p.nsFirst.push(['link', 'del', d.ns]);
+    p.host.push(
+      ['link', 'add', d.tap, ...mtuArgs(d.mtu), 'type', 'veth', 'peer', 'name', d.ns, 'address', d.mac, ...mtuArgs(d.mtu), 'netns', d.netns],
+      // no IPv6 link-local on the bridge port: it would send RS/NS into the tenant network
+      ['link', 'set', d.tap, 'addrgenmode', 'none'],
+      ['link', 'set', d.tap, 'up'],
+    );
+    p.ns.push(['link', 'set', d.ns, 'up'], ...d.addresses.map((a) => addrAdd(d.ns, a)));
+    p.rebound = true;
+    return p;
+  }
+  const tap = o.tap!;
+  const ns = o.ns!;
+  if (d.mtu > 0 && tap.mtu !== d.mtu) p.host.push(['link', 'set', d.tap, 'mtu', String(d.mtu)]);
+  if (!tap.up) p.host.push(['link', 'set', d.tap, 'up']);
+  if (ns.mac?.toLowerCase() !== d.mac) p.ns.push(['link', 'set', d.ns, 'address', d.mac]);
+  if (d.mtu > 0 && ns.mtu !== d.mtu) p.ns.push(['link', 'set', d.ns, 'mtu', String(d.mtu)]);
+  if (!ns.up) {
+    p.ns.push(['link', 'set', d.ns, 'up']);
+    p.rebound = true;
+  }
+  for (const a of ns.addresses) {
+    if (!d.addresses.includes(a)) {
+      p.ns.push(['addr', 'del', a, 'dev', d.ns]);
+      p.rebound = true;
+    }
+  }
+  for (const a of d.addresses) {
+    if (!ns.addresses.includes(a)) {
+      p.ns.push(addrAdd(d.ns, a));
+      p.rebound = true;
+    }
+  }
+  return p;
+}
+
+function planNetwork(d: DesiredDhcpNetwork, o: ObservedDhcpNetwork): DhcpAction[] {
+  const network = d.id;
+  const out: DhcpAction[] = [];
+  const p = plumbing(d, o);
+  if (p.nsFirst.length) out.push({ kind: 'ip', network, netns: d.netns, commands: p.nsFirst });
+  if (p.host.length) out.push({ kind: 'ip', network, commands: p.host });
+  if (p.ns.length) out.push({ kind: 'ip', network, netns: d.netns, commands: p.ns });
+  if (!o.dirExists) out.push({ kind: 'mkdir', network, path: d.dir });
+  let changed = false;
+  for (const name of DHCP_FILES) {
+    if (o.files[name] === d.files[name]) continue;
+    out.push({ kind: 'write', network, path: `${d.dir}/${name}`, content: d.files[name] });
+    changed = true;
+  }
+  const logFile = dnsmasqFiles(d.dir).log;
+  const running = o.dnsmasq;
+  if (!running) {
+    out.push({ kind: 'start', network, netns: d.netns, argv: d.argv, logFile });
+  } else {
+    const why = p.rebound
+      ? `its interface ${d.ns} was (re)configured`
+      : running.netInode !== o.netnsInode
+        ? `it runs outside ${d.netns}`
+        : !sameArgv(running.argv, d.argv)
+          ? 'its command line changed'
+          : undefined;
+    if (why) out.push({ kind: 'restart', network, netns: d.netns, pid: running.pid, argv: d.argv, logFile, why });
+    else if (changed) out.push({ kind: 'reload', network, pid: running.pid });
+  }
+  return out;
+}
+
+/** A network that is no longer desired: its dnsmasq (and anything else in its namespace), the namespace (which takes ns- and its tap peer along), its state directory. */
+function planRemoval(o: ObservedDhcpNetwork, dir: string): DhcpAction[] {
+  const network = o.id;
+  const out: DhcpAction[] = [];
+  const pids = [...(o.dnsmasq ? [o.dnsmasq.pid] : []), ...o.others];
+  if (pids.length) out.push({ kind: 'kill', network, pids });
+  if (o.netnsInode !== undefined) out.push({ kind: 'ip', network, commands: [['netns', 'del', dhcpNetns(o.id)]] });
+  if (o.dirExists) out.push({ kind: 'rmdir', network, path: dir });
+  return out;
+}
+
+/** Removals first (they free names and processes), then each desired network. */
+export function planDhcp(desired: readonly DesiredDhcpNetwork[], observed: ObservedDhcp, dirOf: (networkId: string) => string): DhcpAction[] {
+  const want = new Set(desired.map((d) => d.id));
+  const out: DhcpAction[] = [];
+  for (const o of [...observed.values()].sort((a, b) => a.id.localeCompare(b.id))) {
+    if (!want.has(o.id)) out.push(...planRemoval(o, dirOf(o.id)));
+  }
+  for (const d of desired) out.push(...planNetwork(d, observed.get(d.id) ?? empty(d.id)));
+  return out;
+}

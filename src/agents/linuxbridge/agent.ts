@@ -1,0 +1,78 @@
+// `muon agent linuxbridge`: Neutron's Linux bridge agent as a reconciler. Desired state from
+// the feed; observed from the kernel; L2 (bridges, VXLAN, l2population, taps) applied with one
+// ip batch and one bridge batch; security groups and anti-spoofing with one nft transaction
+// (skipped when the compiled ruleset is what this process last applied). Taps are noticed as
+// the kernel announces them (`ip monitor link`), not by polling.
+import type { MuonConfig } from '../../config/types.ts';
+import type { HostState } from '../../feed/host-state.ts';
+import { monitorLinks, type LinkMonitor } from '../../linux/link-monitor.ts';
+import { apply as nftApply } from '../../linux/nft.ts';
+import type { AgentDefinition, AgentLog, ReconcileOutcome } from '../loop.ts';
+import { compileFirewall } from './firewall.ts';
+import { applyL2 } from './l2-apply.ts';
+import type { L2Settings } from './l2-plan.ts';
+
+export const LINUXBRIDGE_IDENTITY = { agent_type: 'Linux bridge agent', binary: 'neutron-linuxbridge-agent', topic: 'N/A' };
+
+export function l2Settings(config: MuonConfig): L2Settings {
+  return {
+    physicalInterfaceMappings: config.linuxBridge.physicalInterfaceMappings,
+    bridgeMappings: config.linuxBridge.bridgeMappings,
+    vxlan: {
+      enabled: config.vxlan.enableVxlan && !!config.vxlan.localIp,
+      localIp: config.vxlan.localIp,
+      udpDstport: config.vxlan.udpDstport ?? 4789,
+      ttl: config.vxlan.ttl,
+      tos: config.vxlan.tos,
+    },
+  };
+}
+
+export interface LinuxbridgeAgent extends AgentDefinition {
+  /** Watch the host's links; `kick` is called when a tap appears, changes or goes. */
+  watch(kick: () => void, log: AgentLog): Promise<LinkMonitor>;
+}
+
+export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
+  const settings = l2Settings(config);
+  const firewall = config.securityGroup.enableSecurityGroup;
+  let appliedRuleset: string | undefined;
+  let devices = 0;
+  return {
+    host: config.host,
+    identity: LINUXBRIDGE_IDENTITY,
+    configurations: () => ({
+      interface_mappings: settings.physicalInterfaceMappings,
+      bridge_mappings: settings.bridgeMappings,
+      tunnel_types: settings.vxlan.enabled ? ['vxlan'] : [],
+      tunneling_ip: settings.vxlan.localIp,
+      l2_population: config.vxlan.l2Population,
+      devices,
+      extensions: [],
+    }),
+    async reconcile(desired: HostState): Promise<ReconcileOutcome> {
+      const l2 = await applyL2(undefined, desired, settings);
+      if (firewall) {
+        const ruleset = compileFirewall(desired);
+        if (ruleset !== appliedRuleset) {
+          await nftApply(undefined, ruleset, { timeoutMs: 60_000 });
+          appliedRuleset = ruleset;
+        }
+      }
+      devices = l2.presentPorts.length;
+      // a port is "up" only once its tap is plugged AND its filter is in place
+      return { report: { up: l2.presentPorts, down: l2.absentPorts }, problems: l2.problems };
+    },
+    async watch(kick, log) {
+      const start = async (): Promise<LinkMonitor> => monitorLinks(undefined, {
+        filter: (n) => n.startsWith('tap'),
+        onChange: () => kick(),
+        onExit: (info) => {
+          log.warn('link monitor ended; restarting it', { code: info.code, signal: info.signal, stderr: info.stderr });
+          setTimeout(() => { start().then(() => kick(), (e: unknown) => log.error('cannot restart the link monitor', { error: (e as Error).message })); }, 500);
+        },
+      });
+      return start();
+    },
+  };
+}

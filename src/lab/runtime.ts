@@ -1,0 +1,226 @@
+// The all-in-one lab: `muon up` / `muon down` / `muon status`. It builds the seed's machines
+// (./topology.ts), runs the server in the machine's own namespaces (its API on 127.0.0.1, its
+// agent channel on a unix socket under the lab root, which every emulated host sees) and the
+// agents inside the emulated hosts (controller: linuxbridge + DHCP, compute: linuxbridge),
+// waits for them to report, and creates the seed's `public` and `private` networks through
+// the API. Every step checks what is there first, so `muon up` twice changes nothing.
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { embeddedDefaults } from '../config/load.ts';
+import { start } from '../linux/exec.ts';
+import { isAlive, netInodeOf, nsInode, terminate } from '../linux/proc.ts';
+import { ApiClient, readOpenrc } from './api-client.ts';
+import { hostPair, sweepStaleLabs } from './hosts.ts';
+import { dhcpAgentIni, linuxbridgeAgentIni, SEED_AGENT_HOSTS, serverOverlay, type LabAgentHost } from './seed-configs.ts';
+import { Lab, type LabStatus } from './topology.ts';
+import { deleteAllVms, listVms, type VmRecord } from './vm.ts';
+
+const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+
+export interface LabRuntimeOptions {
+  /** lab root (default /run/muon-lab) */
+  root?: string;
+  /** the server's state_path (database, identity, openrc files); default ./state */
+  statePath?: string;
+  apiPort?: number;
+  identityPort?: number;
+  /** agents' [agent] report_interval (default 30) */
+  reportInterval?: number;
+  /** server's agent_down_time (default 75) */
+  agentDownTime?: number;
+  hosts?: LabAgentHost[];
+  say?: (line: string) => void;
+}
+
+const AGENT_TYPE = { linuxbridge: 'Linux bridge agent', dhcp: 'DHCP agent' } as const;
+
+async function alivePid(file: string): Promise<number | undefined> {
+  const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+  return pid > 0 && (await isAlive(pid)) ? pid : undefined;
+}
+
+export class LabRuntime {
+  readonly lab: Lab;
+  readonly statePath: string;
+  readonly apiPort: number;
+  readonly identityPort: number;
+  readonly hosts: LabAgentHost[];
+  private readonly opts: LabRuntimeOptions;
+  private client: ApiClient | undefined;
+
+  constructor(opts: LabRuntimeOptions = {}) {
+    this.opts = opts;
+    this.lab = new Lab({ root: opts.root });
+    this.statePath = opts.statePath ?? `${process.cwd()}/state`;
+    this.apiPort = opts.apiPort ?? 9696;
+    this.identityPort = opts.identityPort ?? 5000;
+    this.hosts = opts.hosts ?? SEED_AGENT_HOSTS;
+  }
+
+  get root(): string { return this.lab.paths.root; }
+  get agentSocket(): string { return `${this.root}/agent.sock`; }
+  get apiUrl(): string { return `http://127.0.0.1:${this.apiPort}`; }
+  private get serverPidFile(): string { return `${this.lab.paths.stateDir}/server.pid`; }
+  private agentPidFile(host: string, kind: string): string { return `${this.lab.stateDir(host)}/${kind}-agent.pid`; }
+  agentLog(host: string, kind: string): string { return `${this.lab.stateDir(host)}/${kind}-agent.log`; }
+  get serverLog(): string { return `${this.lab.paths.stateDir}/server.log`; }
+
+  private say(line: string): void {
+    this.opts.say?.(line);
+  }
+
+  /** Admin access to the lab's API (the embedded identity's admin-openrc.sh). */
+  async api(): Promise<ApiClient> {
+    if (!this.client) {
+      const credentials = await readOpenrc(`${this.statePath}/admin-openrc.sh`);
+      this.client = new ApiClient({ url: this.apiUrl, credentials });
+    }
+    return this.client;
+  }
+
+  async up(opts: { networks?: boolean } = {}): Promise<{ ms: number; networks: Record<string, string> }> {
+    const t0 = performance.now();
+    const topo = await this.lab.up();
+    this.say(topo.changes.length ? `lab: ${topo.changes.length} changes to the emulated machines (${topo.ms} ms)` : 'lab: machines already up');
+    for (const n of topo.notes) this.say(`note: ${n}`);
+    await this.ensureServer();
+    for (const h of this.hosts) for (const kind of h.agents) await this.ensureAgent(h, kind);
+    await this.waitForAgents(30_000);
+    const networks = opts.networks === false ? {} : await this.ensureSeedNetworks();
+    return { ms: Math.round(performance.now() - t0), networks };
+  }
+
+  private async ensureServer(): Promise<void> {
+    const etc = `${this.root}/etc`;
+    await mkdir(etc, { recursive: true });
+    if (await alivePid(this.serverPidFile)) {
+      this.say(`server: running (pid ${await readFile(this.serverPidFile, 'utf8').then((s) => s.trim())})`);
+      return;
+    }
+    await mkdir(this.statePath, { recursive: true });
+    await writeFile(`${etc}/neutron.conf`, embeddedDefaults());
+    await writeFile(`${etc}/lab.conf`, serverOverlay({
+      statePath: this.statePath, agentSocket: this.agentSocket, apiPort: this.apiPort, identityPort: this.identityPort, agentDownTime: this.opts.agentDownTime,
+    }));
+    const pid = await start([process.execPath, MAIN, 'server', '--config-file', `${etc}/neutron.conf`, '--config-file', `${etc}/lab.conf`], {
+      logFile: this.serverLog,
+    });
+    await writeFile(this.serverPidFile, `${pid}\n`);
+    const until = Date.now() + 30_000;
+    for (;;) {
+      if (!(await isAlive(pid))) throw new Error(`the server exited at start; see ${this.serverLog}:\n${(await readFile(this.serverLog, 'utf8').catch(() => '')).slice(-2000)}`);
+      const ok = await fetch(`${this.apiUrl}/`).then((r) => r.ok, () => false);
+      if (ok && (await readFile(`${this.statePath}/admin-openrc.sh`).then(() => true, () => false))) break;
+      if (Date.now() > until) throw new Error(`the server did not answer on ${this.apiUrl} within 30 s; see ${this.serverLog}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.say(`server: started (pid ${pid}) on ${this.apiUrl}, agent channel ${this.agentSocket}, log ${this.serverLog}`);
+  }
+
+  private async ensureAgent(h: LabAgentHost, kind: 'linuxbridge' | 'dhcp'): Promise<void> {
+    const pidFile = this.agentPidFile(h.host, kind);
+    const hostNet = await nsInode(hostPair(this.lab.paths, h.host).net);
+    const old = await alivePid(pidFile);
+    if (old && (await netInodeOf(old)) === hostNet) return;
+    const stateDir = this.lab.stateDir(h.host);
+    const ini = `${stateDir}/${kind}_agent.ini`;
+    const text = kind === 'linuxbridge'
+      ? linuxbridgeAgentIni(h, this.agentSocket, stateDir, this.opts.reportInterval)
+      : dhcpAgentIni(h, this.agentSocket, stateDir, this.opts.reportInterval);
+    await writeFile(ini, text);
+    const pid = await this.lab.startOn(h.host, [process.execPath, MAIN, 'agent', kind, '--config-file', ini], { logFile: this.agentLog(h.host, kind) });
+    await writeFile(pidFile, `${pid}\n`);
+    this.say(`${h.host}: ${kind} agent started (pid ${pid}), log ${this.agentLog(h.host, kind)}`);
+  }
+
+  /** Stop one agent (tests: restart without disruption). */
+  async stopAgent(host: string, kind: 'linuxbridge' | 'dhcp'): Promise<void> {
+    const pid = await alivePid(this.agentPidFile(host, kind));
+    if (pid) await terminate([pid]);
+  }
+
+  async startAgent(host: string, kind: 'linuxbridge' | 'dhcp'): Promise<void> {
+    const h = this.hosts.find((x) => x.host === host);
+    if (!h) throw new Error(`no agent host ${host}`);
+    await this.ensureAgent(h, kind);
+  }
+
+  async waitForAgents(timeoutMs: number): Promise<void> {
+    const api = await this.api();
+    const want = this.hosts.flatMap((h) => h.agents.map((k) => `${h.host}/${AGENT_TYPE[k]}`));
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const agents = (await api.req<{ agents: { host: string; agent_type: string; alive: boolean }[] }>('GET', '/v2.0/agents')).agents;
+      const alive = new Set(agents.filter((a) => a.alive).map((a) => `${a.host}/${a.agent_type}`));
+      const missing = want.filter((w) => !alive.has(w));
+      if (missing.length === 0) return;
+      if (Date.now() > until) throw new Error(`agents did not report within ${timeoutMs / 1000} s: ${missing.join(', ')}; see their logs under ${this.lab.paths.stateDir}/<host>/`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** The seed's `neutron net-create` / `subnet-create` commands, unless the networks exist. */
+  async ensureSeedNetworks(): Promise<Record<string, string>> {
+    const api = await this.api();
+    const find = async (name: string) => (await api.req('GET', `/v2.0/networks?name=${name}`)).networks[0]?.id as string | undefined;
+    let pub = await find('public');
+    if (!pub) {
+      pub = (await api.req('POST', '/v2.0/networks', { network: { name: 'public', shared: true, 'router:external': true, 'provider:physical_network': 'public', 'provider:network_type': 'flat' } })).network.id as string;
+      await api.req('POST', '/v2.0/subnets', { subnet: {
+        network_id: pub, name: 'public', ip_version: 4, cidr: '192.168.81.0/24', allocation_pools: [{ start: '192.168.81.100', end: '192.168.81.200' }],
+        dns_nameservers: ['192.168.85.253'], gateway_ip: '192.168.81.254',
+      } });
+      this.say('created network public (flat on physnet public) with subnet 192.168.81.0/24');
+    }
+    let priv = await find('private');
+    if (!priv) {
+      priv = (await api.req('POST', '/v2.0/networks', { network: { name: 'private' } })).network.id as string;
+      await api.req('POST', '/v2.0/subnets', { subnet: {
+        network_id: priv, name: 'private', ip_version: 4, cidr: '172.16.1.0/24', dns_nameservers: ['192.168.85.253'], gateway_ip: '172.16.1.1',
+      } });
+      this.say('created network private (vxlan) with subnet 172.16.1.0/24');
+    }
+    return { public: pub, private: priv };
+  }
+
+  async down(): Promise<{ ms: number; vmsDeleted: string[]; killed: number }> {
+    const t0 = performance.now();
+    let vmsDeleted: string[] = [];
+    const serverPid = await alivePid(this.serverPidFile);
+    if (serverPid) vmsDeleted = await deleteAllVms(this).catch(() => []);
+    const r = await this.lab.down();
+    if (serverPid) await terminate([serverPid]);
+    this.client = undefined;
+    return { ms: Math.round(performance.now() - t0), vmsDeleted, killed: r.killed.length + (serverPid ? 1 : 0) };
+  }
+
+  async status(): Promise<{ lab: LabStatus; server: number | undefined; agents: unknown[]; vms: VmRecord[] }> {
+    const lab = await this.lab.status();
+    const server = lab.up ? await alivePid(this.serverPidFile) : undefined;
+    let agents: unknown[] = [];
+    if (server) agents = (await (await this.api()).req('GET', '/v2.0/agents').catch(() => ({ agents: [] }))).agents;
+    return { lab, server, agents, vms: lab.up ? await listVms(this) : [] };
+  }
+
+  /** Remove the lab's state that outlives it (tests). */
+  async purgeState(): Promise<void> {
+    await rm(this.statePath, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Labs left by crashed runs (`<parent>/<prefix><dead pid>…`): their server (which runs in the
+ * machine's namespaces, so the namespace sweep cannot find it) is ended by its pid file, then
+ * the lab is removed.
+ */
+export async function sweepStaleLabRuntimes(parent: string, prefix: string): Promise<string[]> {
+  let entries: string[] = [];
+  try { entries = await readdir(parent); } catch { return []; }
+  for (const e of entries) {
+    const m = e.startsWith(prefix) ? /^(\d+)/.exec(e.slice(prefix.length)) : null;
+    if (!m || Number(m[1]) === process.pid || (await isAlive(Number(m[1])))) continue;
+    const pid = await alivePid(`${parent}/${e}/state/server.pid`);
+    if (pid) await terminate([pid]);
+  }
+  return sweepStaleLabs(parent, prefix);
+}

@@ -1,0 +1,191 @@
+// `muon vm`: plays Nova in the lab. Booting a VM = create its port the way Nova does
+// (device_owner compute:nova, device_id = the instance uuid, binding:host_id = the host),
+// plug it the way libvirt does (a veth whose host end is tap<port[:11]> and whose other end
+// is eth0 of the VM's namespace, with the port's MAC), wait for the port to go ACTIVE (Nova's
+// network-vif-plugged), then run a DHCP client in the VM (busybox udhcpc).
+import { randomUUID } from 'node:crypto';
+import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { batch } from '../linux/ip.ts';
+import { add as addNetns, del as delNetns, list as listNetns } from '../linux/netns.ts';
+import { interactive, tryExec } from '../linux/exec.ts';
+import { ApiError } from './api-client.ts';
+import type { LabRuntime } from './runtime.ts';
+
+export interface VmRecord {
+  name: string;
+  host: string;
+  netns: string;
+  port_id: string;
+  network_id: string;
+  mac_address: string;
+  ip_address?: string;
+  mtu?: number;
+}
+
+export interface BootTimings {
+  port_ms: number;
+  plug_ms: number;
+  active_ms: number;
+  lease_ms: number;
+  total_ms: number;
+}
+
+const NAME = /^[a-z][a-z0-9-]{0,20}$/;
+
+const registryFile = (rt: LabRuntime) => `${rt.lab.paths.stateDir}/vms.json`;
+
+async function readRegistry(rt: LabRuntime): Promise<VmRecord[]> {
+  try { return JSON.parse(await readFile(registryFile(rt), 'utf8')) as VmRecord[]; } catch { return []; }
+}
+
+async function writeRegistry(rt: LabRuntime, vms: VmRecord[]): Promise<void> {
+  const f = registryFile(rt);
+  await writeFile(`${f}.tmp`, JSON.stringify(vms, null, 2));
+  await rename(`${f}.tmp`, f);
+}
+
+export const listVms = readRegistry;
+
+export async function findVm(rt: LabRuntime, name: string): Promise<VmRecord> {
+  const vm = (await readRegistry(rt)).find((v) => v.name === name);
+  if (!vm) throw new Error(`no VM named '${name}' in the lab (muon vm list shows them)`);
+  return vm;
+}
+
+// The DHCP client's hook: what udhcpc learnt goes onto eth0 (MTU first: option 26).
+const UDHCPC_SCRIPT = `#!/bin/sh
+case "$1" in
+  deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
+  bound|renew)
+    [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
+    ip -4 addr flush dev "$interface"
+    ip addr add "$ip/\${mask:-24}" dev "$interface"
+    [ -n "$router" ] && ip route replace default via "\${router%% *}" dev "$interface"
+    echo "lease ip=$ip mask=$mask router=$router dns=$dns mtu=$mtu" ;;
+esac
+exit 0
+`;
+
+async function udhcpcScript(rt: LabRuntime): Promise<string> {
+  const f = `${rt.lab.paths.stateDir}/udhcpc.script`;
+  await writeFile(f, UDHCPC_SCRIPT);
+  await chmod(f, 0o755);
+  return f;
+}
+
+export interface BootOptions {
+  name: string;
+  network: string;
+  host: string;
+  securityGroups?: string[];
+  portSecurity?: boolean;
+  fixedIp?: string;
+  allowedAddressPairs?: { ip_address: string; mac_address?: string }[];
+  /** ms to wait for ACTIVE and for the lease (default 30 s) */
+  timeoutMs?: number;
+}
+
+export async function bootVm(rt: LabRuntime, o: BootOptions): Promise<{ vm: VmRecord; timings: BootTimings }> {
+  if (!NAME.test(o.name)) throw new Error(`invalid VM name '${o.name}': lowercase letters, digits and '-', starting with a letter, at most 21 characters`);
+  if (!rt.lab.hosts.includes(o.host) || !rt.hosts.some((h) => h.host === o.host)) {
+    throw new Error(`unknown host '${o.host}'; VMs run on: ${rt.hosts.map((h) => h.host).join(', ')}`);
+  }
+  const vms = await readRegistry(rt);
+  if (vms.some((v) => v.name === o.name)) throw new Error(`a VM named '${o.name}' exists already`);
+  const api = await rt.api();
+  const t0 = performance.now();
+  const nets = (await api.req('GET', `/v2.0/networks?${/^[0-9a-f-]{36}$/.test(o.network) ? 'id' : 'name'}=${encodeURIComponent(o.network)}`)).networks as { id: string; mtu: number }[];
+  if (nets.length !== 1) throw new Error(nets.length ? `more than one network is named '${o.network}'; give its id` : `no network '${o.network}'`);
+  const net = nets[0];
+  let sgIds: string[] | undefined;
+  if (o.securityGroups) {
+    sgIds = [];
+    for (const g of o.securityGroups) {
+      if (/^[0-9a-f-]{36}$/.test(g)) { sgIds.push(g); continue; }
+      const found = (await api.req('GET', `/v2.0/security-groups?name=${encodeURIComponent(g)}&project_id=${api.projectId}`)).security_groups as { id: string }[];
+      if (found.length !== 1) throw new Error(`security group '${g}': ${found.length ? 'ambiguous, give its id' : 'not found'}`);
+      sgIds.push(found[0].id);
+    }
+  }
+  const port = (await api.req('POST', '/v2.0/ports', { port: {
+    network_id: net.id, name: o.name, device_owner: 'compute:nova', device_id: randomUUID(), 'binding:host_id': o.host,
+    ...(sgIds ? { security_groups: sgIds } : {}),
+    ...(o.portSecurity === false ? { port_security_enabled: false, security_groups: [] } : {}),
+    ...(o.fixedIp ? { fixed_ips: [{ ip_address: o.fixedIp }] } : {}),
+    ...(o.allowedAddressPairs ? { allowed_address_pairs: o.allowedAddressPairs } : {}),
+  } })).port as { id: string; mac_address: string; 'binding:vif_type': string; 'binding:vif_details': { reason?: string } };
+  const tPort = performance.now();
+  if (port['binding:vif_type'] !== 'bridge') {
+    await api.req('DELETE', `/v2.0/ports/${port.id}`).catch(() => {});
+    throw new Error(`port binding failed on host '${o.host}': ${port['binding:vif_details']?.reason ?? port['binding:vif_type']} (Nova would fail the boot with PortBindingFailed)`);
+  }
+  const vm: VmRecord = { name: o.name, host: o.host, netns: `vm-${o.name}`, port_id: port.id, network_id: net.id, mac_address: port.mac_address, mtu: net.mtu };
+  await writeRegistry(rt, [...vms, vm]);
+
+  // plug, as libvirt does: the tap on the host (MTU of the network), eth0 in the VM (MTU 1500 until DHCP says otherwise)
+  const place = rt.lab.place(o.host);
+  const tap = `tap${port.id.slice(0, 11)}`;
+  await addNetns(place, vm.netns);
+  await batch(place, [
+    ['link', 'add', tap, 'mtu', String(net.mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', vm.netns],
+    ['link', 'set', tap, 'up'],
+  ]);
+  await batch(rt.lab.place(o.host, vm.netns), [
+    ['link', 'set', 'eth0', 'address', port.mac_address],
+    ['link', 'set', 'lo', 'up'],
+    ['link', 'set', 'eth0', 'up'],
+  ]);
+  const tPlug = performance.now();
+
+  const timeout = o.timeoutMs ?? 30_000;
+  const until = Date.now() + timeout;
+  for (;;) {
+    const p = (await api.req('GET', `/v2.0/ports/${port.id}`)).port as { status: string };
+    if (p.status === 'ACTIVE') break;
+    if (Date.now() > until) throw new Error(`port ${port.id} of VM ${o.name} is still ${p.status} after ${timeout / 1000} s: the ${o.host} agents did not wire it (see ${rt.agentLog(o.host, 'linuxbridge')})`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const tActive = performance.now();
+
+  const script = await udhcpcScript(rt);
+  const r = await tryExec(['busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '10', '-T', '1', '-A', '1', '-O', 'mtu', '-s', script],
+    { place: rt.lab.place(o.host, vm.netns), timeoutMs: timeout });
+  const lease = /lease ip=(\S+) mask=\S* router=\S* dns=.* mtu=(\S*)/.exec(r.stdout);
+  if (r.code !== 0 || !lease) throw new Error(`VM ${o.name} got no DHCP lease: ${(r.stderr || r.stdout).trim()}`);
+  vm.ip_address = lease[1];
+  if (lease[2]) vm.mtu = Number(lease[2]);
+  const tLease = performance.now();
+  await writeRegistry(rt, [...(await readRegistry(rt)).filter((v) => v.name !== vm.name), vm]);
+  const ms = (a: number, b: number) => Math.round((b - a) * 10) / 10;
+  return { vm, timings: { port_ms: ms(t0, tPort), plug_ms: ms(tPort, tPlug), active_ms: ms(tPlug, tActive), lease_ms: ms(tActive, tLease), total_ms: ms(t0, tLease) } };
+}
+
+export async function deleteVm(rt: LabRuntime, name: string): Promise<void> {
+  const vm = await findVm(rt, name);
+  const place = rt.lab.place(vm.host);
+  if ((await listNetns(place)).includes(vm.netns)) await delNetns(place, vm.netns); // the veth pair goes with it
+  try {
+    await (await rt.api()).req('DELETE', `/v2.0/ports/${vm.port_id}`);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 404)) throw e;
+  }
+  await writeRegistry(rt, (await readRegistry(rt)).filter((v) => v.name !== name));
+}
+
+export async function deleteAllVms(rt: LabRuntime): Promise<string[]> {
+  const names = (await readRegistry(rt)).map((v) => v.name);
+  for (const n of names) await deleteVm(rt, n).catch(() => {});
+  return names;
+}
+
+/** Run a command in a VM; captures output (tests) … */
+export async function execInVm(rt: LabRuntime, name: string, argv: readonly string[], opts: { timeoutMs?: number } = {}) {
+  const vm = await findVm(rt, name);
+  return tryExec(argv, { place: rt.lab.place(vm.host, vm.netns), timeoutMs: opts.timeoutMs });
+}
+
+/** … or with the user's terminal (`muon vm exec`). */
+export async function execInVmInteractive(rt: LabRuntime, name: string, argv: readonly string[]): Promise<number> {
+  const vm = await findVm(rt, name);
+  return interactive(argv, { place: rt.lab.place(vm.host, vm.netns) });
+}
