@@ -6,6 +6,7 @@ export interface Extension { alias: string; name: string; description: string; u
 export const extensions: readonly Extension[] = [
   { alias: "address-group", name: "Address group", description: "Support address group", updated: "2020-07-15T10:00:00-00:00" },
   { alias: "address-scope", name: "Address scope", description: "Address scopes extension.", updated: "2015-07-26T10:00:00-00:00" },
+  { alias: "agent", name: "agent", description: "The agent management extension.", updated: "2013-02-03T10:00:00-00:00" },
   { alias: "allowed-address-pairs", name: "Allowed Address Pairs", description: "Provides allowed address pairs", updated: "2013-07-23T10:00:00-00:00" },
   { alias: "binding", name: "Port Binding", description: "Expose port bindings of a virtual port to external application", updated: "2014-02-03T10:00:00-00:00" },
   { alias: "default-subnetpools", name: "Default Subnetpools", description: "Provides ability to mark and use a subnetpool as the default.", updated: "2016-02-18T18:00:00-00:00" },

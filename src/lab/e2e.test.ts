@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { assertRoot, rootSkip } from '../linux/testing.ts';
 import { list as listNetns } from '../linux/netns.ts';
@@ -11,6 +12,7 @@ import { links } from '../linux/ip.ts';
 import { rulesetText } from '../linux/nft.ts';
 import { freePort } from '../../test/support/muon-server.ts';
 import { LabRuntime, sweepStaleLabRuntimes } from './runtime.ts';
+import { readOpenrc } from './api-client.ts';
 import { bootVm, deleteVm, execInVm, findVm } from './vm.ts';
 
 const PREFIX = 'muon-lab-e2e-';
@@ -64,6 +66,26 @@ describe('the lab, end to end', { skip: rootSkip }, () => {
     const agents = (await (await rt.api()).req('GET', '/v2.0/agents')).agents as { host: string; agent_type: string; alive: boolean }[];
     assert.deepEqual(agents.map((a) => `${a.host} ${a.agent_type} ${a.alive}`).sort(), [
       'compute Linux bridge agent true', 'controller DHCP agent true', 'controller Linux bridge agent true',
+    ]);
+  });
+
+  test('the stock CLIs list the agents as in the seed (neutron agent-list, openstack network agent list)', async () => {
+    const env = { ...process.env, ...(await readOpenrc(`${stateDir}/admin-openrc.sh`)) };
+    const run = (cmd: string, argv: string[]) => new Promise<string>((resolve, reject) => {
+      execFile(cmd, argv, { env, timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${argv.join(' ')}: ${stderr || err.message}`)) : resolve(stdout)));
+    });
+    const neutron = await run('neutron', ['agent-list', '-f', 'json']);
+    const rows = (JSON.parse(neutron) as Record<string, unknown>[]).map((r) => `${r.host} ${r.agent_type} ${r.alive} ${r.admin_state_up} ${r.binary}`).sort();
+    assert.deepEqual(rows, [
+      'compute Linux bridge agent :-) true neutron-linuxbridge-agent',
+      'controller DHCP agent :-) true neutron-dhcp-agent',
+      'controller Linux bridge agent :-) true neutron-linuxbridge-agent',
+    ]);
+    const osc = JSON.parse(await run('openstack', ['network', 'agent', 'list', '-f', 'json'])) as Record<string, unknown>[];
+    assert.deepEqual(osc.map((r) => `${r.Host} ${r['Agent Type']} ${r.Alive} ${r.State} ${r.Binary}`).sort(), [
+      'compute Linux bridge agent true true neutron-linuxbridge-agent',
+      'controller DHCP agent true true neutron-dhcp-agent',
+      'controller Linux bridge agent true true neutron-linuxbridge-agent',
     ]);
   });
 

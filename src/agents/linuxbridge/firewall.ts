@@ -4,17 +4,19 @@
 //
 // This kernel has no bridge-family conntrack (any `ct` in a bridge chain fails with EPROTO), so
 // the work is split over two tables:
-//   table bridge muon-sg  stateless, per tap. prerouting: anti-spoofing, then the in-port id into
-//                         mark bits 0-15. forward: the out-port id into bits 16-31.
+//   table bridge muon-sg  stateless. prerouting: the in-port id into mark bits 0-15 (the mark of
+//                         every bridged frame is cleared first), then anti-spoofing of filtered
+//                         ports against per-tap sets. forward: the out-port id into bits 16-31.
 //   table inet muon-sg    stateful, reached through br_netfilter (bridge-nf-call-ip{,6}tables=1).
 //                         There iifname/oifname are the bridge, so the ports come from the mark:
-//                         forward runs the in-port's egress chain, whose "allow" goes on to the
-//                         out-port's ingress chain (VM→VM on one host passes both), else the
-//                         out-port's ingress chain alone. input runs the egress chain too (VM→host).
+//                         forward runs the in-port's egress checks, whose "allow" goes on to the
+//                         out-port's ingress checks (VM→VM on one host passes both), else the
+//                         out-port's ingress checks alone. input runs the egress checks too (VM→host).
 // A security group becomes two chains shared by all its ports (its ingress and its egress rules),
 // so the rule count grows with the groups' rules, not with ports × rules; remote groups and
 // address groups are named sets. Port marks follow the sorted port ids: the whole table is
-// rewritten at once and marks live only in packets, so renumbering is harmless.
+// rewritten at once and marks live only in packets, so renumbering is harmless. Counters start
+// from zero at every apply (the tables are new).
 import { formatIpValue, type IpVersion } from '../../domain/ip/address.ts';
 import { cidrFirst, cidrLast, parseCidr, type Cidr } from '../../domain/ip/cidr.ts';
 import { eui64, normalizeMac } from '../../domain/ip/mac.ts';
@@ -157,7 +159,7 @@ export function zonesOf(state: HostState): Map<string, number> {
 
 // ------------------------------------------------------------------------------- rules
 
-/** nft match text of a rule ('' never; always starts with the family), or null if it can never match. */
+/** The nft match of a rule (it always starts with the family), or null when it can never match. */
 export function ruleMatch(rule: SecurityGroupRuleState): string | null {
   const family: IpVersion = rule.ethertype === 'IPv6' ? 6 : 4;
   const ipf = family === 6 ? 'ip6' : 'ip';
@@ -280,9 +282,9 @@ export function spoofElements(ports: readonly FilteredPort[]): { mac: string[]; 
     for (const [m, a] of p.allowed) {
       const key = `"${p.device}" . ${m}`;
       out.mac.push(key);
-      out.arp.push(...elements(4, [...a.v4, ANY4]).map((e) => `${key} . ${m} . ${e}`));
+      out.arp.push(...elements(4, [...a.v4, UNSPECIFIED4]).map((e) => `${key} . ${m} . ${e}`));
       out.ip4.push(...elements(4, a.v4).map((e) => `${key} . ${e}`));
-      out.ip6.push(...elements(6, [cidrOf(linkLocal(m), 'link-local'), ANY6, ...a.v6]).map((e) => `${key} . ${e}`));
+      out.ip6.push(...elements(6, [cidrOf(linkLocal(m), 'link-local'), UNSPECIFIED6, ...a.v6]).map((e) => `${key} . ${e}`));
     }
   }
   return out;
@@ -385,8 +387,9 @@ function set(name: string, type: string, interval: boolean, elems: readonly stri
 
 const indent = (lines: readonly string[]): string[] => lines.map((l) => `\t${l}`);
 
-const ANY4: Cidr = { version: 4, network: 0n, prefixlen: 32 };
-const ANY6: Cidr = { version: 6, network: 0n, prefixlen: 128 };
+// 0.0.0.0 (ARP probes, DHCP) and :: (duplicate address detection)
+const UNSPECIFIED4: Cidr = { version: 4, network: 0n, prefixlen: 32 };
+const UNSPECIFIED6: Cidr = { version: 6, network: 0n, prefixlen: 128 };
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 
