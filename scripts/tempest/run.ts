@@ -200,10 +200,11 @@ async function main(): Promise<number> {
     name: 'public-subnet', network_id: publicNet.id, ip_version: 4, cidr: '172.24.4.0/24', gateway_ip: '172.24.4.1',
     allocation_pools: [{ start: '172.24.4.2', end: '172.24.4.254' }], enable_dhcp: false,
   } });
-  // As an operator lists what the deployment has: the `agent` API is there, but this private
-  // server runs no agents, and tempest's agent tests need one alive for the whole run.
+  // As an operator lists what the deployment has: the agent APIs are there, but this private
+  // server runs no agents, and tempest's agent tests need live ones for the whole run.
+  const NEEDS_AGENTS = new Set(['agent', 'dhcp_agent_scheduler']);
   const extensions = ((await ok('GET', `${apiUrl}/v2.0/extensions`, token)).extensions as { alias: string }[])
-    .map((e) => e.alias).filter((a) => a !== 'agent').sort();
+    .map((e) => e.alias).filter((a) => !NEEDS_AGENTS.has(a)).sort();
 
   // The tempest workspace, registered in a workspace file of its own (not ~/.tempest).
   const ws = join(work, 'ws');

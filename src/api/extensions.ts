@@ -10,6 +10,7 @@ export const extensions: readonly Extension[] = [
   { alias: "allowed-address-pairs", name: "Allowed Address Pairs", description: "Provides allowed address pairs", updated: "2013-07-23T10:00:00-00:00" },
   { alias: "binding", name: "Port Binding", description: "Expose port bindings of a virtual port to external application", updated: "2014-02-03T10:00:00-00:00" },
   { alias: "default-subnetpools", name: "Default Subnetpools", description: "Provides ability to mark and use a subnetpool as the default.", updated: "2016-02-18T18:00:00-00:00" },
+  { alias: "dhcp_agent_scheduler", name: "DHCP Agent Scheduler", description: "Schedule networks among dhcp agents", updated: "2013-02-07T10:00:00-00:00" },
   { alias: "dns-integration", name: "DNS Integration", description: "Provides integration with DNS.", updated: "2015-08-15T18:00:00-00:00" },
   { alias: "empty-string-filtering", name: "Empty String Filtering Extension", description: "Allow filtering by attributes with empty string value", updated: "2018-05-01T10:00:00-00:00" },
   { alias: "ext-gw-mode", name: "Neutron L3 Configurable external gateway mode", description: "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway", updated: "2013-03-28T10:00:00-00:00" },

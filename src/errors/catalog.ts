@@ -284,3 +284,10 @@ export const AvailabilityZoneNotFound = (zone: string) => e(404, 'AvailabilityZo
 export const AgentNotFound = (id: string) => e(404, 'AgentNotFound', `Agent ${id} could not be found.`);
 export const ExternalNetworkInUse = (netId: string) =>
   e(409, 'ExternalNetworkInUse', `External network ${netId} cannot be updated to be made non-external, since it has existing gateway ports.`);
+
+// dhcp_agent_scheduler (neutron/extensions/dhcpagentscheduler.py)
+export const InvalidDHCPAgent = (id: string) => e(404, 'InvalidDHCPAgent', `Agent ${id} is not a valid DHCP Agent or has been disabled.`);
+export const NetworkHostedByDHCPAgent = (networkId: string, agentId: string) =>
+  e(409, 'NetworkHostedByDHCPAgent', `The network ${networkId} has been already hosted by the DHCP Agent ${agentId}.`);
+export const NetworkNotHostedByDhcpAgent = (networkId: string, agentId: string) =>
+  e(409, 'NetworkNotHostedByDhcpAgent', `The network ${networkId} is not hosted by the DHCP agent ${agentId}.`);

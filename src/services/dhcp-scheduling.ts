@@ -11,6 +11,10 @@ import { allocateIps } from './ipam.ts';
 import { createServicePort } from './service-ports.ts';
 import { computeBinding } from './port-binding.ts';
 import { nowIso, recordChange } from './standard-attrs.ts';
+import { deleteServicePort } from './service-ports.ts';
+import type { RequestContext } from '../domain/policy/context.ts';
+import type { AgentsTable } from '../db/schema.ts';
+import { InvalidDHCPAgent, NetworkHostedByDHCPAgent, NetworkNotFound, NetworkNotHostedByDhcpAgent } from '../errors/catalog.ts';
 
 export const DHCP_AGENT_TYPE = 'DHCP agent';
 export const DHCP_OWNER = 'network:dhcp';
@@ -88,4 +92,48 @@ export async function scheduleUnscheduledNetworks(deps: Deps): Promise<void> {
   for (const n of nets) {
     await inTransaction(deps.conn, (tx) => ensureDhcpForNetwork(deps, tx, n.network_id));
   }
+}
+
+// ---------------------------------------------------------------------------
+// dhcp_agent_scheduler: an admin moves networks between DHCP agents by hand
+
+async function dhcpAgentRow(tx: Tx, agentId: string): Promise<AgentsTable> {
+  const a = await tx.selectFrom('agents').selectAll().where('id', '=', agentId).executeTakeFirst();
+  if (!a || a.agent_type !== DHCP_AGENT_TYPE || a.admin_state_up !== 1) throw InvalidDHCPAgent(agentId);
+  return a;
+}
+
+/** POST /agents/{id}/dhcp-networks {network_id} */
+export async function addNetworkToDhcpAgent(deps: Deps, ctx: RequestContext, agentId: string, networkId: string): Promise<void> {
+  deps.policy.enforce(ctx, 'create_dhcp-network', {});
+  await inTransaction(deps.conn, async (tx) => {
+    const agent = await dhcpAgentRow(tx, agentId);
+    if (!(await tx.selectFrom('networks').select('id').where('id', '=', networkId).executeTakeFirst())) throw NetworkNotFound(networkId);
+    const hosted = await tx.selectFrom('network_dhcp_agents').select('network_id').where('network_id', '=', networkId).where('dhcp_agent_id', '=', agentId).executeTakeFirst();
+    if (hosted) throw NetworkHostedByDHCPAgent(networkId, agentId);
+    await tx.insertInto('network_dhcp_agents').values({ network_id: networkId, dhcp_agent_id: agentId }).execute();
+    const subnets = await tx.selectFrom('subnets').select('id').where('network_id', '=', networkId).where('enable_dhcp', '=', 1).execute();
+    if (subnets.length) await ensureDhcpPort(deps, tx, networkId, agent.host, subnets.map((s) => s.id));
+    await recordChange(tx, 'network', networkId, 'update');
+  });
+}
+
+/** DELETE /agents/{id}/dhcp-networks/{network_id}: the agent's DHCP port for it goes too. */
+export async function removeNetworkFromDhcpAgent(deps: Deps, ctx: RequestContext, agentId: string, networkId: string): Promise<void> {
+  deps.policy.enforce(ctx, 'delete_dhcp-network', {});
+  await inTransaction(deps.conn, async (tx) => {
+    const agent = await dhcpAgentRow(tx, agentId);
+    const r = await tx.deleteFrom('network_dhcp_agents').where('network_id', '=', networkId).where('dhcp_agent_id', '=', agentId).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) throw NetworkNotHostedByDhcpAgent(networkId, agentId);
+    const port = await tx.selectFrom('ports').select('id').where('network_id', '=', networkId).where('device_id', '=', dhcpDeviceId(agent.host, networkId)).executeTakeFirst();
+    if (port) await deleteServicePort(tx, port.id);
+    await recordChange(tx, 'network', networkId, 'update');
+  });
+}
+
+/** GET /networks/{id}/dhcp-agents */
+export async function dhcpAgentsOfNetwork(deps: Deps, ctx: RequestContext, networkId: string): Promise<AgentsTable[]> {
+  deps.policy.enforce(ctx, 'get_dhcp-agents', {});
+  return deps.conn.db.selectFrom('network_dhcp_agents as nda').innerJoin('agents as a', 'a.id', 'nda.dhcp_agent_id').selectAll('a')
+    .where('nda.network_id', '=', networkId).orderBy('a.host').execute();
 }

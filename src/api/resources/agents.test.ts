@@ -134,6 +134,31 @@ describe('agents, binding and provisioning', () => {
     assert.equal((await api.req('GET', `/v2.0/ports/${vm.id}`)).body.port.status, 'DOWN');
   });
 
+  it('moves networks between DHCP agents by hand (dhcp_agent_scheduler)', async () => {
+    await ch.report({ agent_type: 'DHCP agent', binary: 'neutron-dhcp-agent', host: 'compute', topic: 'dhcp_agent', configurations: {}, start_flag: true });
+    const agents = (await api.req('GET', '/v2.0/agents?agent_type=DHCP%20agent&sort_key=host&sort_dir=asc')).body.agents;
+    const [computeDhcp, controllerDhcp] = agents;
+    assert.deepEqual((await api.req('GET', `/v2.0/networks/${privateNet}/dhcp-agents`)).body.agents.map((a: any) => a.host), ['controller']);
+    assert.equal((await api.req('POST', `/v2.0/agents/${computeDhcp.id}/dhcp-networks`, { network_id: privateNet })).status, 201);
+    assert.deepEqual((await api.req('GET', `/v2.0/networks/${privateNet}/dhcp-agents`)).body.agents.map((a: any) => a.host), ['compute', 'controller']);
+    const dhcpPorts = (await api.req('GET', `/v2.0/ports?network_id=${privateNet}&device_owner=network:dhcp`)).body.ports;
+    assert.deepEqual(dhcpPorts.map((p: any) => p['binding:host_id']).sort(), ['compute', 'controller']);
+    const again = await api.req('POST', `/v2.0/agents/${computeDhcp.id}/dhcp-networks`, { network_id: privateNet });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.NeutronError.type, 'NetworkHostedByDHCPAgent');
+    const lb = (await api.req('GET', '/v2.0/agents?agent_type=Linux%20bridge%20agent&host=compute')).body.agents[0];
+    const notDhcp = await api.req('POST', `/v2.0/agents/${lb.id}/dhcp-networks`, { network_id: privateNet });
+    assert.equal(notDhcp.status, 404);
+    assert.equal(notDhcp.body.NeutronError.message, `Agent ${lb.id} is not a valid DHCP Agent or has been disabled.`);
+    assert.equal((await api.req('POST', `/v2.0/agents/${computeDhcp.id}/dhcp-networks`, {})).status, 400);
+    assert.equal((await api.req('DELETE', `/v2.0/agents/${computeDhcp.id}/dhcp-networks/${privateNet}`)).status, 204);
+    assert.deepEqual((await api.req('GET', `/v2.0/ports?network_id=${privateNet}&device_owner=network:dhcp`)).body.ports.map((p: any) => p['binding:host_id']), ['controller']);
+    const gone = await api.req('DELETE', `/v2.0/agents/${computeDhcp.id}/dhcp-networks/${privateNet}`);
+    assert.equal(gone.body.NeutronError.type, 'NetworkNotHostedByDhcpAgent');
+    assert.equal((await api.as('demo')('GET', `/v2.0/networks/${privateNet}/dhcp-agents`)).status, 403);
+    assert.ok(controllerDhcp);
+  });
+
   it('wakes a waiting agent as soon as something changes', async () => {
     const start = (await ch.watch('compute', -1, 0))!;
     const t0 = performance.now();

@@ -1,13 +1,15 @@
 // /v2.0/agents (agent, dhcp_agent_scheduler): the agents that registered through the agent
 // channel, with `alive` computed from their last heartbeat and [DEFAULT] agent_down_time.
 // Admin only (get_agent): a member's list is filtered to nothing, as Neutron answers.
-//   GET /agents, GET/PUT/DELETE /agents/{id}, GET /agents/{id}/dhcp-networks.
+//   GET /agents, GET/PUT/DELETE /agents/{id}, GET/POST /agents/{id}/dhcp-networks,
+//   DELETE /agents/{id}/dhcp-networks/{network}, GET /networks/{id}/dhcp-agents.
 import type { SubRoute } from '../app.ts';
 import { parseListQuery } from '../list-query.ts';
 import { toBoolean, validString, type AttrMap } from '../attributes.ts';
 import { extractUpdate, prepareUpdate } from '../body.ts';
 import { shaper } from '../resource.ts';
-import { HTTPMethodNotAllowed, HTTPNotFound } from '../../errors/catalog.ts';
+import { HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFound } from '../../errors/catalog.ts';
+import { addNetworkToDhcpAgent, removeNetworkFromDhcpAgent } from '../../services/dhcp-scheduling.ts';
 import { agentView, deleteAgent, dhcpNetworkIdsOf, getAgent, listAgentRows, updateAgent, type AgentView } from '../../services/agents.ts';
 import { listNetworks } from '../../services/networks.ts';
 import { renderNetwork } from './networks.ts';
@@ -48,8 +50,20 @@ export const agentsRoute: SubRoute = {
       const shape = shaper(new Set(), q.fields);
       return { status: 200, body: { agents: agents.map((a) => shape({ ...a })) } };
     }
-    if (extra !== undefined) throw HTTPNotFound();
     if (sub === 'dhcp-networks') {
+      if (extra !== undefined) {
+        if (method !== 'DELETE') throw HTTPMethodNotAllowed();
+        await getAgent(deps, ctx, id);
+        await removeNetworkFromDhcpAgent(deps, ctx, id, extra);
+        return { status: 204 };
+      }
+      if (method === 'POST') {
+        await getAgent(deps, ctx, id);
+        const b = await body() as { network_id?: unknown } | null;
+        if (!b || typeof b !== 'object' || typeof b.network_id !== 'string' || !b.network_id) throw HTTPBadRequest("Invalid input: 'network_id' is required");
+        await addNetworkToDhcpAgent(deps, ctx, id, b.network_id);
+        return { status: 201 };
+      }
       if (method !== 'GET') throw HTTPMethodNotAllowed();
       const ids = await dhcpNetworkIdsOf(deps, ctx, id);
       if (ids.length === 0) return { status: 200, body: { networks: [] } };
@@ -57,6 +71,7 @@ export const agentsRoute: SubRoute = {
       const nets = await listNetworks(deps, ctx, q);
       return { status: 200, body: { networks: nets.map(renderNetwork) } };
     }
+    if (extra !== undefined) throw HTTPNotFound();
     if (sub !== undefined) throw HTTPNotFound();
     switch (method) {
       case 'GET': {
@@ -75,3 +90,4 @@ export const agentsRoute: SubRoute = {
     }
   },
 };
+

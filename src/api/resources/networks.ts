@@ -8,6 +8,7 @@ import type { ResourceDef } from '../resource.ts';
 import { NetworkNotFound } from '../../errors/catalog.ts';
 import * as svc from '../../services/networks.ts';
 import { validAvailabilityZoneHints } from './availability-zones.ts';
+import { networkDhcpAgentsSubResource } from './network-dhcp-agents.ts';
 
 const segmentsValidator = (v: unknown): string | null => {
   if (!Array.isArray(v)) return `'${String(v)}' is not a list`;
@@ -78,4 +79,5 @@ export const networksResource: ResourceDef<NetworkRecord> = {
   create: svc.createNetworks,
   update: svc.updateNetwork,
   delete: svc.deleteNetwork,
+  subResources: { 'dhcp-agents': networkDhcpAgentsSubResource },
 };
