@@ -25,6 +25,7 @@ import { availabilityZonesRoute } from './resources/availability-zones.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { createPolicy } from '../services/policy.ts';
 import { RevisionWatch } from '../feed/revision-watch.ts';
+import { failoverDhcp } from '../services/dhcp-scheduling.ts';
 import { createAgentChannel } from './agent-channel.ts';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -57,12 +58,18 @@ export async function startServer(opts: {
     server.once('error', reject);
     server.listen(opts.port ?? opts.config.bindPort, opts.host ?? opts.config.bindHost, () => resolve());
   });
+  // allow_automatic_dhcp_failover: look for dead DHCP agents every agent_down_time / 2
+  const failover = opts.config.values.DEFAULT.allow_automatic_dhcp_failover === false ? undefined : setInterval(() => {
+    failoverDhcp(deps).then((moves) => { if (moves.length) watch.poke(); }, (e: unknown) => opts.log?.error('DHCP failover failed', { error: (e as Error).message }));
+  }, Math.max(1000, (opts.config.agentDownTime * 1000) / 2));
+  failover?.unref();
   const channel = opts.agentSocket ? await listenUnix(opts.agentSocket, createAgentChannel(deps, watch, opts.log ?? silentLogger)) : undefined;
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     server, deps, watch, agentSocket: opts.agentSocket, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
     close: async () => {
+      if (failover) clearInterval(failover);
       watch.close();
       await Promise.all([server, channel].filter((s): s is Server => !!s).map((s) => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); })));
       if (opts.agentSocket) await rm(opts.agentSocket, { force: true });

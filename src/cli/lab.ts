@@ -58,7 +58,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
     out(`  ${h.name}: ${addrs.join('; ') || 'no addresses'}${h.netns.length ? `; namespaces: ${h.netns.join(', ')}` : ''}; ${h.processes.length} processes`);
   }
   for (const a of s.agents as { agent_type: string; host: string; alive: boolean; heartbeat_timestamp: string }[]) {
-    out(`  agent ${a.agent_type} on ${a.host}: ${a.alive ? 'alive' : `DEAD (last heartbeat ${a.heartbeat_timestamp} UTC)`}`);
+    const silent = Math.round((Date.now() - Date.parse(`${a.heartbeat_timestamp.replace(' ', 'T')}Z`)) / 1000);
+    out(`  agent ${a.agent_type} on ${a.host}: ${a.alive ? 'alive' : `DEAD: no heartbeat for ${silent} s (last seen ${a.heartbeat_timestamp} UTC); see ${rt.agentLog(a.host, a.agent_type === 'DHCP agent' ? 'dhcp' : 'linuxbridge')}`}`);
   }
   for (const v of s.vms) out(`  vm ${v.name} on ${v.host}: ${v.ip_address ?? 'no address'} (port ${v.port_id})`);
   return 0;

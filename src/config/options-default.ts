@@ -34,6 +34,7 @@ export const DEFAULT_OPTIONS: Record<string, OptionSpec> = {
   network_link_prefix: str(null, 'Base URL for links in responses (pagination next/previous)'),
   agent_down_time: int(75, 'Seconds without a heartbeat before an agent is considered down', { min: 1 }),
   dhcp_agents_per_network: int(1, 'DHCP agents scheduled per network', { min: 1 }),
+  allow_automatic_dhcp_failover: bool(true, 'Move networks off DHCP agents that stopped heartbeating to live ones'),
   router_distributed: bool(false, 'Create distributed (DVR) routers by default; Muon routers are always centralised', {
     warnIf: (v) => (v ? 'Muon has no distributed (DVR) routers; routers are created centralised' : null),
   }),

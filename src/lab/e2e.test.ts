@@ -210,14 +210,30 @@ describe('the lab, end to end', { skip: rootSkip }, () => {
     const target = await ipOf('vm2');
     const pinger = execInVm(rt, 'vm1', ['ping', '-c', '60', '-i', '0.05', '-W', '1', '-n', target], { timeoutMs: 20_000 });
     await new Promise((r) => setTimeout(r, 300));
-    await rt.stopAgent('compute', 'linuxbridge');
-    await rt.stopAgent('controller', 'linuxbridge');
+    await rt.stopAgent('compute', 'linuxbridge', { kill: true }); // a crash
+    await rt.stopAgent('controller', 'linuxbridge'); // a clean stop
     await new Promise((r) => setTimeout(r, 300));
     await rt.startAgent('compute', 'linuxbridge');
     await rt.startAgent('controller', 'linuxbridge');
     const r = await pinger;
     assert.match(r.stdout, / 60 received, 0% packet loss/, r.stdout);
     await rt.waitForAgents(10_000);
+  });
+
+  test('restarting the DHCP agent keeps dnsmasq running; muon up again changes nothing', async () => {
+    const pids = async () => (await rt.lab.tryRunOn('controller', ['pgrep', '-x', 'dnsmasq'])).stdout.trim().split('\n').filter(Boolean).sort();
+    const before = await pids();
+    assert.ok(before.length >= 2, 'a dnsmasq per network with DHCP');
+    await rt.stopAgent('controller', 'dhcp');
+    await rt.startAgent('controller', 'dhcp');
+    await rt.waitForAgents(10_000);
+    await new Promise((r) => setTimeout(r, 500)); // let it reconcile
+    assert.deepEqual(await pids(), before, 'the same dnsmasq processes after the restart');
+    const vm2 = await ipOf('vm2');
+    const r = await rt.up();
+    assert.deepEqual(r.networks, { public: publicNet, private: privateNet });
+    assert.deepEqual(await pids(), before);
+    assert.ok(await ping('vm1', vm2), 'still working after a second muon up');
   });
 
   test('an agent that stops heartbeating is reported dead, with the time it was last seen', async () => {

@@ -133,10 +133,16 @@ export class LabRuntime {
     this.say(`${h.host}: ${kind} agent started (pid ${pid}), log ${this.agentLog(h.host, kind)}`);
   }
 
-  /** Stop one agent (tests: restart without disruption). */
-  async stopAgent(host: string, kind: 'linuxbridge' | 'dhcp'): Promise<void> {
+  /** Stop one agent (tests: restart without disruption); `kill`: SIGKILL, as a crash would. */
+  async stopAgent(host: string, kind: 'linuxbridge' | 'dhcp', opts: { kill?: boolean } = {}): Promise<void> {
     const pid = await alivePid(this.agentPidFile(host, kind));
-    if (pid) await terminate([pid]);
+    if (!pid) return;
+    if (opts.kill) {
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 100 && (await isAlive(pid)); i++) await new Promise((r) => setTimeout(r, 10));
+    } else {
+      await terminate([pid]);
+    }
   }
 
   async startAgent(host: string, kind: 'linuxbridge' | 'dhcp'): Promise<void> {

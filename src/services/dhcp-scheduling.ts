@@ -137,3 +137,39 @@ export async function dhcpAgentsOfNetwork(deps: Deps, ctx: RequestContext, netwo
   return deps.conn.db.selectFrom('network_dhcp_agents as nda').innerJoin('agents as a', 'a.id', 'nda.dhcp_agent_id').selectAll('a')
     .where('nda.network_id', '=', networkId).orderBy('a.host').execute();
 }
+
+// ---------------------------------------------------------------------------
+// allow_automatic_dhcp_failover: networks of dead DHCP agents move to live ones
+
+/**
+ * Networks hosted by a DHCP agent without a heartbeat for agent_down_time are taken from it
+ * (its DHCP port goes) and scheduled to live agents — only when a live agent can take them,
+ * so a network is never left with fewer DHCP servers than before. Returns the moves made.
+ */
+export async function failoverDhcp(deps: Deps, nowMs = Date.now()): Promise<{ network_id: string; from: string }[]> {
+  const agents = await deps.conn.db.selectFrom('agents').selectAll().where('agent_type', '=', DHCP_AGENT_TYPE).execute();
+  const alive = (a: AgentsTable) => a.admin_state_up === 1 && isAlive(a.heartbeat_timestamp, nowMs, deps.config.agentDownTime);
+  const dead = agents.filter((a) => !isAlive(a.heartbeat_timestamp, nowMs, deps.config.agentDownTime));
+  if (dead.length === 0 || !agents.some(alive)) return [];
+  const moves: { network_id: string; from: string }[] = [];
+  for (const a of dead) {
+    const nets = await deps.conn.db.selectFrom('network_dhcp_agents').select('network_id').where('dhcp_agent_id', '=', a.id).execute();
+    for (const { network_id } of nets) {
+      const moved = await inTransaction(deps.conn, async (tx) => {
+        const hosts = await tx.selectFrom('network_dhcp_agents').select('dhcp_agent_id').where('network_id', '=', network_id).execute();
+        const hosting = new Set(hosts.map((h) => h.dhcp_agent_id));
+        if (!hosting.has(a.id) || !agents.some((x) => alive(x) && !hosting.has(x.id))) return false;
+        await tx.deleteFrom('network_dhcp_agents').where('network_id', '=', network_id).where('dhcp_agent_id', '=', a.id).execute();
+        const port = await tx.selectFrom('ports').select('id').where('network_id', '=', network_id).where('device_id', '=', dhcpDeviceId(a.host, network_id)).executeTakeFirst();
+        if (port) await deleteServicePort(tx, port.id);
+        await ensureDhcpForNetwork(deps, tx, network_id);
+        return true;
+      });
+      if (moved) {
+        moves.push({ network_id, from: a.host });
+        deps.log?.warn(`DHCP agent on host ${a.host} is dead (no heartbeat since ${a.heartbeat_timestamp}): network ${network_id} moved to a live DHCP agent`, { network_id, host: a.host });
+      }
+    }
+  }
+  return moves;
+}

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { startApi, type Api } from '../../../test/support/api.ts';
 import { httpChannel } from '../../agents/channel/http-channel.ts';
 import type { AgentChannel } from '../../feed/channel.ts';
+import { failoverDhcp } from '../../services/dhcp-scheduling.ts';
 
 const LB = (host: string, configurations: Record<string, unknown>) => ({
   agent_type: 'Linux bridge agent', binary: 'neutron-linuxbridge-agent', host, topic: 'N/A', configurations, start_flag: true,
@@ -157,6 +158,21 @@ describe('agents, binding and provisioning', () => {
     assert.equal(gone.body.NeutronError.type, 'NetworkNotHostedByDhcpAgent');
     assert.equal((await api.as('demo')('GET', `/v2.0/networks/${privateNet}/dhcp-agents`)).status, 403);
     assert.ok(controllerDhcp);
+  });
+
+  it('moves networks off a dead DHCP agent to a live one (allow_automatic_dhcp_failover)', async () => {
+    const hosts = async () => (await api.req('GET', `/v2.0/networks/${privateNet}/dhcp-agents`)).body.agents.map((a: any) => a.host);
+    assert.deepEqual(await hosts(), ['controller']);
+    // nothing to do while every agent is alive
+    assert.deepEqual(await failoverDhcp(api.deps), []);
+    // controller's DHCP agent stops reporting (seen from a clock past agent_down_time); compute's keeps going
+    const later = Date.now() + (api.config.agentDownTime + 5) * 1000;
+    await ch.report({ agent_type: 'DHCP agent', binary: 'neutron-dhcp-agent', host: 'compute', topic: 'dhcp_agent', configurations: {} });
+    await api.deps.conn.db.updateTable('agents').set({ heartbeat_timestamp: new Date(later).toISOString().slice(0, 19) + 'Z' })
+      .where('host', '=', 'compute').execute();
+    assert.deepEqual(await failoverDhcp(api.deps, later), [{ network_id: privateNet, from: 'controller' }]);
+    assert.deepEqual(await hosts(), ['compute']);
+    assert.deepEqual((await api.req('GET', `/v2.0/ports?network_id=${privateNet}&device_owner=network:dhcp`)).body.ports.map((p: any) => p['binding:host_id']), ['compute']);
   });
 
   it('wakes a waiting agent as soon as something changes', async () => {
