@@ -113,7 +113,7 @@ export class AgentLoop {
     let errors = 0;
     while (!this.stopped) {
       try {
-        const s = await this.channel.watch(this.def.host, since, this.opts.watchWaitMs ?? 25_000);
+        const s = await this.channel.watch(this.def.host, since, this.opts.watchWaitMs ?? 25_000, this.desired?.digest);
         errors = 0;
         if (s && !this.stopped) {
           since = s.revision;

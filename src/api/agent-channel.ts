@@ -2,8 +2,9 @@
 // file permissions (0600, root) are its authentication; it crosses network namespaces, so
 // agents inside the lab's emulated hosts reach it. Three calls:
 //   POST /v1/report                       {agent_state}        → {id, outcome: new|alive|revived}
-//   GET  /v1/hosts/<host>/state?since=N&wait=MS               → 200 HostState when the feed
-//        revision is > N (at once, or as soon as it moves), 204 when MS passed without change
+//   GET  /v1/hosts/<host>/state?since=N&wait=MS[&digest=D]    → 200 HostState (+ its digest) when
+//        the feed revision is > N and the host's state differs from digest D (at once, or as
+//        soon as it does), 204 when MS passed without such a change
 //   POST /v1/hosts/<host>/devices         {up, down, dhcp_ready} → {changed: [port ids]}
 // A snapshot is the whole desired state of the host (level-triggered: an agent never needs
 // a delta, so a revision is never "too old").
@@ -16,6 +17,8 @@ import { reportState, type AgentStateReport } from '../services/agents.ts';
 import { reportDevices, type DeviceReport } from '../services/port-binding.ts';
 import { buildHostState } from '../feed/snapshot.ts';
 import type { RevisionWatch } from '../feed/revision-watch.ts';
+import type { HostState } from '../feed/host-state.ts';
+import { createHash } from 'node:crypto';
 
 const MAX_WAIT_MS = 55_000;
 const MAX_BODY = 16 * 1024 * 1024;
@@ -55,11 +58,21 @@ export function createAgentChannel(deps: Deps, watch: RevisionWatch, log: Logger
       const host = parts[2];
       if (parts[3] === 'state') {
         if (req.method !== 'GET') throw HTTPMethodNotAllowed();
-        const since = intParam(url, 'since', -1);
+        let since = intParam(url, 'since', -1);
         const wait = Math.min(intParam(url, 'wait', 0), MAX_WAIT_MS);
-        const rev = await watch.wait(since, wait);
-        if (rev <= since) return { status: 204 };
-        return { status: 200, body: await buildHostState(deps.conn.db, host, { dnsDomain: deps.config.dnsDomain }) };
+        const have = url.searchParams.get('digest');
+        const until = Date.now() + wait;
+        // Most changes concern other hosts: a snapshot equal to the one the agent has (same
+        // digest) is not sent; the wait goes on until this host's state really differs.
+        for (;;) {
+          const rev = await watch.wait(since, Math.max(0, until - Date.now()));
+          if (rev <= since) return { status: 204 };
+          const state = await buildHostState(deps.conn.db, host, { dnsDomain: deps.config.dnsDomain });
+          const digest = stateDigest(state);
+          if (digest !== have) return { status: 200, body: { ...state, digest } };
+          since = rev;
+          if (Date.now() >= until) return { status: 204 };
+        }
       }
       if (parts[3] === 'devices') {
         if (req.method !== 'POST') throw HTTPMethodNotAllowed();
@@ -75,6 +88,11 @@ export function createAgentChannel(deps: Deps, watch: RevisionWatch, log: Logger
     }
     throw HTTPNotFound();
   }
+}
+
+/** What the snapshot says, without its revision: equal digests, nothing to do. */
+export function stateDigest(state: HostState): string {
+  return createHash('sha256').update(JSON.stringify({ ...state, revision: 0 })).digest('hex').slice(0, 32);
 }
 
 function intParam(url: URL, name: string, dflt: number): number {

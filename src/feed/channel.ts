@@ -28,8 +28,11 @@ export interface DeviceReport {
 
 export interface AgentChannel {
   report(state: AgentStateReport): Promise<{ id: string; outcome: ReportOutcome }>;
-  /** The host's desired state once the feed is past `since` (at once if it already is); null after waitMs without change. */
-  watch(host: string, since: number, waitMs: number): Promise<HostState | null>;
+  /**
+   * The host's desired state once the feed is past `since` (at once if it already is) and it
+   * differs from the state whose digest is `digest`; null after waitMs without such a change.
+   */
+  watch(host: string, since: number, waitMs: number, digest?: string): Promise<HostState | null>;
   devices(host: string, report: DeviceReport): Promise<string[]>;
   close(): void;
 }

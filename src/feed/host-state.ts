@@ -131,6 +131,8 @@ export interface HostState {
   address_groups: Record<string, string[]>;
   l2pop: L2popPeer[];
   dhcp: DhcpNetworkState[];
+  /** set by the channel: identifies the content (not the revision); agents send it back */
+  digest?: string;
 }
 
 /** Neutron's device name rule: prefix + first 11 characters of the id. */

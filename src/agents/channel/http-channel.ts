@@ -47,8 +47,9 @@ export function httpChannel(socketPath: string): AgentChannel {
     async report(state: AgentStateReport) {
       return (await call('POST', '/v1/report', { agent_state: state })).body as { id: string; outcome: ReportOutcome };
     },
-    async watch(host: string, since: number, waitMs: number) {
-      const r = await call('GET', `/v1/hosts/${encodeURIComponent(host)}/state?since=${since}&wait=${waitMs}`, undefined, waitMs + 30_000);
+    async watch(host: string, since: number, waitMs: number, digest?: string) {
+      const d = digest ? `&digest=${encodeURIComponent(digest)}` : '';
+      const r = await call('GET', `/v1/hosts/${encodeURIComponent(host)}/state?since=${since}&wait=${waitMs}${d}`, undefined, waitMs + 30_000);
       return r.status === 204 ? null : (r.body as HostState);
     },
     async devices(host: string, report: DeviceReport) {

@@ -186,4 +186,15 @@ describe('agents, binding and provisioning', () => {
     assert.ok(performance.now() - t0 < 2000, 'woken by the write, not by a timeout');
     assert.equal(await ch.watch('compute', next.revision + 1000, 100), null);
   });
+
+  it('does not wake an agent for changes that leave its host\'s state as it is', async () => {
+    const cur = (await ch.watch('edge', -1, 0))!;
+    assert.ok(cur.digest);
+    // a change elsewhere (a new network nobody uses on edge) moves the feed, not edge's state
+    const waiting = ch.watch('edge', cur.revision, 600, cur.digest);
+    await api.req('POST', '/v2.0/networks', { network: { name: 'elsewhere' } });
+    assert.equal(await waiting, null);
+    // without the digest the agent gets the snapshot again
+    assert.equal((await ch.watch('edge', cur.revision, 0))?.digest, cur.digest);
+  });
 });
