@@ -145,8 +145,9 @@ export class AgentLoop {
           }
           const report = out.report ?? {};
           const key = JSON.stringify(report);
-          if (key !== this.lastReport && (report.up?.length || report.down?.length || report.dhcp_ready?.length)) {
-            await this.channel.devices(this.def.host, report);
+          if (key !== this.lastReport) {
+            // an empty report is not sent, but remembered: the next non-empty one differs from it
+            if (report.up?.length || report.down?.length || report.dhcp_ready?.length) await this.channel.devices(this.def.host, report);
             this.lastReport = key;
           }
           this.opts.log.info('reconciled', { revision: desired.revision, ms: Math.round(performance.now() - t0) });

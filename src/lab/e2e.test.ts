@@ -195,6 +195,18 @@ describe('the lab, end to end', { skip: rootSkip }, () => {
     assert.equal(r.stdout.trim(), 'port-81');
   });
 
+  test('a port set admin down goes DOWN and stops forwarding; set up again it is ACTIVE and forwards', async () => {
+    const api = await rt.api();
+    const vm1 = await findVm(rt, 'vm1');
+    const vm2Ip = await ipOf('vm2');
+    await api.req('PUT', `/v2.0/ports/${vm1.port_id}`, { port: { admin_state_up: false } });
+    assert.equal((await api.req('GET', `/v2.0/ports/${vm1.port_id}`)).port.status, 'DOWN');
+    await eventually('no traffic through an admin-down port', async () => !(await ping('vm1', vm2Ip)));
+    await api.req('PUT', `/v2.0/ports/${vm1.port_id}`, { port: { admin_state_up: true } });
+    await eventually('ACTIVE again', async () => (await api.req('GET', `/v2.0/ports/${vm1.port_id}`)).port.status === 'ACTIVE');
+    await eventually('traffic again', () => ping('vm1', vm2Ip));
+  });
+
   test('a port on a host without a live agent ends binding_failed, and the API says why', async () => {
     const api = await rt.api();
     const p = (await api.req('POST', '/v2.0/ports', { port: { network_id: privateNet, 'binding:host_id': 'computer' } })).port;

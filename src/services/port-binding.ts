@@ -72,6 +72,13 @@ export async function computeBinding(deps: Deps, tx: Tx, port: BindablePort): Pr
   return { binding_vif_type: r.vif_type, binding_vif_details: JSON.stringify(r.vif_details), binding_failure: null, status: 'DOWN' };
 }
 
+/** The port waits for its L2 agent again (it was set admin up, or its device went away). */
+export async function requireL2(tx: Tx, portId: string, deviceOwner: string): Promise<void> {
+  if (ownedByNetwork(deviceOwner)) return;
+  await tx.deleteFrom('provisioning_blocks').where('port_id', '=', portId).where('entity', '=', L2_BLOCK).execute();
+  await tx.insertInto('provisioning_blocks').values({ port_id: portId, entity: L2_BLOCK }).execute();
+}
+
 /** The port has an address on a DHCP-enabled subnet of a network some DHCP agent hosts. */
 async function servedByDhcp(tx: Tx, portId: string, networkId: string): Promise<boolean> {
   const hosted = await tx.selectFrom('network_dhcp_agents as nda').innerJoin('agents as a', 'a.id', 'nda.dhcp_agent_id')
@@ -125,10 +132,7 @@ export async function reportDevices(deps: Deps, host: string, report: DeviceRepo
       if (boundHere && downSet.has(p.id)) {
         status = 'DOWN';
         // wired again later → provisioning again
-        if (p.status !== 'DOWN' && !ownedByNetwork(p.device_owner)) {
-          await tx.deleteFrom('provisioning_blocks').where('port_id', '=', p.id).where('entity', '=', L2_BLOCK).execute();
-          await tx.insertInto('provisioning_blocks').values({ port_id: p.id, entity: L2_BLOCK }).execute();
-        }
+        if (p.status !== 'DOWN') await requireL2(tx, p.id, p.device_owner);
       } else if (boundHere && upSet.has(p.id)) {
         status = p.admin_state_up !== 1 ? 'DOWN' : blocked.has(p.id) ? 'BUILD' : 'ACTIVE';
       } else if (p.status === 'BUILD' && !blocked.has(p.id)) {

@@ -27,7 +27,7 @@ import {
 import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
 import { normalizeMac, randomMac } from '../domain/ip/mac.ts';
 import { allocateIps, isAutoAddressSubnet, releaseIps, type FixedIp, type FixedIpRequest } from './ipam.ts';
-import { computeBinding } from './port-binding.ts';
+import { computeBinding, requireL2 } from './port-binding.ts';
 
 /** Ports that belong to a router or floating IP: deleted through those APIs only. */
 const SERVICE_OWNERS = new Set([
@@ -446,6 +446,11 @@ export async function updatePort(deps: Deps, ctx: RequestContext, id: string, ch
         id, network_id: row.network_id, binding_host_id: set.binding_host_id ?? row.binding_host_id,
         binding_vnic_type: set.binding_vnic_type ?? row.binding_vnic_type, device_owner: set.device_owner ?? row.device_owner,
       }));
+    }
+    // admin_state_up on a bound port: down at once; back up once its agent wires it again
+    if (set.admin_state_up !== undefined && set.admin_state_up !== row.admin_state_up && set.binding_vif_type === undefined && row.binding_vif_type === 'bridge') {
+      set.status = 'DOWN';
+      if (set.admin_state_up === 1) await requireL2(tx, id, set.device_owner ?? row.device_owner);
     }
     const changed = related || Object.entries(set).some(([k, v]) => (row as unknown as Record<string, unknown>)[k] !== v);
     if (changed) {
