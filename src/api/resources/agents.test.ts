@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { startApi, type Api } from '../../../test/support/api.ts';
+import { TEST_DB_KINDS, dbSkipReason, freshDatabase, type TestDatabase } from '../../../test/support/test-db.ts';
 import { httpChannel } from '../../agents/channel/http-channel.ts';
 import type { AgentChannel } from '../../feed/channel.ts';
 import { failoverDhcp } from '../../services/dhcp-scheduling.ts';
@@ -16,7 +17,8 @@ const SEED_LB = (host: string, ip: string) => LB(host, {
   interface_mappings: { public: 'eno1' }, bridge_mappings: {}, tunnel_types: ['vxlan'], tunneling_ip: ip, l2_population: true, devices: 0,
 });
 
-describe('agents, binding and provisioning', () => {
+for (const kind of TEST_DB_KINDS) describe(`agents, binding and provisioning [${kind}]`, { skip: dbSkipReason(kind) }, () => {
+  let db: TestDatabase;
   let api: Api;
   let dir: string;
   let ch: AgentChannel;
@@ -25,7 +27,8 @@ describe('agents, binding and provisioning', () => {
 
   before(async () => {
     dir = await mkdtemp(`${tmpdir()}/muon-agents-`);
-    api = await startApi('[ml2]\ntenant_network_types = vxlan\n[ml2_type_flat]\nflat_networks = public\n', undefined, { agentSocket: `${dir}/agent.sock` });
+    db = await freshDatabase(kind, 'agents');
+    api = await startApi('[ml2]\ntenant_network_types = vxlan\n[ml2_type_flat]\nflat_networks = public\n', db.url, { agentSocket: `${dir}/agent.sock` });
     ch = httpChannel(`${dir}/agent.sock`);
     privateNet = (await api.req('POST', '/v2.0/networks', { network: { name: 'private' } })).body.network.id;
     publicNet = (await api.req('POST', '/v2.0/networks', {
@@ -35,6 +38,7 @@ describe('agents, binding and provisioning', () => {
   after(async () => {
     ch?.close();
     await api?.close();
+    await db?.drop();
     await rm(dir, { recursive: true, force: true });
   });
 
