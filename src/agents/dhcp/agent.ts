@@ -28,7 +28,8 @@ export function dhcpAgent(config: MuonConfig): AgentDefinition {
   let networks = 0;
   return {
     host: config.host,
-    identity: DHCP_IDENTITY,
+    // DHCP (and L3) agents carry an availability zone ([agent] availability_zone); L2 agents do not
+    identity: { ...DHCP_IDENTITY, availability_zone: (config.values.agent.availability_zone as string | null) ?? 'nova' },
     configurations: () => ({
       dhcp_driver: 'neutron.agent.linux.dhcp.Dnsmasq', dhcp_lease_duration: opts.leaseDuration, networks,
       log_agent_heartbeats: false,
