@@ -248,6 +248,15 @@ describe('the lab, end to end', { skip: rootSkip }, () => {
     assert.ok(await ping('vm1', vm2), 'still working after a second muon up');
   });
 
+  test('the Linux bridge agent turns bridge netfilter on (without it security groups would be bypassed)', async () => {
+    const get = async () => (await rt.lab.runOn('compute', ['sysctl', '-n', 'net.bridge.bridge-nf-call-iptables'])).stdout.trim();
+    await rt.lab.runOn('compute', ['sysctl', '-q', '-w', 'net.bridge.bridge-nf-call-iptables=0']);
+    await rt.stopAgent('compute', 'linuxbridge');
+    await rt.startAgent('compute', 'linuxbridge');
+    await rt.waitForAgents(10_000);
+    await eventually('bridge-nf-call-iptables is 1 again', async () => (await get()) === '1');
+  });
+
   test('an agent that stops heartbeating is reported dead, with the time it was last seen', async () => {
     await rt.stopAgent('compute', 'linuxbridge');
     const api = await rt.api();

@@ -7,12 +7,15 @@ import type { MuonConfig } from '../../config/types.ts';
 import type { HostState } from '../../feed/host-state.ts';
 import { monitorLinks, type LinkMonitor } from '../../linux/link-monitor.ts';
 import { apply as nftApply } from '../../linux/nft.ts';
+import { ensure as ensureSysctls } from '../../linux/sysctl.ts';
 import type { AgentDefinition, AgentLog, ReconcileOutcome } from '../loop.ts';
 import { compileFirewall } from './firewall.ts';
 import { applyL2 } from './l2-apply.ts';
 import type { L2Settings } from './l2-plan.ts';
 
 export const LINUXBRIDGE_IDENTITY = { agent_type: 'Linux bridge agent', binary: 'neutron-linuxbridge-agent', topic: 'N/A' };
+
+const BR_NETFILTER = { 'net.bridge.bridge-nf-call-iptables': '1', 'net.bridge.bridge-nf-call-ip6tables': '1' };
 
 export function l2Settings(config: MuonConfig): L2Settings {
   return {
@@ -38,6 +41,7 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
   const firewall = config.securityGroup.enableSecurityGroup;
   let appliedRuleset: string | undefined;
   let devices = 0;
+  let bridgeNetfilter = false;
   return {
     host: config.host,
     identity: LINUXBRIDGE_IDENTITY,
@@ -52,6 +56,13 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
     }),
     async reconcile(desired: HostState): Promise<ReconcileOutcome> {
       const l2 = await applyL2(undefined, desired, settings);
+      if (firewall && !bridgeNetfilter) {
+        // Without these, bridged traffic never reaches the inet table: every security group
+        // would be silently bypassed (the data-plane facts show it). Set once per start.
+        const set = await ensureSysctls(undefined, BR_NETFILTER);
+        if (set.length) l2.problems.push(`set ${set.join(', ')} = 1: bridged traffic was bypassing the security groups`);
+        bridgeNetfilter = true;
+      }
       if (firewall) {
         const ruleset = compileFirewall(desired);
         if (ruleset !== appliedRuleset) {
