@@ -16,6 +16,13 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const args = parseArgs(rest, { value: [], bool: ['quiet'] });
   const config = loadCliConfig(args.configFiles, 'agent');
   const log = jsonLogger(undefined, args.flags.has('quiet'));
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    process.stderr.write(`error: muon agent ${kind} changes links, bridges, nftables and namespaces: run it as root\n`);
+    return 1;
+  }
+  if (config.values.DEFAULT.transport_url) {
+    log.warn(`[DEFAULT] transport_url is set, but Muon agents talk to the server over the HTTP agent channel at ${config.agentSocket} ([muon] agent_socket); RabbitMQ is not used`);
+  }
   const channel = httpChannel(config.agentSocket);
   const lb = kind === 'linuxbridge' ? linuxbridgeAgent(config) : undefined;
   const def = lb ?? dhcpAgent(config);
