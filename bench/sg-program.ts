@@ -1,9 +1,11 @@
 // Times the linuxbridge firewall: compile a HostState whose security groups hold N rules
 // (argv[2], default 10000) for P ports (argv[3], default N / 50), then apply it in a scratch
-// namespace (needs root): the first apply into an empty ruleset, then re-applies replacing it.
-// Prints compile and apply times (best / median of 5) and tears the namespace down.
+// namespace (needs root): the first apply into an empty ruleset, then re-applies replacing it,
+// then incremental updates (planFirewallUpdate) of one small change each: a new port joining
+// two existing groups, one rule added to one group, one remote-group member added (each undone
+// incrementally before the next run). Prints times (best / median of 5) and tears the namespace down.
 //   node bench/sg-program.ts [rules] [ports]
-import { compileFirewall } from '../src/agents/linuxbridge/firewall.ts';
+import { compileFirewall, firewallModel, planFirewallUpdate, type FirewallModel } from '../src/agents/linuxbridge/firewall.ts';
 import { deviceName, type HostState, type SecurityGroupRuleState, type SecurityGroupState } from '../src/feed/host-state.ts';
 import { apply } from '../src/linux/nft.ts';
 import { scratchHost } from '../src/linux/testing.ts';
@@ -64,6 +66,32 @@ export function benchState(rules: number, ports: number): HostState {
   };
 }
 
+/** One small change of `base` each: a port joining two groups, a rule added, a remote-group member added. */
+function smallChanges(base: HostState): [string, HostState][] {
+  const change = (f: (s: HostState) => void): HostState => {
+    const s = structuredClone(base);
+    f(s);
+    return s;
+  };
+  const groups = base.security_groups.map((g) => g.id);
+  return [
+    ['a new port joining 2 groups', change((s) => {
+      // an id sorting amid the others: it takes the lowest free mark all the same
+      const id = '0000007f-1004-4000-8000-000000000000';
+      const ip = '10.31.0.1';
+      const sgs = groups.slice(0, Math.min(GROUPS_PER_PORT, groups.length));
+      s.ports.push({ ...s.ports[0], id, mac_address: 'fa:16:3e:7f:10:04', fixed_ips: [{ subnet_id: 's', ip_address: ip }],
+        device: deviceName('tap', id), security_groups: sgs });
+      for (const g of sgs) s.remote_groups[g].IPv4.push(ip);
+    })],
+    ['a rule added to a group', change((s) => {
+      s.security_groups[0].rules.push({ ...s.security_groups[0].rules[0], id: uuid(5, 0), direction: 'ingress', protocol: 'tcp',
+        port_range_min: 9999, port_range_max: 9999, remote_ip_prefix: '10.200.0.1/32', remote_group_id: null });
+    })],
+    ['a remote-group member added', change((s) => { s.remote_groups[groups[groups.length > 5 ? 5 : 0]].IPv4.push('10.200.1.1'); })],
+  ];
+}
+
 function stats(ms: number[]): string {
   const s = [...ms].sort((a, b) => a - b);
   return `best ${s[0].toFixed(1)} ms, median ${s[Math.floor(s.length / 2)].toFixed(1)} ms`;
@@ -96,6 +124,24 @@ try {
   const reapply: number[] = [];
   for (let i = 0; i < RUNS; i++) reapply.push(await timed(() => apply(h.place, script, { timeoutMs: 120_000 })));
   console.log(`apply: first ${first.toFixed(1)} ms; re-apply (replace) ${stats(reapply)}`);
+  // what is applied now: the model of `script` (firewallModel without a previous model numbers the ports as compileFirewall)
+  const base = firewallModel(state);
+  for (const [name, next] of smallChanges(state)) {
+    const planMs: number[] = [];
+    const applyMs: number[] = [];
+    const undoMs: number[] = [];
+    let up = '';
+    for (let i = 0; i < RUNS; i++) {
+      let model: FirewallModel | undefined;
+      planMs.push(await timed(() => { model = firewallModel(next, base); up = planFirewallUpdate(base, model) ?? ''; }));
+      const down = planFirewallUpdate(model!, firewallModel(state, model)) ?? '';
+      if (!up || !down) throw new Error(`${name}: no incremental update`);
+      applyMs.push(await timed(() => apply(h.place, up, { timeoutMs: 120_000 })));
+      undoMs.push(await timed(() => apply(h.place, down, { timeoutMs: 120_000 })));
+    }
+    console.log(`incremental, ${name}: ${up.split('\n').length - 1} commands, ${up.length} bytes; ` +
+      `model+plan ${stats(planMs)}; apply ${stats(applyMs)}; undo ${stats(undoMs)}`);
+  }
 } finally {
   await h.teardown();
 }

@@ -1,19 +1,23 @@
 // `muon agent linuxbridge`: Neutron's Linux bridge agent as a reconciler. Desired state from
 // the feed; observed from the kernel; L2 (bridges, VXLAN, l2population, taps) applied with one
-// ip batch and one bridge batch; security groups and anti-spoofing with one nft transaction
-// (skipped when the compiled ruleset is what this process last applied). Taps are noticed as
-// the kernel announces them (`ip monitor link`), not by polling.
+// ip batch and one bridge batch; security groups and anti-spoofing with one nft transaction:
+// the first after start replaces Muon's tables whole (resyncing whatever the kernel holds),
+// later ones only change what differs from the model this process last applied (skipped when
+// nothing does), falling back to the whole replace when that cannot be done or nft refuses it.
+// Taps are noticed as the kernel announces them (`ip monitor link`), not by polling.
 import type { MuonConfig } from '../../config/types.ts';
 import type { HostState } from '../../feed/host-state.ts';
 import { monitorLinks, type LinkMonitor } from '../../linux/link-monitor.ts';
-import { apply as nftApply } from '../../linux/nft.ts';
 import { ensure as ensureSysctls } from '../../linux/sysctl.ts';
 import type { AgentDefinition, AgentLog, ReconcileOutcome } from '../loop.ts';
-import { compileFirewall } from './firewall.ts';
+import { updateFirewall, type FirewallModel } from './firewall.ts';
 import { applyL2 } from './l2-apply.ts';
 import type { L2Settings } from './l2-plan.ts';
 
 export const LINUXBRIDGE_IDENTITY = { agent_type: 'Linux bridge agent', binary: 'neutron-linuxbridge-agent', topic: 'N/A' };
+
+/** how long incremental firewall updates may go on before the tables are replaced whole again */
+const RESYNC_MS = 10 * 60_000;
 
 const BR_NETFILTER = { 'net.bridge.bridge-nf-call-iptables': '1', 'net.bridge.bridge-nf-call-ip6tables': '1' };
 
@@ -39,7 +43,9 @@ export interface LinuxbridgeAgent extends AgentDefinition {
 export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
   const settings = l2Settings(config);
   const firewall = config.securityGroup.enableSecurityGroup;
-  let appliedRuleset: string | undefined;
+  /** the firewall as this process last applied it; undefined: replace the tables whole next time */
+  let applied: FirewallModel | undefined;
+  let lastReplace = 0;
   let devices = 0;
   let bridgeNetfilter = false;
   return {
@@ -64,10 +70,14 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
         bridgeNetfilter = true;
       }
       if (firewall) {
-        const ruleset = compileFirewall(desired);
-        if (ruleset !== appliedRuleset) {
-          await nftApply(undefined, ruleset, { timeoutMs: 60_000 });
-          appliedRuleset = ruleset;
+        // a whole replace now and then undoes any hand edits an incremental update would keep
+        const previous = Date.now() - lastReplace > RESYNC_MS ? undefined : applied;
+        applied = undefined; // until this update is known to have been applied
+        const r = await updateFirewall(undefined, desired, previous);
+        applied = r.model;
+        if (r.how === 'replaced') lastReplace = Date.now();
+        if (r.failed !== undefined) {
+          l2.problems.push(`incremental firewall update failed, replaced the tables instead: ${r.failed.split('\n')[0]}`);
         }
       }
       devices = l2.presentPorts.length;

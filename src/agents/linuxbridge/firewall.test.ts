@@ -12,7 +12,7 @@ import { write as writeSysctl } from '../../linux/sysctl.ts';
 import { rootSkip, scratchHost, type ScratchHost } from '../../linux/testing.ts';
 import {
   allowedAddresses, applyFirewall, compileFirewall, elements, groupRules, linkLocal, planFirewall, protocolNumber,
-  removeFirewall, removalScript, ruleCounters, ruleMatch, spoofElements, zonesOf,
+  removeFirewall, removalScript, ruleCounters, ruleMatch, spoofElements, updateFirewall, zonesOf,
 } from './firewall.ts';
 
 // ------------------------------------------------------------------------------- fixtures
@@ -436,6 +436,41 @@ describe('firewall with real traffic', { skip: rootSkip }, () => {
     const r = await flow;
     assert.match(r.stdout, /40 packets transmitted, 40 received/);
     // a new flow is not let in any more
+    assert.equal(await canPing(2, '10.9.0.1', { expect: false }), false);
+  });
+
+  test('incremental updates take effect at once: a rule, a remote group member, a port joining; established flows stay', async () => {
+    const icmp = rule('ingress', { protocol: 'icmp' });
+    const ssh = rule('ingress', { protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_group_id: CLIENT });
+    const withoutVm3 = (s: HostState): HostState => ({ ...s, ports: s.ports.filter((p) => p.id !== portId(3)) });
+    let fw = await updateFirewall(h.place, withoutVm3(hostState({ web: egressAll(), clientMembers: ['10.9.0.2'] })));
+    assert.equal(fw.how, 'replaced');
+    assert.equal(await canPing(2, '10.9.0.1', { expect: false }), false);
+    fw = await updateFirewall(h.place, withoutVm3(hostState({ web: [...egressAll(), icmp, ssh], clientMembers: ['10.9.0.2'] })), fw.model);
+    assert.equal(fw.how, 'updated');
+    assert.equal(await canPing(2, '10.9.0.1', { expect: true }), true);
+    assert.equal(await canConnect(2, '10.9.0.1', 22, true), true);
+    assert.equal(await canConnect(3, '10.9.0.1', 22, false), false, 'vm3 is not a member of CLIENT yet');
+    await batch(vm(3), [
+      ['addr', 'add', '10.9.0.97/24', 'dev', 'eth0'],
+      ['neigh', 'replace', '10.9.0.1', 'lladdr', 'fa:16:3e:00:00:01', 'dev', 'eth0', 'nud', 'permanent'],
+    ]);
+    try {
+      assert.equal(await canPing(3, '10.9.0.1', { src: '10.9.0.97', expect: true }), true, 'vm3 is not filtered yet');
+      // vm3's port arrives, and joins CLIENT
+      fw = await updateFirewall(h.place, hostState({ web: [...egressAll(), icmp, ssh], clientMembers: ['10.9.0.2', '10.9.0.3'] }), fw.model);
+      assert.equal(fw.how, 'updated');
+      assert.equal(await canConnect(3, '10.9.0.1', 22, true), true);
+      assert.equal(await canPing(3, '10.9.0.1', { src: '10.9.0.97', expect: false }), false, 'vm3 is filtered now');
+    } finally {
+      await batch(vm(3), [['addr', 'del', '10.9.0.97/24', 'dev', 'eth0'], ['neigh', 'del', '10.9.0.1', 'dev', 'eth0']]);
+    }
+    // the ICMP rule goes while a ping runs: the flow stays, a new one is refused
+    const flow = tryExec(['ping', '-n', '-i', '0.05', '-c', '40', '-W', '1', '10.9.0.1'], { place: vm(2), timeoutMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    fw = await updateFirewall(h.place, hostState({ web: [...egressAll(), ssh], clientMembers: ['10.9.0.2', '10.9.0.3'] }), fw.model);
+    assert.equal(fw.how, 'updated');
+    assert.match((await flow).stdout, /40 packets transmitted, 40 received/);
     assert.equal(await canPing(2, '10.9.0.1', { expect: false }), false);
   });
 
