@@ -2,7 +2,8 @@
 // way Nova would, real packets. Its own lab root, state directory and ports; nothing is
 // configured in the machine's own network namespace; the lab is removed even on failure.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
@@ -13,6 +14,8 @@ import { rulesetText } from '../linux/nft.ts';
 import { freePort } from '../../test/support/muon-server.ts';
 import { LabRuntime, sweepStaleLabRuntimes } from './runtime.ts';
 import { readOpenrc } from './api-client.ts';
+import { linuxbridgeAgentIni } from './seed-configs.ts';
+import { terminate } from '../linux/proc.ts';
 import { bootVm, deleteVm, execInVm, findVm } from './vm.ts';
 
 const PREFIX = 'muon-lab-e2e-';
@@ -216,6 +219,26 @@ describe('the lab, end to end', { skip: rootSkip }, () => {
     const f = (await api.req('POST', '/v2.0/ports', { port: { network_id: publicNet, 'binding:host_id': 'upstream' } })).port;
     assert.match(f['binding:vif_details'].reason, /no Linux bridge agent on host 'upstream'/);
     await api.req('DELETE', `/v2.0/ports/${f.id}`);
+  });
+
+  test('a port bound to a host whose agent does not map the physical network ends binding_failed, and the API says why', async () => {
+    // a real Linux bridge agent on `upstream`, mapping only a physnet `provider` (not `public`)
+    const api = await rt.api();
+    const dir = rt.lab.stateDir('upstream');
+    const ini = `${dir}/linuxbridge_agent.ini`;
+    await writeFile(ini, linuxbridgeAgentIni({ host: 'upstream', localIp: '192.168.81.254', mappings: { provider: 'eth0' }, agents: ['linuxbridge'] }, rt.agentSocket, dir, 1));
+    const pid = await rt.lab.startOn('upstream', [process.execPath, fileURLToPath(new URL('../cli/main.ts', import.meta.url)), 'agent', 'linuxbridge', '--config-file', ini], { logFile: `${dir}/linuxbridge-agent.log` });
+    try {
+      await eventually('the upstream agent registers', async () =>
+        (await api.req('GET', '/v2.0/agents?host=upstream')).agents.some((a: { alive: boolean }) => a.alive), 15_000);
+      const f = (await api.req('POST', '/v2.0/ports', { port: { network_id: publicNet, 'binding:host_id': 'upstream' } })).port;
+      assert.equal(f['binding:vif_type'], 'binding_failed');
+      assert.match(f['binding:vif_details'].reason, /physical network 'public' is not mapped on host 'upstream' \(physical_interface_mappings\/bridge_mappings have 'provider'\)/);
+      await api.req('DELETE', `/v2.0/ports/${f.id}`);
+    } finally {
+      await terminate([pid]);
+      for (const a of (await api.req('GET', '/v2.0/agents?host=upstream')).agents) await api.req('DELETE', `/v2.0/agents/${a.id}`);
+    }
   });
 
   test('restarting an agent while VMs ping each other loses no ping', async () => {
