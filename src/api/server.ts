@@ -25,6 +25,7 @@ import { availabilityZonesRoute } from './resources/availability-zones.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { createPolicy } from '../services/policy.ts';
 import { RevisionWatch } from '../feed/revision-watch.ts';
+import { pruneChanges } from '../feed/revision.ts';
 import { failoverDhcp } from '../services/dhcp-scheduling.ts';
 import { createAgentChannel } from './agent-channel.ts';
 import { chmod, mkdir, rm } from 'node:fs/promises';
@@ -63,6 +64,11 @@ export async function startServer(opts: {
     failoverDhcp(deps).then((moves) => { if (moves.length) watch.poke(); }, (e: unknown) => opts.log?.error('DHCP failover failed', { error: (e as Error).message }));
   }, Math.max(1000, (opts.config.agentDownTime * 1000) / 2));
   failover?.unref();
+  // the outbox only needs its newest rows (src/feed/revision.ts)
+  const prune = setInterval(() => {
+    pruneChanges(opts.conn.db).catch((e: unknown) => opts.log?.error('pruning the changes outbox failed', { error: (e as Error).message }));
+  }, 10 * 60_000);
+  prune.unref();
   const channel = opts.agentSocket ? await listenUnix(opts.agentSocket, createAgentChannel(deps, watch, opts.log ?? silentLogger)) : undefined;
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -70,6 +76,7 @@ export async function startServer(opts: {
     server, deps, watch, agentSocket: opts.agentSocket, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
     close: async () => {
       if (failover) clearInterval(failover);
+      clearInterval(prune);
       watch.close();
       await Promise.all([server, channel].filter((s): s is Server => !!s).map((s) => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); })));
       if (opts.agentSocket) await rm(opts.agentSocket, { force: true });

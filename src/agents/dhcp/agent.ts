@@ -7,6 +7,25 @@ import type { HostState } from '../../feed/host-state.ts';
 import type { AgentDefinition, ReconcileOutcome } from '../loop.ts';
 import type { DhcpAgentOptions } from './desired.ts';
 import { reconcileDhcp } from './reconcile.ts';
+import { dhcpDir } from './desired.ts';
+import { dnsmasqFiles } from '../../linux/dnsmasq.ts';
+import { stat, truncate } from 'node:fs/promises';
+
+/** dnsmasq logs every DHCP exchange (--log-dhcp); a log past this size starts over. */
+export const LOG_CAP_BYTES = 16 * 1024 * 1024;
+
+/** dnsmasq appends (O_APPEND), so truncating the file under it is safe: it writes on at the new end. */
+export async function capLogs(files: readonly string[], cap = LOG_CAP_BYTES): Promise<string[]> {
+  const cut: string[] = [];
+  for (const f of files) {
+    const size = await stat(f).then((s) => s.size, () => 0);
+    if (size > cap) {
+      await truncate(f, 0).catch(() => {});
+      cut.push(f);
+    }
+  }
+  return cut;
+}
 
 export const DHCP_IDENTITY = { agent_type: 'DHCP agent', binary: 'neutron-dhcp-agent', topic: 'dhcp_agent' };
 
@@ -37,6 +56,7 @@ export function dhcpAgent(config: MuonConfig): AgentDefinition {
     async reconcile(desired: HostState): Promise<ReconcileOutcome> {
       const r = await reconcileDhcp(undefined, desired, opts);
       networks = r.networks.filter((n) => !n.error).length;
+      await capLogs(r.networks.map((n) => dnsmasqFiles(dhcpDir(opts.stateDir, n.id)).log));
       return {
         report: { dhcp_ready: r.ready },
         problems: r.errors.map((e) => `DHCP for network ${e.network} failed: ${e.message}`),
