@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deps } from '../services/deps.ts';
 import type { Logger } from './log.ts';
 import { NeutronError } from '../errors/neutron-error.ts';
+import { parseJson, readBody } from './body.ts';
 import { HTTPBadRequest, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPNotFound } from '../errors/catalog.ts';
 import { reportState, type AgentStateReport } from '../services/agents.ts';
 import { reportDevices, type DeviceReport } from '../services/port-binding.ts';
@@ -103,14 +104,5 @@ function intParam(url: URL, name: string, dflt: number): number {
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of req) {
-    n += (c as Buffer).length;
-    if (n > MAX_BODY) throw HTTPBadRequest('body too large');
-    chunks.push(c as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text) return {};
-  try { return JSON.parse(text); } catch { throw HTTPBadRequest('body is not JSON'); }
+  return parseJson(await readBody(req, MAX_BODY)) ?? {};
 }

@@ -7,9 +7,9 @@ import type { RequestContext } from '../domain/policy/context.ts';
 import { NeutronError } from '../errors/neutron-error.ts';
 import { HttpReplyError } from '../errors/http-reply.ts';
 import {
-  ExtensionNotFound, HTTPBadRequest, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPNotAcceptable, HTTPNotFound, HTTPPayloadTooLarge,
+  ExtensionNotFound, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPNotAcceptable, HTTPNotFound,
 } from '../errors/catalog.ts';
-import { extractItems, extractUpdate, parseJson, prepareCreate, prepareUpdate } from './body.ts';
+import { extractItems, extractUpdate, parseJson, prepareCreate, prepareUpdate, readBody } from './body.ts';
 import { parseListQuery, paginationLinks, type ListQuery } from './list-query.ts';
 import { createViewCache, type ViewCache } from './view-cache.ts';
 import { parseIfMatch } from './if-match.ts';
@@ -219,16 +219,3 @@ function fieldsOf(url: URL): string[] | null {
   return f.length ? f : null;
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > max) { reject(HTTPPayloadTooLarge(max)); req.destroy(); return; }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => reject(HTTPBadRequest('Body contains invalid data')));
-  });
-}

@@ -1,8 +1,9 @@
 // Request bodies, checked in the order neutron.api.v2.base does: envelope, unknown
 // attributes, project, defaults / read-only, conversion, validation. The order
 // matters: clients see the first error only, and tempest asserts which one.
+import type { IncomingMessage } from 'node:http';
 import {
-  HTTPBadRequest, InvalidAttribute, MissingAttribute, ProjectMismatch, ReadOnlyAttribute, UnrecognizedAttributes,
+  HTTPBadRequest, HTTPPayloadTooLarge, InvalidAttribute, MissingAttribute, ProjectMismatch, ReadOnlyAttribute, UnrecognizedAttributes,
 } from '../errors/catalog.ts';
 import type { AttrMap } from './attributes.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
@@ -108,4 +109,19 @@ export function prepareUpdate(raw: Item, attrs: AttrMap, ctx: RequestContext): I
   }
   convertAndValidate(item, attrs);
   return item;
+}
+
+/** The request body as text; HTTPPayloadTooLarge past `max` bytes. */
+export function readBody(req: IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) { reject(HTTPPayloadTooLarge(max)); req.destroy(); return; }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', () => reject(HTTPBadRequest('Body contains invalid data')));
+  });
 }

@@ -3,6 +3,7 @@ import { parseArgs, UsageError } from './args.ts';
 import { LabRuntime } from '../lab/runtime.ts';
 import { bootVm, deleteVm, execInVmInteractive, listVms } from '../lab/vm.ts';
 import { serverCommand } from './server.ts';
+import { DHCP_AGENT_TYPE } from '../domain/agent-types.ts';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -59,7 +60,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
   }
   for (const a of s.agents as { agent_type: string; host: string; alive: boolean; heartbeat_timestamp: string }[]) {
     const silent = Math.round((Date.now() - Date.parse(`${a.heartbeat_timestamp.replace(' ', 'T')}Z`)) / 1000);
-    out(`  agent ${a.agent_type} on ${a.host}: ${a.alive ? 'alive' : `DEAD: no heartbeat for ${silent} s (last seen ${a.heartbeat_timestamp} UTC); see ${rt.agentLog(a.host, a.agent_type === 'DHCP agent' ? 'dhcp' : 'linuxbridge')}`}`);
+    out(`  agent ${a.agent_type} on ${a.host}: ${a.alive ? 'alive' : `DEAD: no heartbeat for ${silent} s (last seen ${a.heartbeat_timestamp} UTC); see ${rt.agentLog(a.host, a.agent_type === DHCP_AGENT_TYPE ? 'dhcp' : 'linuxbridge')}`}`);
   }
   for (const v of s.vms) out(`  vm ${v.name} on ${v.host}: ${v.ip_address ?? 'no address'} (port ${v.port_id})`);
   return 0;

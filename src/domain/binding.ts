@@ -3,7 +3,6 @@
 // requested host can serve. When none can, the answer says exactly why — the seed's
 // "Failed to bind port … on host controller" with no reason is what this replaces.
 
-export const LINUXBRIDGE_AGENT_TYPE = 'Linux bridge agent';
 
 export interface BindingSegment {
   network_type: string;

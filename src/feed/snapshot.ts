@@ -7,6 +7,7 @@ import type { Database } from '../db/schema.ts';
 import { chunks } from '../services/standard-attrs.ts';
 import { parseIp } from '../domain/ip/address.ts';
 import { currentRevision } from './revision.ts';
+import { DHCP_AGENT_TYPE, LINUXBRIDGE_AGENT_TYPE } from '../domain/agent-types.ts';
 import {
   deviceName, type DhcpHostEntry, type DhcpNetworkState, type HostState, type L2popPeer, type NetworkState, type PortState,
   type SecurityGroupRuleState, type SecurityGroupState, type SubnetState,
@@ -14,8 +15,6 @@ import {
 
 type Db = Kysely<Database>;
 
-const LB_AGENT = 'Linux bridge agent';
-const DHCP_AGENT = 'DHCP agent';
 const DHCP_OWNER = 'network:dhcp';
 
 interface PortBase {
@@ -51,7 +50,7 @@ export async function buildHostState(db: Db, host: string, opts: { dnsDomain: st
   const revision = await currentRevision(db);
 
   const bound = await db.selectFrom('ports').select(PORT_COLS).where('binding_host_id', '=', host).where('binding_vif_type', '=', 'bridge').execute();
-  const dhcpAgent = await db.selectFrom('agents').select('id').where('agent_type', '=', DHCP_AGENT).where('host', '=', host).executeTakeFirst();
+  const dhcpAgent = await db.selectFrom('agents').select('id').where('agent_type', '=', DHCP_AGENT_TYPE).where('host', '=', host).executeTakeFirst();
   const dhcpNetIds = dhcpAgent
     ? (await db.selectFrom('network_dhcp_agents').select('network_id').where('dhcp_agent_id', '=', dhcpAgent.id).execute()).map((r) => r.network_id)
     : [];
@@ -146,7 +145,7 @@ async function loadSecurity(db: Db, ports: readonly PortState[]) {
 /** Remote ports on this host's vxlan networks, grouped by the remote agent's tunnel address. */
 async function loadL2pop(db: Db, host: string, vxlanNets: readonly NetworkState[]): Promise<L2popPeer[]> {
   if (vxlanNets.length === 0) return [];
-  const agents = await db.selectFrom('agents').select(['host', 'configurations']).where('agent_type', '=', LB_AGENT).execute();
+  const agents = await db.selectFrom('agents').select(['host', 'configurations']).where('agent_type', '=', LINUXBRIDGE_AGENT_TYPE).execute();
   const vtepOf = new Map<string, string>();
   for (const a of agents) {
     const ip = (JSON.parse(a.configurations) as { tunneling_ip?: string | null }).tunneling_ip;

@@ -14,10 +14,15 @@ export class ApiError extends Error {
   }
 }
 
-export async function readOpenrc(file: string): Promise<Record<string, string>> {
+/** The exports of an openrc file, as `source` would set them. */
+export function parseOpenrc(text: string): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const m of (await readFile(file, 'utf8')).matchAll(/^export (\w+)=(.*)$/gm)) env[m[1]] = m[2].replace(/^(['"])(.*)\1$/, '$2');
+  for (const m of text.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1]] = m[2].replace(/^(['"])(.*)\1$/, '$2');
   return env;
+}
+
+export async function readOpenrc(file: string): Promise<Record<string, string>> {
+  return parseOpenrc(await readFile(file, 'utf8'));
 }
 
 export interface ApiClientOptions {

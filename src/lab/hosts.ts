@@ -136,6 +136,6 @@ export function destroy(p: LabPaths): Promise<TeardownReport> {
  * Remove labs left by crashed runs: roots `<parent>/<prefix><pid>[-…]` whose pid is dead
  * (their tag being the directory name, the default). Returns the roots removed.
  */
-export function sweepStaleLabs(parent: string, prefix: string): Promise<string[]> {
-  return sweepStaleRoots(parent, prefix, { runNetnsPrefix: (dir) => `${dir}-netns-` });
+export function sweepStaleLabs(parent: string, prefix: string, beforeTeardown?: (root: string) => Promise<void>): Promise<string[]> {
+  return sweepStaleRoots(parent, prefix, { runNetnsPrefix: (dir) => `${dir}-netns-`, beforeTeardown });
 }

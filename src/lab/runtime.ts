@@ -4,7 +4,7 @@
 // agents inside the emulated hosts (controller: linuxbridge + DHCP, compute: linuxbridge),
 // waits for them to report, and creates the seed's `public` and `private` networks through
 // the API. Every step checks what is there first, so `muon up` twice changes nothing.
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { embeddedDefaults } from '../config/load.ts';
 import { start } from '../linux/exec.ts';
@@ -13,6 +13,7 @@ import { ApiClient, readOpenrc } from './api-client.ts';
 import { hostPair, sweepStaleLabs } from './hosts.ts';
 import { dhcpAgentIni, linuxbridgeAgentIni, SEED_AGENT_HOSTS, serverOverlay, type LabAgentHost } from './seed-configs.ts';
 import { Lab, type LabStatus } from './topology.ts';
+import { AGENT_IDENTITIES } from '../domain/agent-types.ts';
 import { deleteAllVms, listVms, type VmRecord } from './vm.ts';
 
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
@@ -32,7 +33,6 @@ export interface LabRuntimeOptions {
   say?: (line: string) => void;
 }
 
-const AGENT_TYPE = { linuxbridge: 'Linux bridge agent', dhcp: 'DHCP agent' } as const;
 
 async function alivePid(file: string): Promise<number | undefined> {
   const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
@@ -153,7 +153,7 @@ export class LabRuntime {
 
   async waitForAgents(timeoutMs: number): Promise<void> {
     const api = await this.api();
-    const want = this.hosts.flatMap((h) => h.agents.map((k) => `${h.host}/${AGENT_TYPE[k]}`));
+    const want = this.hosts.flatMap((h) => h.agents.map((k) => `${h.host}/${AGENT_IDENTITIES[k].agent_type}`));
     const until = Date.now() + timeoutMs;
     for (;;) {
       const agents = (await api.req<{ agents: { host: string; agent_type: string; alive: boolean }[] }>('GET', '/v2.0/agents')).agents;
@@ -207,26 +207,16 @@ export class LabRuntime {
     if (server) agents = (await (await this.api()).req('GET', '/v2.0/agents').catch(() => ({ agents: [] }))).agents;
     return { lab, server, agents, vms: lab.up ? await listVms(this) : [] };
   }
-
-  /** Remove the lab's state that outlives it (tests). */
-  async purgeState(): Promise<void> {
-    await rm(this.statePath, { recursive: true, force: true });
-  }
 }
 
 /**
- * Labs left by crashed runs (`<parent>/<prefix><dead pid>…`): their server (which runs in the
- * machine's namespaces, so the namespace sweep cannot find it) is ended by its pid file, then
- * the lab is removed.
+ * Labs left by crashed runs (`<parent>/<prefix><dead pid>…`): their server runs in the
+ * machine's namespaces, so the namespace sweep cannot find it; it is ended by its pid file
+ * before the lab is removed.
  */
-export async function sweepStaleLabRuntimes(parent: string, prefix: string): Promise<string[]> {
-  let entries: string[] = [];
-  try { entries = await readdir(parent); } catch { return []; }
-  for (const e of entries) {
-    const m = e.startsWith(prefix) ? /^(\d+)/.exec(e.slice(prefix.length)) : null;
-    if (!m || Number(m[1]) === process.pid || (await isAlive(Number(m[1])))) continue;
-    const pid = await alivePid(`${parent}/${e}/state/server.pid`);
+export function sweepStaleLabRuntimes(parent: string, prefix: string): Promise<string[]> {
+  return sweepStaleLabs(parent, prefix, async (root) => {
+    const pid = await alivePid(`${root}/state/server.pid`);
     if (pid) await terminate([pid]);
-  }
-  return sweepStaleLabs(parent, prefix);
+  });
 }

@@ -175,7 +175,7 @@ export async function teardownRoot(root: string, opts: { runNetnsPrefix: string 
 export async function sweepStaleRoots(
   parent: string,
   prefix: string,
-  opts: { runNetnsPrefix: string | ((dirName: string) => string) },
+  opts: { runNetnsPrefix: string | ((dirName: string) => string); beforeTeardown?: (root: string) => Promise<void> },
 ): Promise<string[]> {
   const out: string[] = [];
   let entries: string[] = [];
@@ -185,6 +185,7 @@ export async function sweepStaleRoots(
     const m = /^(\d+)(?:-|$)/.exec(e.slice(prefix.length));
     if (!m || Number(m[1]) === process.pid || (await isAlive(Number(m[1])))) continue;
     const runNetnsPrefix = typeof opts.runNetnsPrefix === 'function' ? opts.runNetnsPrefix(e) : opts.runNetnsPrefix;
+    await opts.beforeTeardown?.(`${parent}/${e}`);
     await teardownRoot(`${parent}/${e}`, { runNetnsPrefix });
     out.push(`${parent}/${e}`);
   }

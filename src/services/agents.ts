@@ -9,6 +9,7 @@ import { inTransaction, isUniqueViolation, RetryRequest, type Tx } from '../db/t
 import type { AgentsTable } from '../db/schema.ts';
 import { AgentNotFound, InvalidInput } from '../errors/catalog.ts';
 import { isAlive } from '../domain/binding.ts';
+import { DHCP_AGENT_TYPE, KNOWN_AGENT_TYPES, LINUXBRIDGE_AGENT_TYPE } from '../domain/agent-types.ts';
 import { nowIso, recordChange } from './standard-attrs.ts';
 import { rebindFailedPortsOnHost } from './port-binding.ts';
 import { scheduleUnscheduledNetworks } from './dhcp-scheduling.ts';
@@ -16,14 +17,6 @@ import type { AgentStateReport, ReportOutcome } from '../feed/channel.ts';
 
 export type { AgentStateReport, ReportOutcome };
 
-export const AGENT_TYPES = {
-  linuxbridge: { agent_type: 'Linux bridge agent', binary: 'neutron-linuxbridge-agent', topic: 'N/A' },
-  dhcp: { agent_type: 'DHCP agent', binary: 'neutron-dhcp-agent', topic: 'dhcp_agent' },
-  l3: { agent_type: 'L3 agent', binary: 'neutron-l3-agent', topic: 'l3_agent' },
-  metadata: { agent_type: 'Metadata agent', binary: 'neutron-metadata-agent', topic: 'N/A' },
-} as const;
-
-const KNOWN_TYPES = new Set<string>(Object.values(AGENT_TYPES).map((t) => t.agent_type));
 
 export interface AgentView {
   id: string;
@@ -64,7 +57,7 @@ function checkReport(r: AgentStateReport): void {
   for (const k of ['agent_type', 'binary', 'host'] as const) {
     if (typeof r[k] !== 'string' || r[k].length === 0 || r[k].length > 255) throw InvalidInput(`agent_state.${k} must be a non-empty string of at most 255 characters`);
   }
-  if (!KNOWN_TYPES.has(r.agent_type)) throw InvalidInput(`unknown agent_type '${r.agent_type}'; one of: ${[...KNOWN_TYPES].join(', ')}`);
+  if (!KNOWN_AGENT_TYPES.has(r.agent_type)) throw InvalidInput(`unknown agent_type '${r.agent_type}'; one of: ${[...KNOWN_AGENT_TYPES].join(', ')}`);
   if (r.configurations !== undefined && (typeof r.configurations !== 'object' || r.configurations === null || Array.isArray(r.configurations))) {
     throw InvalidInput('agent_state.configurations must be an object');
   }
@@ -106,8 +99,8 @@ export async function reportState(deps: Deps, report: AgentStateReport): Promise
   // A (re)appearing agent can serve what was waiting for it: ports that failed to bind on its
   // host, networks without a DHCP server.
   if (result.outcome !== 'alive') {
-    if (result.agentType === AGENT_TYPES.linuxbridge.agent_type) await rebindFailedPortsOnHost(deps, result.host);
-    if (result.agentType === AGENT_TYPES.dhcp.agent_type) await scheduleUnscheduledNetworks(deps);
+    if (result.agentType === LINUXBRIDGE_AGENT_TYPE) await rebindFailedPortsOnHost(deps, result.host);
+    if (result.agentType === DHCP_AGENT_TYPE) await scheduleUnscheduledNetworks(deps);
   }
   return { id: result.id, outcome: result.outcome };
 }

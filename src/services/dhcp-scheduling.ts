@@ -14,9 +14,9 @@ import { nowIso, recordChange } from './standard-attrs.ts';
 import { deleteServicePort } from './service-ports.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { AgentsTable } from '../db/schema.ts';
-import { InvalidDHCPAgent, NetworkHostedByDHCPAgent, NetworkNotFound, NetworkNotHostedByDhcpAgent } from '../errors/catalog.ts';
+import { AgentNotFound, InvalidDHCPAgent, NetworkHostedByDHCPAgent, NetworkNotFound, NetworkNotHostedByDhcpAgent } from '../errors/catalog.ts';
 
-export const DHCP_AGENT_TYPE = 'DHCP agent';
+import { DHCP_AGENT_TYPE } from '../domain/agent-types.ts';
 export const DHCP_OWNER = 'network:dhcp';
 
 /** Python's uuid.uuid5(namespace, name). */
@@ -99,7 +99,8 @@ export async function scheduleUnscheduledNetworks(deps: Deps): Promise<void> {
 
 async function dhcpAgentRow(tx: Tx, agentId: string): Promise<AgentsTable> {
   const a = await tx.selectFrom('agents').selectAll().where('id', '=', agentId).executeTakeFirst();
-  if (!a || a.agent_type !== DHCP_AGENT_TYPE || a.admin_state_up !== 1) throw InvalidDHCPAgent(agentId);
+  if (!a) throw AgentNotFound(agentId);
+  if (a.agent_type !== DHCP_AGENT_TYPE || a.admin_state_up !== 1) throw InvalidDHCPAgent(agentId);
   return a;
 }
 

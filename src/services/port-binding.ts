@@ -7,7 +7,8 @@
 //    (dnsmasq has its host entry). It goes ACTIVE when the last block is removed.
 import type { Deps } from './deps.ts';
 import { inTransaction, type Tx } from '../db/transaction.ts';
-import { bindPort, isAlive, LINUXBRIDGE_AGENT_TYPE, type BindingAgent } from '../domain/binding.ts';
+import { bindPort, isAlive, type BindingAgent } from '../domain/binding.ts';
+import { DHCP_AGENT_TYPE, LINUXBRIDGE_AGENT_TYPE } from '../domain/agent-types.ts';
 import { nowIso, recordChange } from './standard-attrs.ts';
 import type { DeviceReport } from '../feed/channel.ts';
 
@@ -15,7 +16,6 @@ export type { DeviceReport };
 
 export const L2_BLOCK = 'L2';
 export const DHCP_BLOCK = 'DHCP';
-const DHCP_AGENT_TYPE = 'DHCP agent';
 
 export interface BindablePort {
   id: string;

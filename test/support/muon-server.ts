@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseOpenrc } from '../../src/lab/api-client.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -20,9 +21,7 @@ export interface MuonServer {
 
 /** `source <file>`: the exports of an openrc file. */
 export function sourceOpenrc(file: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const m of readFileSync(file, 'utf8').matchAll(/^export (\w+)=(.*)$/gm)) env[m[1]] = m[2];
-  return env;
+  return parseOpenrc(readFileSync(file, 'utf8'));
 }
 
 export async function freePort(): Promise<number> {

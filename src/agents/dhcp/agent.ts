@@ -7,6 +7,7 @@ import type { HostState } from '../../feed/host-state.ts';
 import type { AgentDefinition, ReconcileOutcome } from '../loop.ts';
 import type { DhcpAgentOptions } from './desired.ts';
 import { reconcileDhcp } from './reconcile.ts';
+import { AGENT_IDENTITIES } from '../../domain/agent-types.ts';
 import { dhcpDir } from './desired.ts';
 import { dnsmasqFiles } from '../../linux/dnsmasq.ts';
 import { stat, truncate } from 'node:fs/promises';
@@ -27,7 +28,6 @@ export async function capLogs(files: readonly string[], cap = LOG_CAP_BYTES): Pr
   return cut;
 }
 
-export const DHCP_IDENTITY = { agent_type: 'DHCP agent', binary: 'neutron-dhcp-agent', topic: 'dhcp_agent' };
 
 export function dhcpOptions(config: MuonConfig): DhcpAgentOptions {
   const d = config.values.DEFAULT;
@@ -48,7 +48,7 @@ export function dhcpAgent(config: MuonConfig): AgentDefinition {
   return {
     host: config.host,
     // DHCP (and L3) agents carry an availability zone ([agent] availability_zone); L2 agents do not
-    identity: { ...DHCP_IDENTITY, availability_zone: (config.values.agent.availability_zone as string | null) ?? 'nova' },
+    identity: { ...AGENT_IDENTITIES.dhcp, availability_zone: (config.values.agent.availability_zone as string | null) ?? 'nova' },
     configurations: () => ({
       dhcp_driver: 'neutron.agent.linux.dhcp.Dnsmasq', dhcp_lease_duration: opts.leaseDuration, networks,
       log_agent_heartbeats: false,

@@ -12,9 +12,8 @@ import { ensure as ensureSysctls } from '../../linux/sysctl.ts';
 import type { AgentDefinition, AgentLog, ReconcileOutcome } from '../loop.ts';
 import { updateFirewall, type FirewallModel } from './firewall.ts';
 import { applyL2 } from './l2-apply.ts';
+import { AGENT_IDENTITIES } from '../../domain/agent-types.ts';
 import type { L2Settings } from './l2-plan.ts';
-
-export const LINUXBRIDGE_IDENTITY = { agent_type: 'Linux bridge agent', binary: 'neutron-linuxbridge-agent', topic: 'N/A' };
 
 /** how long incremental firewall updates may go on before the tables are replaced whole again */
 const RESYNC_MS = 10 * 60_000;
@@ -50,7 +49,7 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
   let bridgeNetfilter = false;
   return {
     host: config.host,
-    identity: LINUXBRIDGE_IDENTITY,
+    identity: AGENT_IDENTITIES.linuxbridge,
     configurations: () => ({
       interface_mappings: settings.physicalInterfaceMappings,
       bridge_mappings: settings.bridgeMappings,

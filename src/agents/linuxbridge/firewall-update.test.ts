@@ -9,33 +9,12 @@ import { rootSkip, scratchHost, type ScratchHost } from '../../linux/testing.ts'
 import {
   compileFirewall, firewallModel, planFirewallUpdate, renderFirewall, TABLE, updateFirewall, type FirewallModel,
 } from './firewall.ts';
+import { CLIENT, egressAll, NET, portId, rule, vmPort, WEB } from './firewall-fixtures.ts';
 
 // ------------------------------------------------------------------------------- fixtures
 
-const NETS = ['5e7a0000-0000-4000-8000-000000000001', '5e7a0000-0000-4000-8000-000000000002'];
-const WEB = '0eb00000-0000-4000-8000-000000000001';
-const CLIENT = 'c1e00000-0000-4000-8000-000000000001';
-
-let ruleSeq = 0;
-function rule(direction: 'ingress' | 'egress', over: Partial<SecurityGroupRuleState> = {}): SecurityGroupRuleState {
-  return {
-    id: `r${++ruleSeq}`, direction, ethertype: 'IPv4', protocol: null, port_range_min: null, port_range_max: null,
-    remote_ip_prefix: null, remote_group_id: null, remote_address_group_id: null, ...over,
-  };
-}
-
-const portId = (n: number): string => `${n}0000000-0000-4000-8000-00000000000${n}`;
+const NETS = [NET, '5e7a0000-0000-4000-8000-000000000002'];
 const tap = (n: number): string => deviceName('tap', portId(n));
-
-/** VM n (0..9): MAC fa:16:3e:00:00:0n, 10.9.0.n, fd00:9::n. */
-function vmPort(n: number, over: Partial<PortState> = {}): PortState {
-  const id = portId(n);
-  return {
-    id, network_id: NETS[0], mac_address: `fa:16:3e:00:00:0${n}`, admin_state_up: true, device_owner: 'compute:nova',
-    fixed_ips: [{ subnet_id: 's4', ip_address: `10.9.0.${n}` }, { subnet_id: 's6', ip_address: `fd00:9::${n}` }],
-    port_security_enabled: true, security_groups: [CLIENT], allowed_address_pairs: [], device: deviceName('tap', id), ...over,
-  };
-}
 
 function hostState(ports: PortState[], groups: SecurityGroupState[], remote: HostState['remote_groups'] = {}): HostState {
   return {
@@ -45,7 +24,6 @@ function hostState(ports: PortState[], groups: SecurityGroupState[], remote: Hos
   };
 }
 
-const egressAll = (): SecurityGroupRuleState[] => [rule('egress'), rule('egress', { ethertype: 'IPv6' })];
 const webGroup = (extra: SecurityGroupRuleState[] = []): SecurityGroupState => ({ id: WEB, stateful: true, rules: [...egressAll(), ...extra] });
 const clientGroup = (): SecurityGroupState => ({ id: CLIENT, stateful: true, rules: [...egressAll(), rule('ingress', { protocol: 'icmp' })] });
 

@@ -53,12 +53,10 @@ export const agentsRoute: SubRoute = {
     if (sub === 'dhcp-networks') {
       if (extra !== undefined) {
         if (method !== 'DELETE') throw HTTPMethodNotAllowed();
-        await getAgent(deps, ctx, id);
         await removeNetworkFromDhcpAgent(deps, ctx, id, extra);
         return { status: 204 };
       }
       if (method === 'POST') {
-        await getAgent(deps, ctx, id);
         const b = await body() as { network_id?: unknown } | null;
         if (!b || typeof b !== 'object' || typeof b.network_id !== 'string' || !b.network_id) throw HTTPBadRequest("Invalid input: 'network_id' is required");
         await addNetworkToDhcpAgent(deps, ctx, id, b.network_id);
