@@ -60,7 +60,7 @@ export function benchState(rules: number, ports: number): HostState {
   for (const id of groupIds) remote_groups[id] = { IPv4: [], IPv6: [] };
   for (const p of portStates) for (const g of p.security_groups) remote_groups[g].IPv4.push(p.fixed_ips[0].ip_address);
   return {
-    host: 'bench', revision: 1, l2pop: [], dhcp: [], address_groups: {},
+    host: 'bench', revision: 1, l2pop: [], dhcp: [], routers: [], address_groups: {},
     networks: [{ id: net, network_type: 'vxlan', physical_network: null, segmentation_id: 10, mtu: 1450, admin_state_up: true }],
     ports: portStates, security_groups: groups, remote_groups,
   };

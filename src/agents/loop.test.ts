@@ -8,7 +8,7 @@ import { AgentLoop, type ReconcileOutcome } from './loop.ts';
 const quiet = { info() {}, warn() {}, error() {} };
 
 function state(revision: number): HostState {
-  return { host: 'h', revision, networks: [], ports: [], security_groups: [], remote_groups: {}, address_groups: {}, l2pop: [], dhcp: [], digest: `d${revision}` };
+  return { host: 'h', revision, networks: [], ports: [], security_groups: [], remote_groups: {}, address_groups: {}, l2pop: [], dhcp: [], routers: [], digest: `d${revision}` };
 }
 
 /** A channel whose feed hands out the given snapshots, one per watch call. */
@@ -24,6 +24,7 @@ function memoryChannel(snapshots: HostState[]) {
       return null;
     },
     devices: async (_h, r) => { sent.push(r); return []; },
+    lookupInstance: async () => null,
     close: () => release?.(),
   };
   return { ch, sent };

@@ -1,7 +1,7 @@
 // The agent channel's protocol: what agents send and receive. The HTTP transport
 // (src/api/agent-channel.ts server side, src/agents/channel/http-channel.ts agent side)
 // carries exactly these; a RabbitMQ transport would implement the same interface.
-import type { HostState } from './host-state.ts';
+import type { HostState, InstanceLookup } from './host-state.ts';
 
 /** Neutron's report_state agent_state. */
 export interface AgentStateReport {
@@ -24,6 +24,21 @@ export interface DeviceReport {
   down?: string[];
   /** ports whose DHCP host entry dnsmasq serves */
   dhcp_ready?: string[];
+  /**
+   * L3 agent (update_floatingip_statuses): floating IP id → ACTIVE (realised in its router's
+   * namespace) | DOWN (not) | ERROR (the agent could not); level-triggered, all of the host's
+   */
+  floatingips?: Record<string, 'ACTIVE' | 'DOWN' | 'ERROR'>;
+}
+
+/** The metadata agent's question: which port has this address on this router's or network's subnets? */
+export interface InstanceQuery {
+  /** from the router namespace's proxy (X-Neutron-Router-ID) */
+  router_id?: string;
+  /** from the DHCP namespace's proxy (X-Neutron-Network-ID) */
+  network_id?: string;
+  /** the VM's address (X-Forwarded-For) */
+  ip: string;
 }
 
 export interface AgentChannel {
@@ -34,5 +49,7 @@ export interface AgentChannel {
    */
   watch(host: string, since: number, waitMs: number, digest?: string): Promise<HostState | null>;
   devices(host: string, report: DeviceReport): Promise<string[]>;
+  /** The port behind a metadata request; null when none matches (the VM gets a 404). */
+  lookupInstance(query: InstanceQuery): Promise<InstanceLookup | null>;
   close(): void;
 }

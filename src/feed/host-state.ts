@@ -116,6 +116,85 @@ export interface DhcpNetworkState {
   dns_domain: string;
 }
 
+/** A subnet as a router port sees it: enough to address the port and route to it. */
+export interface RouterSubnetState {
+  id: string;
+  cidr: string;
+  gateway_ip: string | null;
+  ip_version: 4 | 6;
+  ipv6_ra_mode: string | null;
+  ipv6_address_mode: string | null;
+}
+
+/**
+ * A router's port (Neutron's `gw_port` / `_interfaces`). The L3 agent plugs it as a veth pair:
+ * `tap<id[:11]>` on the network's `brq` bridge (the Linux bridge agent wires and reports it,
+ * as it does for any port bound to its host) and `qr-<id[:11]>` / `qg-<id[:11]>` inside
+ * `qrouter-<router id>` carrying the port's MAC and addresses.
+ */
+export interface RouterPortState {
+  id: string;
+  network_id: string;
+  mac_address: string;
+  mtu: number;
+  admin_state_up: boolean;
+  /** this port's addresses; each on one of `subnets` (prefix length from its cidr) */
+  fixed_ips: FixedIp[];
+  /** the subnets of fixed_ips */
+  subnets: RouterSubnetState[];
+  /** `qr-<id[:11]>` (interfaces) or `qg-<id[:11]>` (gateway), inside the router's namespace */
+  device: string;
+  /** `tap<id[:11]>`: the peer on the host, enslaved to the network's bridge */
+  tap: string;
+}
+
+export interface FloatingIpState {
+  id: string;
+  floating_ip_address: string;
+  /** the associated fixed address (null: not associated; the agent removes it) */
+  fixed_ip_address: string | null;
+  fixed_port_id: string | null;
+}
+
+export interface PortForwardingState {
+  id: string;
+  floating_ip_address: string;
+  protocol: 'tcp' | 'udp';
+  internal_ip_address: string;
+  /** ranges; start = end for a single port */
+  external_port_start: number;
+  external_port_end: number;
+  internal_port_start: number;
+  internal_port_end: number;
+}
+
+/** A legacy (centralised) router scheduled to this host's L3 agent. */
+export interface RouterState {
+  id: string;
+  /** project of the router (X-Tenant-ID fallbacks, logs) */
+  project_id: string;
+  admin_state_up: boolean;
+  /** `qrouter-<id>` */
+  namespace: string;
+  enable_snat: boolean;
+  /** the external gateway port (null: no gateway) */
+  gw_port: RouterPortState | null;
+  interfaces: RouterPortState[];
+  /** extra routes */
+  routes: { destination: string; nexthop: string }[];
+  /** associated floating IPs (only those with a fixed address) */
+  floating_ips: FloatingIpState[];
+  port_forwardings: PortForwardingState[];
+}
+
+/** What a metadata request is resolved to (the metadata agent's port lookup). */
+export interface InstanceLookup {
+  /** the port's device_id = Nova's instance uuid */
+  instance_id: string;
+  project_id: string;
+  port_id: string;
+}
+
 export interface HostState {
   host: string;
   /** feed revision this snapshot reflects (changes outbox position) */
@@ -131,6 +210,8 @@ export interface HostState {
   address_groups: Record<string, string[]>;
   l2pop: L2popPeer[];
   dhcp: DhcpNetworkState[];
+  /** routers scheduled to this host's L3 agent (empty when the host runs none) */
+  routers: RouterState[];
   /** set by the channel: identifies the content (not the revision); agents send it back */
   digest?: string;
 }

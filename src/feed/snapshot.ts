@@ -80,7 +80,7 @@ export async function buildHostState(db: Db, host: string, opts: { dnsDomain: st
   const l2pop = await loadL2pop(db, host, networks.filter((n) => n.network_type === 'vxlan'));
   const dhcp = await loadDhcp(db, host, opts.dnsDomain, servedNetIds, netById, dhcpSubnetRows, dhcpNetPorts, fixedIpsOf);
 
-  return { host, revision, networks, ports, security_groups, remote_groups, address_groups, l2pop, dhcp };
+  return { host, revision, networks, ports, security_groups, remote_groups, address_groups, l2pop, dhcp, routers: [] };
 }
 
 function toPortState(p: PortBase, fixed_ips: PortState['fixed_ips'], security_groups: string[], allowed_address_pairs: PortState['allowed_address_pairs']): PortState {

@@ -1,7 +1,7 @@
 // Agent side of the HTTP agent channel: JSON over a unix socket (src/api/agent-channel.ts).
 import { Agent, request } from 'node:http';
-import type { AgentChannel, AgentStateReport, DeviceReport, ReportOutcome } from '../../feed/channel.ts';
-import type { HostState } from '../../feed/host-state.ts';
+import type { AgentChannel, AgentStateReport, DeviceReport, InstanceQuery, ReportOutcome } from '../../feed/channel.ts';
+import type { HostState, InstanceLookup } from '../../feed/host-state.ts';
 
 export class ChannelError extends Error {
   readonly status: number;
@@ -54,6 +54,10 @@ export function httpChannel(socketPath: string): AgentChannel {
     },
     async devices(host: string, report: DeviceReport) {
       return ((await call('POST', `/v1/hosts/${encodeURIComponent(host)}/devices`, report)).body as { changed: string[] }).changed;
+    },
+    async lookupInstance(query: InstanceQuery) {
+      const r = await call('POST', '/v1/metadata/lookup', query);
+      return r.status === 204 ? null : (r.body as InstanceLookup);
     },
     close() {
       agent.destroy();

@@ -18,7 +18,7 @@ const tap = (n: number): string => deviceName('tap', portId(n));
 
 function hostState(ports: PortState[], groups: SecurityGroupState[], remote: HostState['remote_groups'] = {}): HostState {
   return {
-    host: 'compute', revision: 1, l2pop: [], dhcp: [],
+    host: 'compute', revision: 1, l2pop: [], dhcp: [], routers: [],
     networks: NETS.map((id) => ({ id, network_type: 'flat', physical_network: 'physnet1', segmentation_id: null, mtu: 1500, admin_state_up: true })),
     ports, security_groups: groups, remote_groups: remote, address_groups: {},
   };

@@ -35,7 +35,7 @@ function hostState(s: Scenario = {}): HostState {
     { id: CLIENT, stateful: true, rules: [...egressAll(), rule('ingress', { protocol: 'icmp' })] },
   ];
   return {
-    host: 'compute', revision: 1, l2pop: [], dhcp: [],
+    host: 'compute', revision: 1, l2pop: [], dhcp: [], routers: [],
     networks: [{ id: NET, network_type: 'flat', physical_network: 'physnet1', segmentation_id: null, mtu: 1500, admin_state_up: true }],
     ports: [vmPort(1, { security_groups: [WEB] }), vmPort(2, s.vm2), vmPort(3, s.vm3)],
     security_groups: groups,

@@ -33,7 +33,7 @@ const peer = (vtep: string, ...ports: PortState[]): L2popPeer =>
   ({ network_id: VX.id, segmentation_id: 77, vtep, ports: ports.map((p) => [p.mac_address, p.fixed_ips[0].ip_address]) });
 
 function state(host: string, networks: NetworkState[], ports: PortState[], l2pop: L2popPeer[]): HostState {
-  return { host, revision: 1, networks, ports, security_groups: [], remote_groups: {}, address_groups: {}, l2pop, dhcp: [] };
+  return { host, revision: 1, networks, ports, security_groups: [], remote_groups: {}, address_groups: {}, l2pop, dhcp: [], routers: [] };
 }
 
 const settings = (iface: string, localIp: string): L2Settings => ({

@@ -32,7 +32,7 @@ const QG = port('1a2b3c4d-5555-4000-8000-000000000055', PUB, 'fa:16:3e:1a:2b:3c'
 function hostState(extra: Partial<HostState> = {}): HostState {
   return {
     host: 'controller', revision: 1, networks: [PUB, PRIV], ports: [VM2, QG], security_groups: [],
-    remote_groups: {}, address_groups: {}, dhcp: [],
+    remote_groups: {}, address_groups: {}, dhcp: [], routers: [],
     l2pop: [
       { network_id: PRIV.id, segmentation_id: 10, vtep: '192.168.81.65', ports: [['FA:16:3E:5A:01:10', '172.16.1.10'], ['fa:16:3e:5a:01:11', '']] },
       { network_id: PRIV.id, segmentation_id: 10, vtep: '192.168.81.66', ports: [['fa:16:3e:00:00:66', '172.16.1.66']] }, // ourselves

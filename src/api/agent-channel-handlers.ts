@@ -1,0 +1,88 @@
+// What the agent channel does, independent of how it travels: the HTTP transport
+// (./agent-channel.ts, unix socket) and any broker transport call these same handlers, so
+// agents behave the same whichever way they reach the server. Inputs arrive as untrusted
+// JSON and are checked here; errors are NeutronErrors the transport renders.
+import { createHash } from 'node:crypto';
+import type { Deps } from '../services/deps.ts';
+import type { Logger } from './log.ts';
+import { HTTPBadRequest } from '../errors/catalog.ts';
+import { reportState, type AgentStateReport } from '../services/agents.ts';
+import { reportDevices, type DeviceReport } from '../services/port-binding.ts';
+import { lookupInstance } from '../services/metadata-lookup.ts';
+import { buildHostState } from '../feed/snapshot.ts';
+import type { RevisionWatch } from '../feed/revision-watch.ts';
+import type { HostState, InstanceLookup } from '../feed/host-state.ts';
+import type { InstanceQuery, ReportOutcome } from '../feed/channel.ts';
+
+/** the longest a watch may wait (a transport's own timeouts must exceed it) */
+export const MAX_WAIT_MS = 55_000;
+
+export interface ChannelHandlers {
+  report(body: unknown): Promise<{ id: string; outcome: ReportOutcome }>;
+  /** HostState (with digest) once it differs from `digest` past revision `since`; null after `waitMs` */
+  watch(host: string, since: number, waitMs: number, digest?: string | null): Promise<HostState | null>;
+  devices(host: string, body: unknown): Promise<{ changed: string[] }>;
+  lookupInstance(body: unknown): Promise<InstanceLookup | null>;
+}
+
+/** What the snapshot says, without its revision: equal digests, nothing to do. */
+export function stateDigest(state: HostState): string {
+  return createHash('sha256').update(JSON.stringify({ ...state, revision: 0 })).digest('hex').slice(0, 32);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const FIP_STATUSES = new Set(['ACTIVE', 'DOWN', 'ERROR']);
+
+export function channelHandlers(deps: Deps, watch: RevisionWatch, log: Logger): ChannelHandlers {
+  return {
+    async report(body) {
+      if (!isObject(body) || !isObject(body.agent_state)) throw HTTPBadRequest('body must be {"agent_state": {...}}');
+      const state = body.agent_state as unknown as AgentStateReport;
+      const r = await reportState(deps, state);
+      if (r.outcome !== 'alive') {
+        log.info(`agent ${r.outcome}`, { agent_type: state.agent_type, host: state.host, id: r.id });
+        watch.poke();
+      }
+      return r;
+    },
+
+    async watch(host, since, waitMs, digest) {
+      const until = Date.now() + Math.min(Math.max(0, waitMs), MAX_WAIT_MS);
+      // Most changes concern other hosts: a snapshot equal to the one the agent has (same
+      // digest) is not sent; the wait goes on until this host's state really differs.
+      for (;;) {
+        const rev = await watch.wait(since, Math.max(0, until - Date.now()));
+        if (rev <= since) return null;
+        const state = await buildHostState(deps.conn.db, host, { dnsDomain: deps.config.dnsDomain });
+        const d = stateDigest(state);
+        if (d !== digest) return { ...state, digest: d };
+        since = rev;
+        if (Date.now() >= until) return null;
+      }
+    },
+
+    async devices(host, body) {
+      const report = (body ?? {}) as DeviceReport;
+      if (!isObject(report)) throw HTTPBadRequest('body must be {"up": [...], "down": [...], "dhcp_ready": [...], "floatingips": {...}}');
+      for (const k of ['up', 'down', 'dhcp_ready'] as const) {
+        const v = report[k];
+        if (v !== undefined && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) throw HTTPBadRequest(`${k} must be a list of port ids`);
+      }
+      if (report.floatingips !== undefined
+        && !(isObject(report.floatingips) && Object.values(report.floatingips).every((s) => typeof s === 'string' && FIP_STATUSES.has(s)))) {
+        throw HTTPBadRequest('floatingips must map floating IP ids to ACTIVE, DOWN or ERROR');
+      }
+      const changed = await reportDevices(deps, host, report);
+      if (changed.length) watch.poke();
+      return { changed };
+    },
+
+    async lookupInstance(body) {
+      if (!isObject(body) || typeof body.ip !== 'string') throw HTTPBadRequest('body must be {"ip": "...", "router_id" or "network_id": "..."}');
+      for (const k of ['router_id', 'network_id'] as const) {
+        if (body[k] !== undefined && typeof body[k] !== 'string') throw HTTPBadRequest(`${k} must be a string`);
+      }
+      return lookupInstance(deps, body as unknown as InstanceQuery);
+    },
+  };
+}
