@@ -88,6 +88,12 @@ export interface SubnetState {
   host_routes: { destination: string; nexthop: string }[];
   ipv6_address_mode: string | null;
   ipv6_ra_mode: string | null;
+  /**
+   * DHCP agent: a router interface holds this subnet's gateway_ip (Neutron's
+   * get_isolated_subnets). Absent = false: the subnet is isolated, so with
+   * enable_isolated_metadata the DHCP namespace serves 169.254.169.254 for it.
+   */
+  has_router?: boolean;
 }
 
 export interface ExtraDhcpOpt {

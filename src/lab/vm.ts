@@ -60,8 +60,16 @@ case "$1" in
     [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
     ip -4 addr flush dev "$interface"
     ip addr add "$ip/\${mask:-24}" dev "$interface"
-    [ -n "$router" ] && ip route replace default via "\${router%% *}" dev "$interface"
-    echo "lease ip=$ip mask=$mask router=$router dns=$dns mtu=$mtu" ;;
+    # option 121 (RFC 3442): a client given classless routes ignores the router option; the
+    # list carries the default route and 169.254.169.254/32 via the DHCP port (isolated metadata)
+    if [ -n "$staticroutes" ]; then
+      set -- $staticroutes
+      while [ $# -ge 2 ]; do
+        if [ "$2" = 0.0.0.0 ]; then ip route replace "$1" dev "$interface"; else ip route replace "$1" via "$2" dev "$interface"; fi
+        shift 2
+      done
+    elif [ -n "$router" ]; then ip route replace default via "\${router%% *}" dev "$interface"; fi
+    echo "lease ip=$ip mask=$mask router=$router dns=$dns mtu=$mtu staticroutes=$staticroutes" ;;
 esac
 exit 0
 `;
