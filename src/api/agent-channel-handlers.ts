@@ -9,6 +9,7 @@ import { HTTPBadRequest } from '../errors/catalog.ts';
 import { reportState, type AgentStateReport } from '../services/agents.ts';
 import { reportDevices, type DeviceReport } from '../services/port-binding.ts';
 import { lookupInstance } from '../services/metadata-lookup.ts';
+import { reportFloatingIpStatuses } from '../services/floatingip-status.ts';
 import { buildHostState } from '../feed/snapshot.ts';
 import type { RevisionWatch } from '../feed/revision-watch.ts';
 import type { HostState, InstanceLookup } from '../feed/host-state.ts';
@@ -73,6 +74,8 @@ export function channelHandlers(deps: Deps, watch: RevisionWatch, log: Logger): 
         throw HTTPBadRequest('floatingips must map floating IP ids to ACTIVE, DOWN or ERROR');
       }
       const changed = await reportDevices(deps, host, report);
+      const fips = (report as DeviceReport).floatingips;
+      if (fips) changed.push(...await reportFloatingIpStatuses(deps, host, fips));
       if (changed.length) watch.poke();
       return { changed };
     },

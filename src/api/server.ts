@@ -27,6 +27,7 @@ import { createPolicy } from '../services/policy.ts';
 import { RevisionWatch } from '../feed/revision-watch.ts';
 import { pruneChanges } from '../feed/revision.ts';
 import { failoverDhcp } from '../services/dhcp-scheduling.ts';
+import { failoverL3 } from '../services/l3-scheduling.ts';
 import { createAgentChannel } from './agent-channel.ts';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -64,6 +65,11 @@ export async function startServer(opts: {
     failoverDhcp(deps).then((moves) => { if (moves.length) watch.poke(); }, (e: unknown) => opts.log?.error('DHCP failover failed', { error: (e as Error).message }));
   }, Math.max(1000, (opts.config.agentDownTime * 1000) / 2));
   failover?.unref();
+  // dead L3 agents: their routers move (allow_automatic_l3agent_failover) or say ERROR
+  const l3Failover = setInterval(() => {
+    failoverL3(deps).then(() => watch.poke(), (e: unknown) => opts.log?.error('L3 failover check failed', { error: (e as Error).message }));
+  }, Math.max(1000, (opts.config.agentDownTime * 1000) / 2));
+  l3Failover.unref();
   // the outbox only needs its newest rows (src/feed/revision.ts)
   const prune = setInterval(() => {
     pruneChanges(opts.conn.db).catch((e: unknown) => opts.log?.error('pruning the changes outbox failed', { error: (e as Error).message }));
@@ -76,6 +82,7 @@ export async function startServer(opts: {
     server, deps, watch, agentSocket: opts.agentSocket, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
     close: async () => {
       if (failover) clearInterval(failover);
+      clearInterval(l3Failover);
       clearInterval(prune);
       watch.close();
       await Promise.all([server, channel].filter((s): s is Server => !!s).map((s) => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); })));

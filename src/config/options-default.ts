@@ -35,6 +35,8 @@ export const DEFAULT_OPTIONS: Record<string, OptionSpec> = {
   agent_down_time: int(75, 'Seconds without a heartbeat before an agent is considered down', { min: 1 }),
   dhcp_agents_per_network: int(1, 'DHCP agents scheduled per network', { min: 1 }),
   allow_automatic_dhcp_failover: bool(true, 'Move networks off DHCP agents that stopped heartbeating to live ones'),
+  allow_automatic_l3agent_failover: bool(false, 'Move routers off L3 agents that stopped heartbeating to live ones'),
+  router_auto_schedule: bool(true, 'Schedule routers to L3 agents when they are created or an agent appears'),
   router_distributed: bool(false, 'Create distributed (DVR) routers by default; Muon routers are always centralised', {
     warnIf: (v) => (v ? 'Muon has no distributed (DVR) routers; routers are created centralised' : null),
   }),

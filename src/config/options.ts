@@ -185,6 +185,10 @@ export const SECTIONS: Record<string, SectionSpec> = {
     options: {
       ...keystoneAuth(),
       endpoint_type: oneOf('public', ['public', 'admin', 'internal'], 'Nova endpoint interface'),
+      endpoint_override: str(null, 'Nova compute API URL to use instead of the catalog\'s (keystoneauth adapter option), e.g. http://controller:8774/v2.1'),
+      // keystoneauth's admin_token plugin (auth_type = admin_token): a fixed token and URL, no Keystone
+      endpoint: str(null, 'With auth_type = admin_token: the Nova URL always used'),
+      token: str(null, 'With auth_type = admin_token: the token always sent'),
     },
   },
 

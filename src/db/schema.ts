@@ -322,6 +322,7 @@ export interface Database {
   port_forwardings: PortForwardingsTable;
   agents: AgentsTable;
   network_dhcp_agents: NetworkDhcpAgentsTable;
+  router_l3_agent_bindings: RouterL3AgentBindingsTable;
   provisioning_blocks: ProvisioningBlocksTable;
 }
 
@@ -345,6 +346,11 @@ export interface AgentsTable {
 export interface NetworkDhcpAgentsTable {
   network_id: string;
   dhcp_agent_id: string;
+}
+
+export interface RouterL3AgentBindingsTable {
+  router_id: string;
+  l3_agent_id: string;
 }
 
 /** What still has to report before a port goes ACTIVE: 'L2' (its host's L2 agent), 'DHCP'. */

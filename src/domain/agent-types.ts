@@ -11,5 +11,6 @@ export type AgentKind = keyof typeof AGENT_IDENTITIES;
 
 export const LINUXBRIDGE_AGENT_TYPE = AGENT_IDENTITIES.linuxbridge.agent_type;
 export const DHCP_AGENT_TYPE = AGENT_IDENTITIES.dhcp.agent_type;
+export const L3_AGENT_TYPE = AGENT_IDENTITIES.l3.agent_type;
 
 export const KNOWN_AGENT_TYPES: ReadonlySet<string> = new Set(Object.values(AGENT_IDENTITIES).map((t) => t.agent_type));

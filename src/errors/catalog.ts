@@ -289,5 +289,12 @@ export const ExternalNetworkInUse = (netId: string) =>
 export const InvalidDHCPAgent = (id: string) => e(404, 'InvalidDHCPAgent', `Agent ${id} is not a valid DHCP Agent or has been disabled.`);
 export const NetworkHostedByDHCPAgent = (networkId: string, agentId: string) =>
   e(409, 'NetworkHostedByDHCPAgent', `The network ${networkId} has been already hosted by the DHCP Agent ${agentId}.`);
+export const InvalidL3Agent = (id: string) => e(404, 'InvalidL3Agent', `Agent ${id} is not a L3 Agent or has been disabled`);
+export const RouterHostedByL3Agent = (routerId: string, agentId: string) =>
+  e(409, 'RouterHostedByL3Agent', `The router ${routerId} has been already hosted by the L3 Agent ${agentId}.`);
+export const RouterNotHostedByL3Agent = (routerId: string, agentId: string) =>
+  e(409, 'RouterNotHostedByL3Agent', `The router ${routerId} is not hosted by L3 agent ${agentId}.`);
+export const RouterSchedulingFailed = (routerId: string, agentId: string) =>
+  e(409, 'RouterSchedulingFailed', `Failed scheduling router ${routerId} to the L3 Agent ${agentId}.`);
 export const NetworkNotHostedByDhcpAgent = (networkId: string, agentId: string) =>
   e(409, 'NetworkNotHostedByDhcpAgent', `The network ${networkId} is not hosted by the DHCP agent ${agentId}.`);

@@ -20,7 +20,9 @@ async function call(url: string, init: RequestInit, timeoutMs: number): Promise<
   }
 }
 
-export function passwordAuthBody(s: KeystoneSettings): unknown {
+export type PasswordCredentials = Pick<KeystoneSettings, 'username' | 'password' | 'userDomain' | 'projectName' | 'projectId' | 'projectDomain' | 'systemScope'>;
+
+export function passwordAuthBody(s: PasswordCredentials): unknown {
   const scope = s.systemScope !== null
     ? { system: { all: true } }
     : { project: s.projectId !== null ? { id: s.projectId } : { name: s.projectName, domain: s.projectDomain } };

@@ -9,7 +9,8 @@ import { inTransaction, isUniqueViolation, RetryRequest, type Tx } from '../db/t
 import type { AgentsTable } from '../db/schema.ts';
 import { AgentNotFound, InvalidInput } from '../errors/catalog.ts';
 import { isAlive } from '../domain/binding.ts';
-import { DHCP_AGENT_TYPE, KNOWN_AGENT_TYPES, LINUXBRIDGE_AGENT_TYPE } from '../domain/agent-types.ts';
+import { DHCP_AGENT_TYPE, KNOWN_AGENT_TYPES, L3_AGENT_TYPE, LINUXBRIDGE_AGENT_TYPE } from '../domain/agent-types.ts';
+import { scheduleUnhostedRouters } from './l3-scheduling.ts';
 import { nowIso, recordChange } from './standard-attrs.ts';
 import { rebindFailedPortsOnHost } from './port-binding.ts';
 import { scheduleUnscheduledNetworks } from './dhcp-scheduling.ts';
@@ -101,6 +102,7 @@ export async function reportState(deps: Deps, report: AgentStateReport): Promise
   if (result.outcome !== 'alive') {
     if (result.agentType === LINUXBRIDGE_AGENT_TYPE) await rebindFailedPortsOnHost(deps, result.host);
     if (result.agentType === DHCP_AGENT_TYPE) await scheduleUnscheduledNetworks(deps);
+    if (result.agentType === L3_AGENT_TYPE) await scheduleUnhostedRouters(deps);
   }
   return { id: result.id, outcome: result.outcome };
 }
@@ -139,6 +141,7 @@ export async function updateAgent(deps: Deps, ctx: RequestContext, id: string, c
       await recordChange(tx, 'agent', id, 'update');
     }
   });
+  if (changes.admin_state_up !== undefined) await scheduleUnhostedRouters(deps);
   return getAgent(deps, ctx, id);
 }
 
@@ -148,6 +151,7 @@ export async function deleteAgent(deps: Deps, ctx: RequestContext, id: string): 
     await tx.deleteFrom('agents').where('id', '=', id).execute();
     await recordChange(tx, 'agent', id, 'delete');
   });
+  await scheduleUnhostedRouters(deps);
 }
 
 /** Networks scheduled to a DHCP agent (GET /agents/{id}/dhcp-networks). */

@@ -2,6 +2,7 @@
 import type { Db } from '../db/connect.ts';
 import type { MuonConfig } from '../config/types.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
+import type { NovaEvent } from '../domain/nova-events.ts';
 
 export interface Policy {
   /** Throws PolicyNotAuthorized naming the rule that failed. `explicit`: attributes the request sets. */
@@ -17,10 +18,17 @@ export interface EventLog {
   warn(msg: string, fields?: Record<string, unknown>): void;
 }
 
+/** Where services hand Nova's events after their commit (services/nova-notifier.ts); never throws, never waits. */
+export interface NovaSink {
+  portEvents(events: (NovaEvent | null)[]): void;
+}
+
 export interface Deps {
   conn: Db;
   config: MuonConfig;
   policy: Policy;
   /** absent in tests that do not care */
   log?: EventLog;
+  /** present when Nova is notified of port changes */
+  nova?: NovaSink;
 }

@@ -176,7 +176,8 @@ export async function updateFloatingIp(deps: Deps, ctx: RequestContext, id: stri
       const portId = ('port_id' in changes ? changes.port_id : row.fixed_port_id) as string | null;
       if (portId === null) {
         if (changes.fixed_ip_address != null) throw BadRequest('floatingip', 'fixed_ip_address cannot be specified without a port_id');
-        Object.assign(set, { fixed_port_id: null, fixed_ip_address: null, router_id: null });
+        // nothing realises an unassociated floating IP (the L3 agent only reports those it has)
+        Object.assign(set, { fixed_port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN' });
       } else {
         const pf = await tx.selectFrom('port_forwardings').select('id').where('floatingip_id', '=', id).limit(1).executeTakeFirst();
         if (pf) throw FipInUseByPortForwarding(id);

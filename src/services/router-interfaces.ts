@@ -10,6 +10,7 @@ import { subnetTarget } from './subnets.ts';
 import { portTarget } from './ports.ts';
 import { bumpRevisionOf, GW_OWNER, INTF_OWNER, routerForAction } from './routers.ts';
 import { createServicePort, deleteServicePort } from './service-ports.ts';
+import { syncRouterHosting } from './l3-scheduling.ts';
 import { bumpRevision } from './standard-attrs.ts';
 import { validUuid } from '../api/attributes.ts';
 import { contains, overlaps, parseCidr } from '../domain/ip/cidr.ts';
@@ -113,6 +114,8 @@ export async function addRouterInterface(deps: Deps, ctx: RequestContext, router
       result = info(router, { id: port.id, network_id: subnet.network_id, project_id: router.project_id }, [subnet.id]);
     }
     await bumpRevisionOf(tx, 'routers', router.id, 'router');
+    // the new interface port is bound to the hosting L3 agent's host (or the router gets one)
+    await syncRouterHosting(deps, tx, router.id);
     return result;
   });
 }

@@ -11,6 +11,7 @@ import type { RoutersTable } from '../db/schema.ts';
 import { getRouterRow, listRouterRows, loadRouters, type RouteRow, type RouterRecord } from '../db/repos/routers.ts';
 import { visibleNetwork } from './networks.ts';
 import { createServicePort, deleteServicePort } from './service-ports.ts';
+import { syncRouterHosting } from './l3-scheduling.ts';
 import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
 import { validateHostRoutes } from '../domain/ipam/subnet-validators.ts';
 import { enforceOrHide } from './authorize.ts';
@@ -96,6 +97,7 @@ async function insertRouter(deps: Deps, ctx: RequestContext, tx: Tx, item: Item)
   await recordChange(tx, 'router', id, 'create', 1);
   const gw = item.external_gateway_info as Item | null | undefined;
   if (gw && gw.network_id !== undefined) await setGateway(deps, ctx, tx, row, gw, false);
+  await syncRouterHosting(deps, tx, id);
   return id;
 }
 
@@ -149,6 +151,8 @@ export async function applyRouterUpdate(deps: Deps, ctx: RequestContext, tx: Tx,
     bumps = Math.max(bumps, 1);
   }
   if (bumps) await bumpRevisionOf(tx, 'routers', row.id, 'router', bumps);
+  // a new gateway port is bound to the hosting L3 agent's host
+  if ('external_gateway_info' in changes) await syncRouterHosting(deps, tx, row.id);
 }
 
 export async function deleteRouter(deps: Deps, ctx: RequestContext, id: string, ifMatch: number | null): Promise<void> {
