@@ -17,6 +17,7 @@ import { bumpRevisionOf, INTF_OWNER } from './routers.ts';
 import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { enforceQuotaForItems } from './quotas.ts';
+import { notifyPortsChanged } from './nova-notifier.ts';
 import { parseIp, normalizeIp } from '../domain/ip/address.ts';
 import {
   BadRequest, ExternalGatewayForFloatingIPNotFound, FipInUseByPortForwarding, FloatingIPNotFound, FloatingIPPortAlreadyAssociated, PortNotFound,
@@ -79,6 +80,7 @@ export async function createFloatingIps(deps: Deps, ctx: RequestContext, items: 
     return out;
   });
   const rows = await deps.conn.db.selectFrom('floatingips').selectAll().where('id', 'in', ids).execute();
+  notifyPortsChanged(deps, rows.map((r) => r.fixed_port_id));
   const byId = new Map(rows.map((r) => [r.id, r]));
   return loadFloatingIps(deps.conn.db, ids.map((id) => byId.get(id)!));
 }
@@ -167,7 +169,7 @@ async function association(
 // update / delete
 
 export async function updateFloatingIp(deps: Deps, ctx: RequestContext, id: string, changes: Item, ifMatch: number | null): Promise<FloatingIpRecord> {
-  await inTransaction(deps.conn, async (tx) => {
+  const moved = await inTransaction(deps.conn, async (tx) => {
     const row = await floatingIpForAction(deps, tx, ctx, id, 'update_floatingip', changes);
     checkRevision(ifMatch, row.revision_number);
     const set: Partial<FloatingIpsTable> = {};
@@ -186,7 +188,7 @@ export async function updateFloatingIp(deps: Deps, ctx: RequestContext, id: stri
       }
     }
     const changed = Object.entries(set).some(([k, v]) => (row as unknown as Record<string, unknown>)[k] !== v);
-    if (!changed) return;
+    if (!changed) return [];
     try {
       await tx.updateTable('floatingips').set(set).where('id', '=', id).execute();
     } catch (e) {
@@ -194,12 +196,16 @@ export async function updateFloatingIp(deps: Deps, ctx: RequestContext, id: stri
       throw e;
     }
     await bumpRevisionOf(tx, 'floatingips', id, 'floatingip');
+    // Nova hears of the port that gained the address and of the one that lost it
+    const reassociated = 'fixed_port_id' in set && (set.fixed_port_id !== row.fixed_port_id || set.fixed_ip_address !== row.fixed_ip_address);
+    return reassociated ? [row.fixed_port_id, set.fixed_port_id] : [];
   });
+  notifyPortsChanged(deps, moved);
   return loadOne(deps, id);
 }
 
 export async function deleteFloatingIp(deps: Deps, ctx: RequestContext, id: string, ifMatch: number | null): Promise<void> {
-  await inTransaction(deps.conn, async (tx) => {
+  const portId = await inTransaction(deps.conn, async (tx) => {
     const row = await floatingIpForAction(deps, tx, ctx, id, 'delete_floatingip');
     checkRevision(ifMatch, row.revision_number);
     // pf_plugin._check_floatingip_request (PRECOMMIT_DELETE of the floating IP's port).
@@ -209,5 +215,7 @@ export async function deleteFloatingIp(deps: Deps, ctx: RequestContext, id: stri
     await tx.deleteFrom('floatingips').where('id', '=', id).execute();
     await deleteServicePort(tx, row.floating_port_id);
     await recordChange(tx, 'floatingip', id, 'delete', row.revision_number);
+    return row.fixed_port_id;
   });
+  notifyPortsChanged(deps, [portId]);
 }

@@ -38,8 +38,10 @@ export class NovaNotifier implements NovaSink {
   private readonly timeoutMs: number;
   private readonly maxBatch: number;
   private readonly maxQueue: number;
+  private readonly o: NovaNotifierOptions;
 
-  constructor(private readonly o: NovaNotifierOptions) {
+  constructor(o: NovaNotifierOptions) {
+    this.o = o;
     this.retryDelays = o.retryDelaysMs ?? DEFAULT_RETRY_DELAYS;
     this.timeoutMs = o.timeoutMs ?? 30_000;
     this.maxBatch = o.maxBatch ?? 100;

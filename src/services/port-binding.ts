@@ -11,6 +11,7 @@ import { bindPort, isAlive, type BindingAgent } from '../domain/binding.ts';
 import { DHCP_AGENT_TYPE, LINUXBRIDGE_AGENT_TYPE } from '../domain/agent-types.ts';
 import { nowIso, recordChange } from './standard-attrs.ts';
 import type { DeviceReport } from '../feed/channel.ts';
+import { statusEvent, type NovaEvent } from '../domain/nova-events.ts';
 
 export type { DeviceReport };
 
@@ -116,12 +117,14 @@ export async function reportDevices(deps: Deps, host: string, report: DeviceRepo
   const down = [...new Set(report.down ?? [])];
   const ready = [...new Set(report.dhcp_ready ?? [])];
   if (!up.length && !down.length && !ready.length) return [];
-  return inTransaction(deps.conn, async (tx) => {
+  const nova: (NovaEvent | null)[] = [];
+  const changedIds = await inTransaction(deps.conn, async (tx) => {
     const changed: string[] = [];
+    nova.length = 0; // a retried transaction starts over
     if (up.length) await tx.deleteFrom('provisioning_blocks').where('entity', '=', L2_BLOCK).where('port_id', 'in', up).execute();
     if (ready.length) await tx.deleteFrom('provisioning_blocks').where('entity', '=', DHCP_BLOCK).where('port_id', 'in', ready).execute();
     const ids = [...new Set([...up, ...down, ...ready])];
-    const ports = await tx.selectFrom('ports').select(['id', 'status', 'admin_state_up', 'binding_host_id', 'binding_vif_type', 'device_owner', 'revision_number'])
+    const ports = await tx.selectFrom('ports').select(['id', 'status', 'admin_state_up', 'binding_host_id', 'binding_vif_type', 'device_id', 'device_owner', 'revision_number'])
       .where('id', 'in', ids).execute();
     const blocked = new Set((await tx.selectFrom('provisioning_blocks').select('port_id').where('port_id', 'in', ids).execute()).map((b) => b.port_id));
     const upSet = new Set(up);
@@ -143,8 +146,11 @@ export async function reportDevices(deps: Deps, host: string, report: DeviceRepo
         await tx.updateTable('ports').set({ status, revision_number: rev, updated_at: nowIso() }).where('id', '=', p.id).execute();
         await recordChange(tx, 'port', p.id, 'update', rev);
         changed.push(p.id);
+        nova.push(statusEvent(p, p.status, status));
       }
     }
     return changed;
   });
+  deps.nova?.portEvents(nova); // vif-plugged / vif-unplugged, once committed
+  return changedIds;
 }

@@ -28,6 +28,7 @@ import { checkRevision, insertTags, nowIso, recordChange } from './standard-attr
 import { normalizeMac, randomMac } from '../domain/ip/mac.ts';
 import { allocateIps, isAutoAddressSubnet, releaseIps, type FixedIp, type FixedIpRequest } from './ipam.ts';
 import { computeBinding, requireL2 } from './port-binding.ts';
+import { changedEvent, deletedEvent, statusEvent, type NovaEvent } from '../domain/nova-events.ts';
 
 /** Ports that belong to a router or floating IP: deleted through those APIs only. */
 const SERVICE_OWNERS = new Set([
@@ -342,7 +343,9 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 }
 
 export async function updatePort(deps: Deps, ctx: RequestContext, id: string, changes: Item, ifMatch: number | null): Promise<PortRecord> {
+  const nova: (NovaEvent | null)[] = [];
   await inTransaction(deps.conn, async (tx) => {
+    nova.length = 0;
     const row = await visiblePort(deps, tx, ctx, id);
     const target = { ...portTarget(row), ...changes };
     deps.policy.enforce(ctx, 'update_port', target, Object.keys(changes));
@@ -431,6 +434,7 @@ export async function updatePort(deps: Deps, ctx: RequestContext, id: string, ch
       if (remove.length) await releaseIps(tx, id, remove);
       if (add.length) await allocateIps(tx, row.network_id, id, add, mac, set.device_owner ?? row.device_owner);
       if (add.length || remove.length) related = true;
+      if (add.length || remove.length) nova.push(changedEvent({ id, device_id: set.device_id ?? row.device_id, device_owner: set.device_owner ?? row.device_owner }));
       if (remove.length) {
         // pf_plugin._process_port_request (AFTER_UPDATE): forwardings to addresses the port lost go.
         const kept = (await tx.selectFrom('ip_allocations').select('ip_address').where('port_id', '=', id).execute())
@@ -457,8 +461,12 @@ export async function updatePort(deps: Deps, ctx: RequestContext, id: string, ch
       const rev = row.revision_number + 1;
       await tx.updateTable('ports').set({ ...set, revision_number: rev, updated_at: nowIso() }).where('id', '=', id).execute();
       await recordChange(tx, 'port', id, 'update', rev);
+      if (set.status !== undefined && set.status !== row.status) {
+        nova.push(statusEvent({ id, device_id: set.device_id ?? row.device_id, device_owner: set.device_owner ?? row.device_owner }, row.status, set.status));
+      }
     }
   });
+  deps.nova?.portEvents(nova);
   const row = (await getPortRow(deps.conn.db, id))!;
   return (await loadPorts(deps.conn.db, [row], deps.config.dnsDomain))[0];
 }
@@ -467,7 +475,7 @@ export async function updatePort(deps: Deps, ctx: RequestContext, id: string, ch
 // delete
 
 export async function deletePort(deps: Deps, ctx: RequestContext, id: string, ifMatch: number | null): Promise<void> {
-  await inTransaction(deps.conn, async (tx) => {
+  const deleted = await inTransaction(deps.conn, async (tx) => {
     const row = await visiblePort(deps, tx, ctx, id);
     deps.policy.enforce(ctx, 'delete_port', portTarget(row));
     // Checked before If-Match, as Zed (l3 prevent_l3_port_deletion runs first).
@@ -480,5 +488,7 @@ export async function deletePort(deps: Deps, ctx: RequestContext, id: string, if
     await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
     await tx.deleteFrom('ports').where('id', '=', id).execute();
     await recordChange(tx, 'port', id, 'delete', row.revision_number);
+    return row;
   });
+  deps.nova?.portEvents([deletedEvent(deleted)]);
 }
