@@ -202,7 +202,7 @@ async function main(): Promise<number> {
   } });
   // As an operator lists what the deployment has: the agent APIs are there, but this private
   // server runs no agents, and tempest's agent tests need live ones for the whole run.
-  const NEEDS_AGENTS = new Set(['agent', 'dhcp_agent_scheduler']);
+  const NEEDS_AGENTS = new Set(['agent', 'dhcp_agent_scheduler', 'l3_agent_scheduler']);
   const extensions = ((await ok('GET', `${apiUrl}/v2.0/extensions`, token)).extensions as { alias: string }[])
     .map((e) => e.alias).filter((a) => !NEEDS_AGENTS.has(a)).sort();
 

@@ -22,6 +22,7 @@ export const extensions: readonly Extension[] = [
   { alias: "fip-port-details", name: "Floating IP Port Details Extension", description: "Add port_details attribute to Floating IP resource", updated: "2018-04-09T10:00:00-00:00" },
   { alias: "floatingip-pools", name: "Floating IP Pools Extension", description: "Provides a floating IP pools API.", updated: "2018-03-21T10:00:00-00:00" },
   { alias: "ip-substring-filtering", name: "IP address substring filtering", description: "Provides IP address substring filtering when listing ports", updated: "2017-11-28T09:00:00-00:00" },
+  { alias: "l3_agent_scheduler", name: "L3 Agent Scheduler", description: "Schedule routers among l3 agents", updated: "2013-02-07T10:00:00-00:00" },
   { alias: "multi-provider", name: "Multi Provider Network", description: "Expose mapping of virtual networks to multiple physical networks", updated: "2013-06-27T10:00:00-00:00" },
   { alias: "net-mtu", name: "Network MTU", description: "Provides MTU attribute for a network resource.", updated: "2015-03-25T10:00:00-00:00" },
   { alias: "net-mtu-writable", name: "Network MTU (writable)", description: "Provides a writable MTU attribute for a network resource.", updated: "2017-07-12T00:00:00-00:00" },

@@ -29,6 +29,9 @@ import { pruneChanges } from '../feed/revision.ts';
 import { failoverDhcp } from '../services/dhcp-scheduling.ts';
 import { failoverL3 } from '../services/l3-scheduling.ts';
 import { createAgentChannel } from './agent-channel.ts';
+import { channelHandlers } from './agent-channel-handlers.ts';
+import { startAmqpAgentChannel } from './agent-channel-amqp.ts';
+import type { RabbitTransport } from '../config/transport.ts';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -44,6 +47,8 @@ export async function startServer(opts: {
   authenticate?: AppOptions['authenticate'];
   /** Serve the agent channel on this unix socket (src/api/agent-channel.ts). */
   agentSocket?: string;
+  /** Also serve the agent channel through RabbitMQ (src/api/agent-channel-amqp.ts). */
+  amqp?: RabbitTransport;
 }): Promise<RunningServer> {
   const deps = buildDeps(opts.config, opts.conn, undefined, opts.log);
   const watch = new RevisionWatch(opts.conn.db);
@@ -76,6 +81,7 @@ export async function startServer(opts: {
   }, 10 * 60_000);
   prune.unref();
   const channel = opts.agentSocket ? await listenUnix(opts.agentSocket, createAgentChannel(deps, watch, opts.log ?? silentLogger)) : undefined;
+  const amqp = opts.amqp ? startAmqpAgentChannel(opts.amqp, channelHandlers(deps, watch, opts.log ?? silentLogger), opts.log ?? silentLogger) : undefined;
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
@@ -85,6 +91,7 @@ export async function startServer(opts: {
       clearInterval(l3Failover);
       clearInterval(prune);
       watch.close();
+      await amqp?.close();
       await Promise.all([server, channel].filter((s): s is Server => !!s).map((s) => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); })));
       if (opts.agentSocket) await rm(opts.agentSocket, { force: true });
     },

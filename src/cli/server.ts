@@ -6,6 +6,7 @@ import { jsonLogger } from '../api/log.ts';
 import { parseArgs } from './args.ts';
 import { loadCliConfig } from './load-config.ts';
 import { setupAuth, type AuthSetup } from '../identity/setup.ts';
+import { startNovaNotifier } from '../services/nova-notifier.ts';
 
 export async function serverCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { value: ['bind-host', 'bind-port'], bool: ['quiet'] });
@@ -36,7 +37,10 @@ export async function serverCommand(argv: string[]): Promise<number> {
   }
   const running = await startServer({ config, conn, log, authenticate: auth.authenticate, agentSocket: config.agentSocket });
   log.info('listening', { url: running.url, agent_socket: config.agentSocket, database: conn.kind, ...auth.summary });
-  const stop = async () => { await running.close(); await auth.close(); await conn.close(); process.exit(0); };
+  // Nova's events (vif-plugged …), or one line saying why Nova is not notified
+  const nova = startNovaNotifier(config, log);
+  if (nova) running.deps.nova = nova;
+  const stop = async () => { await nova?.close(); await running.close(); await auth.close(); await conn.close(); process.exit(0); };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return new Promise<number>(() => {});

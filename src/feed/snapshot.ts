@@ -7,6 +7,7 @@ import type { Database } from '../db/schema.ts';
 import { chunks } from '../services/standard-attrs.ts';
 import { parseIp } from '../domain/ip/address.ts';
 import { currentRevision } from './revision.ts';
+import { loadHostRouters } from './router-state.ts';
 import { DHCP_AGENT_TYPE, LINUXBRIDGE_AGENT_TYPE } from '../domain/agent-types.ts';
 import {
   deviceName, type DhcpHostEntry, type DhcpNetworkState, type HostState, type L2popPeer, type NetworkState, type PortState,
@@ -80,7 +81,8 @@ export async function buildHostState(db: Db, host: string, opts: { dnsDomain: st
   const l2pop = await loadL2pop(db, host, networks.filter((n) => n.network_type === 'vxlan'));
   const dhcp = await loadDhcp(db, host, opts.dnsDomain, servedNetIds, netById, dhcpSubnetRows, dhcpNetPorts, fixedIpsOf);
 
-  return { host, revision, networks, ports, security_groups, remote_groups, address_groups, l2pop, dhcp, routers: [] };
+  const routers = await loadHostRouters(db, host);
+  return { host, revision, networks, ports, security_groups, remote_groups, address_groups, l2pop, dhcp, routers };
 }
 
 function toPortState(p: PortBase, fixed_ips: PortState['fixed_ips'], security_groups: string[], allowed_address_pairs: PortState['allowed_address_pairs']): PortState {

@@ -2,7 +2,8 @@
 // channel, with `alive` computed from their last heartbeat and [DEFAULT] agent_down_time.
 // Admin only (get_agent): a member's list is filtered to nothing, as Neutron answers.
 //   GET /agents, GET/PUT/DELETE /agents/{id}, GET/POST /agents/{id}/dhcp-networks,
-//   DELETE /agents/{id}/dhcp-networks/{network}, GET /networks/{id}/dhcp-agents.
+//   DELETE /agents/{id}/dhcp-networks/{network}, GET /networks/{id}/dhcp-agents,
+//   GET/POST /agents/{id}/l3-routers, DELETE /agents/{id}/l3-routers/{router} (l3_agent_scheduler).
 import type { SubRoute } from '../app.ts';
 import { parseListQuery } from '../list-query.ts';
 import { toBoolean, validString, type AttrMap } from '../attributes.ts';
@@ -13,6 +14,9 @@ import { addNetworkToDhcpAgent, removeNetworkFromDhcpAgent } from '../../service
 import { agentView, deleteAgent, dhcpNetworkIdsOf, getAgent, listAgentRows, updateAgent, type AgentView } from '../../services/agents.ts';
 import { listNetworks } from '../../services/networks.ts';
 import { renderNetwork } from './networks.ts';
+import { addRouterToL3Agent, removeRouterFromL3Agent, routerIdsOfL3Agent } from '../../services/l3-scheduling.ts';
+import { listRouters } from '../../services/routers.ts';
+import { renderRouter } from './routers.ts';
 
 // neutron/extensions/agent.py RESOURCE_ATTRIBUTE_MAP: what a list may filter and sort on.
 const BOOLEAN = new Set(['admin_state_up', 'alive', 'resources_synced']);
@@ -68,6 +72,25 @@ export const agentsRoute: SubRoute = {
       const q = parseListQuery(new URLSearchParams(ids.map((i): [string, string] => ['id', i])), { id: { allowPost: false, allowPut: false, visible: true, filter: true } }, {});
       const nets = await listNetworks(deps, ctx, q);
       return { status: 200, body: { networks: nets.map(renderNetwork) } };
+    }
+    if (sub === 'l3-routers') {
+      if (extra !== undefined) {
+        if (method !== 'DELETE') throw HTTPMethodNotAllowed();
+        await removeRouterFromL3Agent(deps, ctx, id, extra);
+        return { status: 204 };
+      }
+      if (method === 'POST') {
+        const b = await body() as { router_id?: unknown } | null;
+        if (!b || typeof b !== 'object' || typeof b.router_id !== 'string' || !b.router_id) throw HTTPBadRequest("Invalid input: 'router_id' is required");
+        await addRouterToL3Agent(deps, ctx, id, b.router_id);
+        return { status: 201 };
+      }
+      if (method !== 'GET') throw HTTPMethodNotAllowed();
+      const ids = await routerIdsOfL3Agent(deps, ctx, id);
+      if (ids.length === 0) return { status: 200, body: { routers: [] } };
+      const q = parseListQuery(new URLSearchParams(ids.map((i): [string, string] => ['id', i])), { id: { allowPost: false, allowPut: false, visible: true, filter: true } }, {});
+      const routers = await listRouters(deps, ctx, q);
+      return { status: 200, body: { routers: routers.map(renderRouter) } };
     }
     if (extra !== undefined) throw HTTPNotFound();
     if (sub !== undefined) throw HTTPNotFound();

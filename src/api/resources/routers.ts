@@ -12,6 +12,7 @@ import { validFixedIps } from './ports.ts';
 import * as svc from '../../services/routers.ts';
 import { addRouterInterface, removeRouterInterface } from '../../services/router-interfaces.ts';
 import type { Deps } from '../../services/deps.ts';
+import { routerL3AgentsSubResource } from './router-l3-agents.ts';
 import type { RequestContext } from '../../domain/policy/context.ts';
 
 /** enable_snat arrives as any boolean-ish value; converted inside the dict. */
@@ -84,6 +85,7 @@ export const routersResource: ResourceDef<RouterRecord> = {
   create: svc.createRouters,
   update: svc.updateRouter,
   delete: svc.deleteRouter,
+  subResources: { 'l3-agents': routerL3AgentsSubResource },
   actions: {
     add_router_interface: addRouterInterface,
     remove_router_interface: removeRouterInterface,

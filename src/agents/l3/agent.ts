@@ -1,0 +1,60 @@
+// `muon agent l3`: Neutron's legacy L3 agent as a reconciler. The server schedules routers to
+// this host and binds their ports here; the agent realises each router in `qrouter-<id>`
+// (veth pairs whose tap ends the Linux bridge agent plugs, addresses, routes, NAT in
+// nftables, radvd, conntrack flushes, gratuitous ARPs) and reports floating IP statuses.
+import type { MuonConfig } from '../../config/types.ts';
+import type { HostState } from '../../feed/host-state.ts';
+import type { Place } from '../../linux/exec.ts';
+import { AGENT_IDENTITIES } from '../../domain/agent-types.ts';
+import type { AgentDefinition, ReconcileOutcome } from '../loop.ts';
+import type { MetadataHook } from './apply.ts';
+import type { L3Options } from './desired.ts';
+import { newMemory } from './plan.ts';
+import { reconcileL3 } from './reconcile.ts';
+
+export type { MetadataHook } from './apply.ts';
+
+export function l3Options(config: MuonConfig): L3Options {
+  const d = config.values.DEFAULT;
+  return {
+    stateDir: config.statePath.replace(/\/+$/, ''),
+    agentMode: (d.agent_mode as string | undefined) ?? 'legacy',
+    handleInternalOnlyRouters: (d.handle_internal_only_routers as boolean | undefined) ?? true,
+  };
+}
+
+export interface L3AgentHooks {
+  metadata?: MetadataHook;
+  /** where the agent works (default: this process's namespaces); tests use a scratch host */
+  place?: Place;
+}
+
+export function l3Agent(config: MuonConfig, hooks: L3AgentHooks = {}): AgentDefinition {
+  const opts = l3Options(config);
+  const memory = newMemory();
+  const counts = { routers: 0, ex_gw_ports: 0, interfaces: 0, floating_ips: 0 };
+  const d = config.values.DEFAULT;
+  return {
+    host: config.host,
+    identity: { ...AGENT_IDENTITIES.l3, availability_zone: (config.values.agent.availability_zone as string | null) ?? 'nova' },
+    configurations: () => ({
+      agent_mode: opts.agentMode,
+      handle_internal_only_routers: opts.handleInternalOnlyRouters,
+      interface_driver: (d.interface_driver as string | null) ?? 'linuxbridge',
+      external_network_bridge: (d.external_network_bridge as string | null) ?? '',
+      gateway_external_network_id: (d.gateway_external_network_id as string | null) ?? '',
+      log_agent_heartbeats: false,
+      extensions: ['port_forwarding'],
+      ...counts,
+    }),
+    async reconcile(desired: HostState): Promise<ReconcileOutcome> {
+      const r = await reconcileL3(hooks.place, desired, { ...opts, memory, metadata: hooks.metadata });
+      const ok = r.routers.filter((x) => !x.error);
+      counts.routers = ok.length;
+      counts.ex_gw_ports = ok.filter((x) => x.gateway).length;
+      counts.interfaces = ok.reduce((n, x) => n + x.ports - (x.gateway ? 1 : 0), 0);
+      counts.floating_ips = ok.reduce((n, x) => n + x.floatingIps, 0);
+      return { report: { floatingips: r.floatingips }, problems: r.problems };
+    },
+  };
+}

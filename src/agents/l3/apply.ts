@@ -1,0 +1,135 @@
+// apply: carry out each router's steps in order; routers are independent (a few at a time)
+// and a failure stops only that router's remaining steps.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { tryExec, type Place } from '../../linux/exec.ts';
+import { batch } from '../../linux/ip.ts';
+import { add as addNetns, del as delNetns } from '../../linux/netns.ts';
+import { write as writeSysctls } from '../../linux/sysctl.ts';
+import { apply as nftApply } from '../../linux/nft.ts';
+import { flushAddress } from '../../linux/conntrack.ts';
+import { gratuitousArp } from '../../linux/arping.ts';
+import { findRadvd, reloadRadvd, startRadvd, stopRadvd } from '../../linux/radvd.ts';
+import { processesIn, terminate } from '../../linux/proc.ts';
+import { mapLimit } from '../dhcp/pool.ts';
+import { raDir, radvdFiles } from './desired.ts';
+import { NAT_TABLE } from './nat.ts';
+import type { L3Memory, L3Step, RouterPlan } from './plan.ts';
+
+export interface MetadataHook {
+  ensure(routerId: string, namespace: string): Promise<void>;
+  remove(routerId: string): Promise<void>;
+}
+
+export interface L3ApplyOptions {
+  stateDir: string;
+  memory: L3Memory;
+  metadata?: MetadataHook;
+  concurrency?: number;
+  /** wait for gratuitous ARPs to finish (tests); default: fire and forget */
+  awaitGarp?: boolean;
+}
+
+export interface L3ApplyOutcome {
+  done: { router: string; step: L3Step }[];
+  failed: Map<string, Error>;
+  /** non-fatal trouble (a route that would not go in, a metadata hook failure) */
+  problems: string[];
+  /** gratuitous ARPs still running */
+  pending: Promise<unknown>[];
+}
+
+async function listTable(ns: Place): Promise<string | undefined> {
+  const r = await tryExec(['nft', 'list', 'table', 'ip', NAT_TABLE], { place: ns });
+  return r.code === 0 ? r.stdout : undefined;
+}
+
+async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts: L3ApplyOptions, out: L3ApplyOutcome): Promise<void> {
+  const ns: Place = { ...place, netns: plan.netns };
+  const files = radvdFiles(opts.stateDir, plan.id);
+  switch (s.op) {
+    case 'netns-add': await addNetns(place, plan.netns); return;
+    case 'ns-pre': await batch(ns, s.cmds); return;
+    case 'host-ip': await batch(place, s.cmds); return;
+    case 'sysctl': await writeSysctls(ns, s.values); return;
+    case 'ns-ip': await batch(ns, s.cmds); return;
+    case 'routes':
+      try {
+        await batch(ns, s.cmds, { force: true });
+      } catch (e) {
+        out.problems.push(`router ${plan.id}: some routes could not be installed: ${(e as Error).message}`);
+      }
+      return;
+    case 'nft':
+      await nftApply(ns, s.script);
+      opts.memory.nft.set(plan.id, { rendered: s.rendered, listed: await listTable(ns) });
+      return;
+    case 'conntrack-flush':
+      for (const a of s.addresses) await flushAddress(ns, a);
+      return;
+    case 'radvd':
+      if (s.action === 'stop') { await stopRadvd(s.pid!); return; }
+      if (s.action === 'clean') { await rm(files.conf, { force: true }); await rm(files.pid, { force: true }); await rm(files.log, { force: true }); return; }
+      await mkdir(raDir(opts.stateDir), { recursive: true, mode: 0o755 });
+      await writeFile(files.conf, s.config!, { mode: 0o644 });
+      if (s.action === 'reload') { reloadRadvd(s.pid!); return; }
+      {
+        const stale = await findRadvd(files.pid);
+        if (stale) await stopRadvd(stale.pid);
+        await rm(files.pid, { force: true });
+        await startRadvd(ns, files.conf, files.pid, files.log);
+      }
+      return;
+    case 'metadata-ensure':
+      try {
+        await opts.metadata?.ensure(plan.id, plan.netns);
+        opts.memory.metadata.add(plan.id);
+      } catch (e) {
+        out.problems.push(`router ${plan.id}: metadata proxy: ${(e as Error).message}`);
+      }
+      return;
+    case 'metadata-remove':
+      try {
+        await opts.metadata?.remove(plan.id);
+      } catch (e) {
+        out.problems.push(`router ${plan.id}: removing the metadata proxy: ${(e as Error).message}`);
+      }
+      opts.memory.metadata.delete(plan.id);
+      return;
+    case 'netns-del': {
+      // processes left inside would keep the namespace (and its veths) alive, unnamed
+      if (s.netnsInode) {
+        const procs = await processesIn({ net: new Set([s.netnsInode]) });
+        if (procs.length) await terminate(procs.map((p) => p.pid));
+      }
+      await delNetns(place, plan.netns);
+      // the veth peers go with the namespace; delete any tap that stayed
+      for (const t of s.taps) await tryExec(['ip', 'link', 'del', 'dev', t], { place });
+      opts.memory.nft.delete(plan.id);
+      opts.memory.metadata.delete(plan.id);
+      return;
+    }
+    case 'garp': {
+      const p = Promise.all(s.addresses.map((a) => gratuitousArp(ns, s.device, a)));
+      if (opts.awaitGarp) await p; else out.pending.push(p);
+      return;
+    }
+  }
+}
+
+export async function applyL3(place: Place | undefined, plans: readonly RouterPlan[], opts: L3ApplyOptions): Promise<L3ApplyOutcome> {
+  const out: L3ApplyOutcome = { done: [], failed: new Map(), problems: [], pending: [] };
+  await mapLimit(plans, opts.concurrency ?? 8, async (plan) => {
+    for (const s of plan.steps) {
+      try {
+        await step(place, plan, s, opts, out);
+        out.done.push({ router: plan.id, step: s });
+      } catch (e) {
+        out.failed.set(plan.id, e as Error);
+        // an nft table we failed to write is not vouched for any more
+        opts.memory.nft.delete(plan.id);
+        return;
+      }
+    }
+  });
+  return out;
+}

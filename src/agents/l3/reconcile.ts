@@ -1,0 +1,64 @@
+// reconcileL3: compile → observe → plan → apply for every router of a host. Callers run one
+// reconcile at a time per host.
+import type { HostState } from '../../feed/host-state.ts';
+import type { Place } from '../../linux/exec.ts';
+import { applyL3, type MetadataHook } from './apply.ts';
+import { compileL3, type L3Options } from './desired.ts';
+import { observeL3 } from './observe.ts';
+import { planL3, type L3Memory, type RouterPlan } from './plan.ts';
+
+export interface L3RouterReport {
+  id: string;
+  error?: string;
+  ports: number;
+  gateway: boolean;
+  floatingIps: number;
+}
+
+export interface L3ReconcileReport {
+  routers: L3RouterReport[];
+  /** routers (namespaces) removed */
+  removed: string[];
+  /** floating IP id → status */
+  floatingips: Record<string, 'ACTIVE' | 'DOWN' | 'ERROR'>;
+  problems: string[];
+  /** the plans carried out (empty when the host already matched) */
+  plans: RouterPlan[];
+  failed: Map<string, Error>;
+  /** gratuitous ARPs still running */
+  pending: Promise<unknown>[];
+  ms: number;
+}
+
+export async function reconcileL3(
+  place: Place | undefined, state: Pick<HostState, 'routers'>, opts: L3Options & { memory: L3Memory; metadata?: MetadataHook; awaitGarp?: boolean },
+): Promise<L3ReconcileReport> {
+  const t0 = performance.now();
+  const desired = compileL3(state, opts);
+  const observed = await observeL3(place, opts.stateDir);
+  const plans = planL3(desired, observed, opts.memory, !!opts.metadata);
+  const outcome = await applyL3(place, plans, { stateDir: opts.stateDir, memory: opts.memory, metadata: opts.metadata, awaitGarp: opts.awaitGarp });
+
+  const floatingips: Record<string, 'ACTIVE' | 'DOWN' | 'ERROR'> = {};
+  const problems = [...desired.problems];
+  const routers = desired.routers.map((d): L3RouterReport => {
+    const err = outcome.failed.get(d.id);
+    for (const f of d.fipIds) floatingips[f] = err ? 'ERROR' : 'ACTIVE';
+    problems.push(...d.problems);
+    if (err) problems.push(`router ${d.id} failed: ${err.message}`);
+    return { id: d.id, error: err?.message, ports: d.ports.length, gateway: d.ports.some((p) => p.kind === 'qg'), floatingIps: d.fipIds.length };
+  });
+  // floating IPs of routers in the feed that this agent does not realise
+  for (const r of state.routers ?? []) {
+    if (desired.routers.some((d) => d.id === r.id)) continue;
+    for (const f of r.floating_ips) if (f.fixed_ip_address) floatingips[f.id] = 'DOWN';
+  }
+  for (const s of desired.skipped) problems.push(`router ${s.id} not served: ${s.why}`);
+  const removed = plans.filter((p) => p.remove && !outcome.failed.has(p.id)).map((p) => p.id);
+  for (const p of plans) if (p.remove && outcome.failed.has(p.id)) problems.push(`router ${p.id}: removal failed: ${outcome.failed.get(p.id)!.message}`);
+  problems.push(...outcome.problems);
+  return {
+    routers, removed, floatingips, problems, plans, failed: outcome.failed, pending: outcome.pending,
+    ms: Math.round(performance.now() - t0),
+  };
+}
