@@ -147,7 +147,8 @@ export class AgentLoop {
           const key = JSON.stringify(report);
           if (key !== this.lastReport) {
             // an empty report is not sent, but remembered: the next non-empty one differs from it
-            if (report.up?.length || report.down?.length || report.dhcp_ready?.length) await this.channel.devices(this.def.host, report);
+            // floatingips is level-triggered as a whole (an empty map after a full one clears statuses)
+            if (report.up?.length || report.down?.length || report.dhcp_ready?.length || report.floatingips) await this.channel.devices(this.def.host, report);
             this.lastReport = key;
           }
           this.opts.log.info('reconciled', { revision: desired.revision, ms: Math.round(performance.now() - t0) });

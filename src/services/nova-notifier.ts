@@ -92,8 +92,8 @@ export class NovaNotifier implements NovaSink {
     for (let attempt = 0; attempt <= this.retryDelays.length; attempt++) {
       if (attempt > 0 && !(await this.sleep(this.retryDelays[attempt - 1]))) return;
       last = await this.sendOnce(batch);
-      if (last.ok || !last.retry || this.abort.signal.aborted) break;
-      this.o.log.warn(`sending events to Nova failed (attempt ${attempt + 1}): ${last.reason}`);
+      if (last.ok || !last.retry || this.abort.signal.aborted || attempt === this.retryDelays.length) break;
+      this.o.log.warn(`sending events to Nova failed (attempt ${attempt + 1}), retrying: ${last.reason}`);
     }
     if (!last.ok && !this.abort.signal.aborted) {
       this.o.log.error(`dropped ${batch.length} Nova event(s): ${last.reason}`, { events: batch });

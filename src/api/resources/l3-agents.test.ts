@@ -106,13 +106,15 @@ for (const kind of TEST_DB_KINDS) describe(`L3 scheduling and the routers feed [
     assert.equal(f.status, 'DOWN');
     const pfFip = (await api.req('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: pub } })).body.floatingip;
     const vmIp = (await api.req('GET', `/v2.0/ports/${vmPort}`)).body.port.fixed_ips[0].ip_address;
+    const vm2 = (await api.req('POST', '/v2.0/ports', { port: { network_id: priv, device_owner: 'compute:nova', device_id: 'c0ffee00-0000-4000-8000-000000000002' } })).body.port;
+    const vm2Ip = vm2.fixed_ips[0].ip_address;
     const pf = await api.req('POST', `/v2.0/floatingips/${pfFip.id}/port_forwardings`, { port_forwarding: {
-      protocol: 'tcp', internal_port_id: vmPort, internal_ip_address: vmIp, internal_port: 22, external_port: 2222 } });
+      protocol: 'tcp', internal_port_id: vm2.id, internal_ip_address: vm2Ip, internal_port: 22, external_port: 2222 } });
     assert.equal(pf.status, 201, JSON.stringify(pf.body));
     const r = (await state('controller')).routers[0];
     assert.deepEqual(r.floating_ips.map((x) => [x.id, x.fixed_ip_address, x.fixed_port_id]), [[fip, vmIp, vmPort]]);
     assert.deepEqual(r.port_forwardings.map((x) => [x.floating_ip_address, x.protocol, x.external_port_start, x.internal_ip_address, x.internal_port_start]),
-      [[pfFip.floating_ip_address, 'tcp', 2222, vmIp, 22]]);
+      [[pfFip.floating_ip_address, 'tcp', 2222, vm2Ip, 22]]);
 
     // a report from another host does not count; the hosting host's does
     assert.deepEqual(await ch.devices('compute', { floatingips: { [fip]: 'ACTIVE' } }), []);
@@ -142,18 +144,21 @@ for (const kind of TEST_DB_KINDS) describe(`L3 scheduling and the routers feed [
   });
 
   it('says ERROR when the hosting agent dies, and fails the router over to a live agent', async () => {
-    const later = Date.now() + 200_000;
-    // only controller's agent: no live agent to take it
-    assert.deepEqual(await failoverL3(api.deps, later), []);
+    const silence = (host: string) => api.deps.conn.db.updateTable('agents').set({ heartbeat_timestamp: '2020-01-01T00:00:00Z' })
+      .where('host', '=', host).where('agent_type', '=', 'L3 agent').execute();
+    await silence('controller');
+    // only controller's agent, and it is dead: nowhere to go
+    assert.deepEqual(await failoverL3(api.deps), []);
     assert.equal((await api.req('GET', `/v2.0/routers/${router}`)).body.router.status, 'ERROR');
-    // a second L3 agent appears (its heartbeat is "now"; the first is dead at `later`)
+    // a second L3 agent appears: the router moves there (allow_automatic_l3agent_failover)
     await ch.report(L3('compute'));
-    // its appearance does not move a router whose agent is still alive now
-    assert.equal((await api.req('GET', `/v2.0/routers/${router}/l3-agents`)).body.agents[0].host, 'controller');
-    const moves = await failoverL3(api.deps, Date.now() + 1000 * api.config.agentDownTime + 1000);
-    assert.deepEqual(moves.map((m) => [m.router_id, m.from]), [[router, 'controller']]);
-    // ...but then compute's is as old as controller's; report it again so it is the live one
-    await ch.report({ ...L3('compute'), start_flag: false });
+    const moves = await failoverL3(api.deps);
+    assert.deepEqual(moves.map((m) => [m.router_id, m.from, m.to]), [[router, 'controller', 'compute']]);
+    assert.equal((await api.req('GET', `/v2.0/routers/${router}`)).body.router.status, 'ACTIVE');
+    assert.ok((await api.req('GET', `/v2.0/ports?device_id=${router}`)).body.ports.every((p: any) => p['binding:host_id'] === 'compute'));
+    assert.equal((await state('compute')).routers[0].id, router);
+    assert.deepEqual((await state('controller')).routers, []);
+    // controller comes back
     await ch.report({ ...L3('controller'), start_flag: false });
   });
 
