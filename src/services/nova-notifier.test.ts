@@ -144,7 +144,7 @@ describe('Nova notifier', () => {
     ]);
     nova.received.length = 0;
     await ch.devices('compute', { down: [a.id] });
-    const [got] = await waitFor('vif-unplugged', () => nova.received.length && nova.received);
+    const [got] = await waitFor('vif-unplugged', () => nova.received.length > 0 && nova.received);
     assert.deepEqual(got.events, [{ name: 'network-vif-unplugged', server_uuid: a.device_id, tag: a.id, status: 'completed' }]);
   });
 
