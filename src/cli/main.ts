@@ -40,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
       return statusCommand(rest);
     case 'vm':
       return vmCommand(rest);
+    case 'nova-standin': // hidden: the lab's stand-in Nova
+      return import('./nova-standin.ts').then((m) => m.novaStandinCommand(rest));
     case undefined:
     case '-h':
     case '--help':
