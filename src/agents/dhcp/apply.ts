@@ -6,6 +6,7 @@ import type { Place } from '../../linux/exec.ts';
 import { batch } from '../../linux/ip.ts';
 import { reloadDnsmasq, startDnsmasq, stopDnsmasq } from '../../linux/dnsmasq.ts';
 import { isAlive, terminate } from '../../linux/proc.ts';
+import { releaseLeases } from '../../linux/dhcp-release.ts';
 import type { DhcpAction } from './plan.ts';
 import { mapLimit } from './pool.ts';
 
@@ -66,6 +67,9 @@ async function run(place: Place | undefined, a: DhcpAction, started: Map<string,
       return;
     case 'reload':
       reloadDnsmasq(a.pid);
+      return;
+    case 'release':
+      await releaseLeases({ ...place, netns: a.netns }, a.interface, a.leases);
       return;
     case 'kill': {
       await terminate(a.pids);

@@ -55,6 +55,8 @@ export interface DesiredDhcpNetwork {
   argv: string[];
   /** port ids of the host entries (dhcp_ready_on_ports once this network is realised) */
   ports: string[];
+  /** `<mac> <ip>` of every IPv4 host-file address: a lease on anything else is stale (released) */
+  leasable: string[];
 }
 
 export const dhcpNetns = (networkId: string): string => `qdhcp-${networkId}`;
@@ -106,6 +108,7 @@ export function compileNetwork(net: DhcpNetworkState, opts: DhcpAgentOptions): D
   if (r.ranges.length === 0) return undefined;
   const dir = dhcpDir(opts.stateDir, id);
   const ns = deviceName('ns-', net.port.id);
+  const hosts = hostsFile(net);
   const mtu = net.network.mtu > 0 ? net.network.mtu : 0;
   return {
     id,
@@ -116,7 +119,7 @@ export function compileNetwork(net: DhcpNetworkState, opts: DhcpAgentOptions): D
     mtu,
     addresses: portAddresses(net),
     dir,
-    files: { host: hostsFile(net), addn_hosts: addnHostsFile(net), opts: optsFile(net) },
+    files: { host: hosts, addn_hosts: addnHostsFile(net), opts: optsFile(net) },
     argv: dnsmasqArgv({
       dir,
       interface: ns,
@@ -132,7 +135,19 @@ export function compileNetwork(net: DhcpNetworkState, opts: DhcpAgentOptions): D
       bin: opts.dnsmasqBin,
     }),
     ports: net.hosts.map((h) => h.id),
+    leasable: leasablePairs(hosts),
   };
+}
+
+/** `<mac> <ip>` of each IPv4 line of a hosts file (`<mac>[,id:<cid>],<name>,<ip>[,set:…]`). */
+export function leasablePairs(hosts: string): string[] {
+  const out: string[] = [];
+  for (const line of hosts.split('\n')) {
+    const f = line.split(',');
+    const ip = f.find((x) => /^\d+\.\d+\.\d+\.\d+$/.test(x));
+    if (f.length >= 3 && ip) out.push(`${f[0].toLowerCase()} ${ip}`);
+  }
+  return out;
 }
 
 /** Every served network of the host (the first entry wins if a network is listed twice). */

@@ -7,6 +7,7 @@ import { addresses, links, type AddrInfo } from '../../linux/ip.ts';
 import { inodes } from '../../linux/netns.ts';
 import { findRunning, dnsmasqFiles, type RunningDnsmasq } from '../../linux/dnsmasq.ts';
 import { processesIn } from '../../linux/proc.ts';
+import { parseLeases, type Lease } from '../../linux/dhcp-release.ts';
 import { mapLimit } from './pool.ts';
 import { DHCP_FILES, dhcpDir, dhcpRoot, NETNS_PREFIX, type DesiredDhcpNetwork, type DhcpFileName } from './desired.ts';
 
@@ -35,6 +36,8 @@ export interface ObservedDhcpNetwork {
   dirExists: boolean;
   files: Partial<Record<DhcpFileName, string>>;
   dnsmasq?: RunningDnsmasq;
+  /** dnsmasq's IPv4 leases (its lease file), read for desired networks */
+  leases: Lease[];
   /** other processes in the namespace (read only for networks that are not desired) */
   others: number[];
 }
@@ -89,6 +92,7 @@ export async function observeDhcp(place: Place | undefined, desired: readonly De
       dirExists: dirs.includes(id),
       files: {},
       dnsmasq: await findRunning(dnsmasqFiles(dir).pid),
+      leases: [],
       others: [],
     };
     if (d) {
@@ -101,7 +105,10 @@ export async function observeDhcp(place: Place | undefined, desired: readonly De
         o.strayNs = inNs.map((l) => l.ifname).filter((n) => n.startsWith('ns-') && n !== d.ns);
         if (n) o.ns = { name: n.ifname, mac: n.address as string | undefined, mtu: n.mtu as number, up: up(n.flags as string[]), addresses: globalAddrs(n.addr_info) };
       }
-      if (o.dirExists) o.files = await readFiles(dir);
+      if (o.dirExists) {
+        o.files = await readFiles(dir);
+        o.leases = parseLeases(await readFile(dnsmasqFiles(dir).leases, 'utf8').catch(() => ''));
+      }
     }
     out.set(id, o);
   });

@@ -28,6 +28,7 @@ function realised(d: DesiredDhcpNetwork): ObservedDhcpNetwork {
     dirExists: true,
     files: { ...d.files },
     dnsmasq: { pid: 4242, argv: [...d.argv], netInode: 777 },
+    leases: [],
     others: [],
   };
 }
@@ -147,7 +148,7 @@ test('plan: drift in MTU, MAC, link state and addresses is corrected', () => {
 
 test('plan: networks no longer desired lose dnsmasq, leftovers, namespace and directory — first', () => {
   const gone: ObservedDhcpNetwork = {
-    id: 'old-net', netnsInode: 5, loUp: true, strayNs: [], dirExists: true, files: {}, others: [77],
+    id: 'old-net', netnsInode: 5, loUp: true, strayNs: [], dirExists: true, files: {}, leases: [], others: [77],
     dnsmasq: { pid: 66, argv: ['dnsmasq'], netInode: 5 },
   };
   const d = desired();
@@ -158,4 +159,23 @@ test('plan: networks no longer desired lose dnsmasq, leftovers, namespace and di
     { kind: 'ip', network: 'old-net', commands: [['netns', 'del', 'qdhcp-old-net']] },
     { kind: 'rmdir', network: 'old-net', path: '/var/lib/muon/dhcp/old-net' },
   ]);
+});
+
+test('plan: leases whose (MAC, address) is no longer a host entry are released, before the SIGHUP or after a (re)start', () => {
+  const before = desired({ hosts: [VM1, VM2] });
+  const lease = (mac: string, ip: string) => ({ expiry: 0, mac, ip });
+  const o = { ...realised(before), leases: [lease(VM1.mac_address, '172.16.1.10'), lease(VM2.mac_address, '172.16.1.20'), lease('fa:16:3e:00:00:99', '172.16.1.99')] };
+  const after = desired({ hosts: [VM2] });
+  const acts = plan([after], [o]);
+  assert.deepEqual(acts.map((a) => a.kind), ['write', 'write', 'release', 'reload']);
+  const rel = acts[2] as Extract<DhcpAction, { kind: 'release' }>;
+  assert.deepEqual(rel, { kind: 'release', network: NET_ID, netns: NETNS, interface: NS, leases: [lease(VM1.mac_address, '172.16.1.10'), lease('fa:16:3e:00:00:99', '172.16.1.99')] });
+  // a port whose address changed: the old pair goes; the unchanged one stays
+  const moved = desired({ hosts: [{ ...VM2, fixed_ips: [{ ...VM2.fixed_ips[0], ip_address: '172.16.1.21' }] }] });
+  assert.deepEqual((plan([moved], [{ ...realised(moved), leases: [lease(VM2.mac_address, '172.16.1.20')] }])[0] as { leases: unknown[] }).leases, [lease(VM2.mac_address, '172.16.1.20')]);
+  // nothing stale: nothing to do
+  assert.deepEqual(plan([after], [{ ...realised(after), leases: [lease(VM2.mac_address, '172.16.1.20')] }]), []);
+  // dnsmasq not running: released once it runs again
+  const stopped = plan([after], [{ ...realised(after), dnsmasq: undefined, leases: [lease(VM1.mac_address, '172.16.1.10')] }]);
+  assert.deepEqual(stopped.map((a) => a.kind), ['start', 'release']);
 });

@@ -6,6 +6,7 @@
 // bound to was (re)made or re-addressed (--bind-interfaces binds at start); otherwise sent
 // SIGHUP when a file it re-reads changed.
 import { dnsmasqFiles } from '../../linux/dnsmasq.ts';
+import type { Lease } from '../../linux/dhcp-release.ts';
 import { DHCP_FILES, dhcpNetns, type DesiredDhcpNetwork } from './desired.ts';
 import type { ObservedDhcp, ObservedDhcpNetwork } from './observe.ts';
 
@@ -18,11 +19,13 @@ export type DhcpAction =
   | { kind: 'start'; network: string; netns: string; argv: string[]; logFile: string }
   | { kind: 'restart'; network: string; netns: string; pid: number; argv: string[]; logFile: string; why: string }
   | { kind: 'reload'; network: string; pid: number }
+  /** dhcp_release in the namespace: leases whose (MAC, address) is no longer a host entry */
+  | { kind: 'release'; network: string; netns: string; interface: string; leases: Lease[] }
   /** end processes (dnsmasq of a removed network, and anything left in its namespace) */
   | { kind: 'kill'; network: string; pids: number[] }
   | { kind: 'rmdir'; network: string; path: string };
 
-const empty = (id: string): ObservedDhcpNetwork => ({ id, loUp: false, strayNs: [], dirExists: false, files: {}, others: [] });
+const empty = (id: string): ObservedDhcpNetwork => ({ id, loUp: false, strayNs: [], dirExists: false, files: {}, leases: [], others: [] });
 
 const sameArgv = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
@@ -107,8 +110,13 @@ function planNetwork(d: DesiredDhcpNetwork, o: ObservedDhcpNetwork): DhcpAction[
   }
   const logFile = dnsmasqFiles(d.dir).log;
   const running = o.dnsmasq;
+  // a lease outlives its host entry and would keep the address from the port given it next
+  // (Neutron's _release_unused_leases); dnsmasq must be running to hear the release
+  const leasable = new Set(d.leasable);
+  const stale = o.leases.filter((l) => !leasable.has(`${l.mac} ${l.ip}`));
+  const release: DhcpAction[] = stale.length ? [{ kind: 'release', network, netns: d.netns, interface: d.ns, leases: stale }] : [];
   if (!running) {
-    out.push({ kind: 'start', network, netns: d.netns, argv: d.argv, logFile });
+    out.push({ kind: 'start', network, netns: d.netns, argv: d.argv, logFile }, ...release);
   } else {
     const why = p.rebound
       ? `its interface ${d.ns} was (re)configured`
@@ -117,8 +125,8 @@ function planNetwork(d: DesiredDhcpNetwork, o: ObservedDhcpNetwork): DhcpAction[
         : !sameArgv(running.argv, d.argv)
           ? 'its command line changed'
           : undefined;
-    if (why) out.push({ kind: 'restart', network, netns: d.netns, pid: running.pid, argv: d.argv, logFile, why });
-    else if (changed) out.push({ kind: 'reload', network, pid: running.pid });
+    if (why) out.push({ kind: 'restart', network, netns: d.netns, pid: running.pid, argv: d.argv, logFile, why }, ...release);
+    else out.push(...release, ...(changed ? [{ kind: 'reload', network, pid: running.pid } as const] : []));
   }
   return out;
 }
