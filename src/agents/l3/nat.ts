@@ -6,8 +6,10 @@ import type { FloatingIpState, PortForwardingState } from '../../feed/host-state
 
 export const NAT_TABLE = 'neutron-l3';
 export const METADATA_ADDR = '169.254.169.254';
-/** Neutron's metadata_access_mark / mask */
+/** Neutron's metadata_access_mark (mask 0xffff) */
 export const METADATA_MARK = 0x1;
+/** Neutron's external_ingress_mark (mask 0xffff): set on packets coming in from qg- */
+export const EXTERNAL_INGRESS_MARK = 0x2;
 
 export interface NatInput {
   /** qg- device; undefined when the router has no gateway */
@@ -60,17 +62,21 @@ export function natChains(n: NatInput): Record<string, string[]> {
   if (n.gwDevice) {
     const qg = `"${n.gwDevice}"`;
     // east-west and internal traffic that was not DNATed leaves untouched
-    post.push(`oifname != ${qg} ct status != dnat accept`);
+    post.push(`oifname != ${qg} ct status & dnat == 0 accept`);
     // float-snat: a VM with a floating IP goes out as that floating IP
     for (const f of fips) post.push(`ip saddr ${f.fixed_ip_address} snat to ${f.floating_ip_address} fully-random`);
     if (n.gwIp) {
       if (n.enableSnat) post.push(`oifname ${qg} snat to ${n.gwIp} fully-random`);
-      // hairpin: DNATed traffic that did not come in from outside is SNATed, so replies return through the router
-      post.push(`iifname != ${qg} ct status dnat snat to ${n.gwIp}`);
+      // hairpin: DNATed traffic that did not come in from outside is SNATed, so replies return
+      // through the router. The input device is unknown in postrouting: a mark set in prerouting says it.
+      post.push(`meta mark & 0x0000ffff != 0x${EXTERNAL_INGRESS_MARK.toString(16)} ct status dnat snat to ${n.gwIp}`);
     }
   }
   return {
-    mangle: [`${md} meta mark set meta mark & 0xffff0000 | 0x${METADATA_MARK.toString(16)}`],
+    mangle: [
+      `${md} meta mark set meta mark & 0xffff0000 | 0x${METADATA_MARK.toString(16)}`,
+      ...(n.gwDevice ? [`iifname "${n.gwDevice}" meta mark set meta mark & 0xffff0000 | 0x${EXTERNAL_INGRESS_MARK.toString(16)}`] : []),
+    ],
     prerouting: [`${md} redirect to :${n.metadataPort}`, ...dnat],
     output: dnat,
     postrouting: post,

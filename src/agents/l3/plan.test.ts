@@ -85,14 +85,15 @@ describe('L3 nft rendering', () => {
   test('Neutron rule order: no-NAT for internal, float-snat, SNAT, hairpin; DNAT in prerouting and output', () => {
     const c = natChains({ gwDevice: qg, gwIp: GW_IP, enableSnat: true, floatingIps: [{ floating_ip_address: FIP, fixed_ip_address: VM2_IP }], portForwardings: [], metadataPort: 9697 });
     assert.deepEqual(c.postrouting, [
-      `oifname != "${qg}" ct status != dnat accept`,
+      `oifname != "${qg}" ct status & dnat == 0 accept`,
       `ip saddr ${VM2_IP} snat to ${FIP} fully-random`,
       `oifname "${qg}" snat to ${GW_IP} fully-random`,
-      `iifname != "${qg}" ct status dnat snat to ${GW_IP}`,
+      `meta mark & 0x0000ffff != 0x2 ct status dnat snat to ${GW_IP}`,
     ]);
     assert.deepEqual(c.prerouting, ['iifname "qr-*" ip daddr 169.254.169.254 tcp dport 80 redirect to :9697', `ip daddr ${FIP} dnat to ${VM2_IP}`]);
     assert.deepEqual(c.output, [`ip daddr ${FIP} dnat to ${VM2_IP}`]);
     assert.deepEqual(c.input, ['meta mark & 0x0000ffff == 0x1 accept', 'tcp dport 9697 drop']);
+    assert.deepEqual(c.mangle[1], `iifname "${qg}" meta mark set meta mark & 0xffff0000 | 0x2`);
   });
 
   test('enable_snat false: no SNAT to the gateway, floating IPs still work; no gateway: only metadata', () => {
@@ -127,7 +128,7 @@ describe('L3 plan', () => {
     const d = compileL3({ routers: [router({ floating_ips: [fip('f1', FIP, VM2_IP)] })] }, OPTS);
     const plans = planL3(d, { routers: new Map(), hostLinks: new Map() }, newMemory(), true);
     assert.equal(plans.length, 1);
-    assert.deepEqual(ops(plans[0].steps), ['netns-add', 'host-ip', 'sysctl', 'ns-ip', 'routes', 'nft', 'metadata-ensure', 'garp']);
+    assert.deepEqual(ops(plans[0].steps), ['netns-add', 'sysctl', 'host-ip', 'ns-ip', 'routes', 'nft', 'metadata-ensure', 'garp']);
     const host = plans[0].steps.find((s) => s.op === 'host-ip')!;
     assert.deepEqual(host.op === 'host-ip' && host.cmds[0], ['link', 'add', 'tapb2c3d4e5-f6', 'mtu', '1450', 'type', 'veth', 'peer', 'name', 'qr-b2c3d4e5-f6', 'address', 'fa:16:3e:00:00:02', 'mtu', '1450', 'netns', `qrouter-${ROUTER_ID}`]);
     const garp = plans[0].steps.at(-1)!;

@@ -123,11 +123,14 @@ export function planRouter(d: DesiredRouter, o: ObservedRouter | undefined, host
   const routeAdd: IpCommand[] = [];
   for (const r of d.routes) if (!haveRoutes.has(routeKey(r))) routeAdd.push(['route', 'replace', dstToken(r), 'via', r.via, 'proto', 'static']);
 
-  if (pre.length) steps.push({ op: 'ns-pre', cmds: pre });
-  if (host.length) steps.push({ op: 'host-ip', cmds: host });
+  // sysctls first: a device takes conf.default.* when it is created, and the kernel ORs
+  // send_redirects of `all` and the device (a qr- made before default=0 would send ICMP
+  // redirects, and a VM told to reach a floating IP directly breaks hairpin NAT)
   const sys: Record<string, string> = {};
   for (const [k, v] of Object.entries(d.sysctls)) if (obs.sysctls.get(k) !== v) sys[k] = v;
   if (Object.keys(sys).length) steps.push({ op: 'sysctl', values: sys });
+  if (pre.length) steps.push({ op: 'ns-pre', cmds: pre });
+  if (host.length) steps.push({ op: 'host-ip', cmds: host });
   const nsCmds = [...ns, ...routeDel, ...addrAdd, ...addrDel];
   if (nsCmds.length) steps.push({ op: 'ns-ip', cmds: nsCmds });
   if (routeAdd.length) steps.push({ op: 'routes', cmds: routeAdd });
