@@ -34,13 +34,18 @@ export function explainBrokerError(err: unknown, broker: BrokerHost, t: RabbitTr
       message: `${at} refused the login of user '${broker.username}' (ACCESS_REFUSED): check ${optionFor(t, 'password')}; on the broker: rabbitmqctl authenticate_user ${broker.username} <password> (rabbitmqctl change_password ${broker.username} <password> to set it)`,
     };
   }
-  if (/NOT[_-]ALLOWED/.test(text)) {
-    const missing = /vhost .* not found|not found/i.test(text);
+  // RabbitMQ closes the connection at connection.open when the user may not use the vhost or it
+  // does not exist (NOT_ALLOWED); amqplib reports the first as "Expected ConnectionOpenOk; got
+  // <ConnectionClose …>" without the broker's text, so both are named
+  if (/NOT[_-]ALLOWED/.test(text) || /Expected ConnectionOpenOk; got <ConnectionClose/.test(text)) {
+    const missing = /not found/i.test(text);
+    const fix = `rabbitmqctl set_permissions -p ${t.vhost} ${broker.username} ".*" ".*" ".*"`;
+    const vhostOption = t.source.includes('transport_url') ? '[DEFAULT] transport_url (the path after the host; "/" is written %2F)' : '[oslo_messaging_rabbit] rabbit_virtual_host';
     return {
       problem: 'vhost',
       message: missing
-        ? `${at} has no virtual host '${t.vhost}' (NOT_ALLOWED): create it with rabbitmqctl add_vhost ${t.vhost} and rabbitmqctl set_permissions -p ${t.vhost} ${broker.username} ".*" ".*" ".*", or fix the vhost in ${t.source.includes('transport_url') ? '[DEFAULT] transport_url (the path after the host)' : '[oslo_messaging_rabbit] rabbit_virtual_host'}`
-        : `${at} refused user '${broker.username}' access to virtual host '${t.vhost}' (NOT_ALLOWED): grant it with rabbitmqctl set_permissions -p ${t.vhost} ${broker.username} ".*" ".*" ".*"`,
+        ? `${at} has no virtual host '${t.vhost}' (NOT_ALLOWED): create it with rabbitmqctl add_vhost ${t.vhost} and ${fix}, or fix the vhost in ${vhostOption}`
+        : `${at} refused user '${broker.username}' access to virtual host '${t.vhost}' (NOT_ALLOWED): grant it with ${fix} (if rabbitmqctl list_vhosts does not show '${t.vhost}', create it first with rabbitmqctl add_vhost ${t.vhost}, or fix the vhost in ${vhostOption})`,
     };
   }
   const code = e?.code ?? (/ETIMEDOUT/.test(text) ? 'ETIMEDOUT' : undefined);

@@ -32,6 +32,7 @@ const transportFor = (url: string): RabbitTransport => {
 };
 
 const LB = { agent_type: 'Linux bridge agent', binary: 'neutron-linuxbridge-agent', topic: 'N/A' };
+const CONF = { interface_mappings: { public: 'eno1' }, bridge_mappings: {}, tunnel_types: ['vxlan'], tunneling_ip: '192.168.81.65', l2_population: true, devices: 0 };
 
 async function until<T>(what: string, ms: number, f: () => T | undefined | Promise<T | undefined>): Promise<T> {
   const end = Date.now() + ms;
@@ -81,8 +82,8 @@ describe('agent channel over RabbitMQ', { skip: rabbitSkipReason(), timeout: 240
   });
 
   it('registers and heartbeats an agent through the broker', async () => {
-    assert.equal((await ch.report({ ...LB, host: 'compute', start_flag: true })).outcome, 'new');
-    assert.equal((await ch.report({ ...LB, host: 'compute' })).outcome, 'alive');
+    assert.equal((await ch.report({ ...LB, host: 'compute', configurations: CONF, start_flag: true })).outcome, 'new');
+    assert.equal((await ch.report({ ...LB, host: 'compute', configurations: CONF })).outcome, 'alive');
     const agents = (await api('GET', '/v2.0/agents')).body.agents;
     assert.deepEqual(agents.map((a: any) => [a.host, a.alive]), [['compute', true]]);
     // the server logged its connection, and only info lines so far
@@ -123,7 +124,7 @@ describe('agent channel over RabbitMQ', { skip: rabbitSkipReason(), timeout: 240
   it('survives a broker restart: the agent loop carries on alone and gets what changed meanwhile', async () => {
     const seen: HostState[] = [];
     const loop = new AgentLoop(ch, {
-      host: 'compute', identity: LB, configurations: () => ({}),
+      host: 'compute', identity: LB, configurations: () => CONF,
       reconcile: async (d) => { seen.push(d); return {}; },
     }, { reportIntervalMs: 2000, watchWaitMs: 3000, log: agentLog });
     await loop.start();
@@ -171,7 +172,7 @@ describe('agent channel over RabbitMQ', { skip: rabbitSkipReason(), timeout: 240
     } finally { bad.close(); }
     const missing = amqpChannel(transportFor(broker.url('openstack', 'op@st:/%', 'nosuch')), capture());
     try {
-      await assert.rejects(missing.report({ ...LB, host: 'x' }), /has no virtual host 'nosuch'.*rabbitmqctl add_vhost nosuch/);
+      await assert.rejects(missing.report({ ...LB, host: 'x' }), /access to virtual host 'nosuch'.*rabbitmqctl add_vhost nosuch/);
     } finally { missing.close(); }
   });
 
