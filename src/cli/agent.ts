@@ -4,6 +4,8 @@ import { parseArgs, UsageError } from './args.ts';
 import { loadCliConfig } from './load-config.ts';
 import { jsonLogger } from '../api/log.ts';
 import { httpChannel } from '../agents/channel/http-channel.ts';
+import { amqpChannel } from '../agents/channel/amqp-channel.ts';
+import { selectTransport } from '../config/transport.ts';
 import { AgentLoop } from '../agents/loop.ts';
 import { linuxbridgeAgent } from '../agents/linuxbridge/agent.ts';
 import { dhcpAgent } from '../agents/dhcp/agent.ts';
@@ -20,10 +22,9 @@ export async function agentCommand(argv: string[]): Promise<number> {
     process.stderr.write(`error: muon agent ${kind} changes links, bridges, nftables and namespaces: run it as root\n`);
     return 1;
   }
-  if (config.values.DEFAULT.transport_url) {
-    log.warn(`[DEFAULT] transport_url is set, but Muon agents talk to the server over the HTTP agent channel at ${config.agentSocket} ([muon] agent_socket); RabbitMQ is not used`);
-  }
-  const channel = httpChannel(config.agentSocket);
+  // RabbitMQ when transport_url or [oslo_messaging_rabbit] hosts say so, else the unix socket
+  const transport = selectTransport(config);
+  const channel = transport.kind === 'rabbit' ? amqpChannel(transport, log) : httpChannel(transport.socket);
   const lb = kind === 'linuxbridge' ? linuxbridgeAgent(config) : undefined;
   const def = lb ?? dhcpAgent(config);
   const loop = new AgentLoop(channel, def, { reportIntervalMs: config.reportInterval * 1000, log });

@@ -6,6 +6,7 @@ import { jsonLogger } from '../api/log.ts';
 import { parseArgs } from './args.ts';
 import { loadCliConfig } from './load-config.ts';
 import { setupAuth, type AuthSetup } from '../identity/setup.ts';
+import { describeBrokers, selectTransport } from '../config/transport.ts';
 import { startNovaNotifier } from '../services/nova-notifier.ts';
 
 export async function serverCommand(argv: string[]): Promise<number> {
@@ -14,6 +15,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
   if (args.flags.has('bind-host')) config.bindHost = String(args.flags.get('bind-host'));
   if (args.flags.has('bind-port')) config.bindPort = Number(args.flags.get('bind-port'));
   const log = jsonLogger(undefined, args.flags.has('quiet'));
+  // agents reach the server on the unix socket, and through RabbitMQ too when configured
+  const transport = selectTransport(config);
   const conn = connect(config.databaseConnection);
   const pending = await pendingMigrations(conn);
   if (pending.length) {
@@ -35,8 +38,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
     await conn.close();
     return 1;
   }
-  const running = await startServer({ config, conn, log, authenticate: auth.authenticate, agentSocket: config.agentSocket });
-  log.info('listening', { url: running.url, agent_socket: config.agentSocket, database: conn.kind, ...auth.summary });
+  const running = await startServer({ config, conn, log, authenticate: auth.authenticate, agentSocket: config.agentSocket, amqp: transport.kind === 'rabbit' ? transport : undefined });
+  log.info('listening', { url: running.url, agent_socket: config.agentSocket, ...(transport.kind === 'rabbit' ? { rabbitmq: describeBrokers(transport) } : {}), database: conn.kind, ...auth.summary });
   // Nova's events (vif-plugged …), or one line saying why Nova is not notified
   const nova = startNovaNotifier(config, log);
   if (nova) running.deps.nova = nova;
