@@ -59,7 +59,9 @@ export function novaAuthSettings(config: MuonConfig): { settings: NovaAuthSettin
   }
   const authUrl = s('auth_url');
   if (authUrl === null) {
-    return { reason: '[nova] auth_url is not set: set [nova] auth_url, username, password, project_name (the seed: auth_url = http://controller:35357, username = nova, project_name = service)' };
+    // endpoint_override says where Nova is, not how to get a token Nova accepts
+    const also = endpointOverride !== null ? ' (endpoint_override alone gives no token: Nova would answer 401; or use auth_type = admin_token with token)' : '';
+    return { reason: `[nova] auth_url is not set: set [nova] auth_url, username, password, project_name (the seed: auth_url = http://controller:35357, username = nova, project_name = service)${also}` };
   }
   const missing = [
     common.credentials.username === '' && 'username', common.credentials.password === '' && 'password',

@@ -270,6 +270,9 @@ describe('Nova notifier settings', () => {
     const log = captureLog();
     assert.equal(startNovaNotifier(cfg(''), log), null);
     assert.match(log.lines[0], /Nova is not notified of port changes: \[nova\] auth_url is not set/);
+    const log1 = captureLog();
+    assert.equal(startNovaNotifier(cfg('[nova]\nendpoint_override = http://127.0.0.1:8774/v2.1\n'), log1), null);
+    assert.match(log1.lines[0], /endpoint_override alone gives no token.*auth_type = admin_token/);
     const log2 = captureLog();
     assert.equal(startNovaNotifier(cfg('[DEFAULT]\nnotify_nova_on_port_status_changes = false\nnotify_nova_on_port_data_changes = false\n[nova]\nauth_type = admin_token\nendpoint = http://127.0.0.1:1/v2.1\ntoken = t\n'), log2), null);
     assert.match(log2.lines[0], /notify_nova_on_port_status_changes and notify_nova_on_port_data_changes are off/);
