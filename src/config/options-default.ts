@@ -4,7 +4,7 @@ import { CORE_PLUGINS, DHCP_DRIVERS, INTERFACE_DRIVERS, SERVICE_PLUGINS } from '
 import { bool, choice, int, list, oneOf, port, str, type OptionSpec } from './option-spec.ts';
 import { checkMacPrefix, checkWith } from './semantics.ts';
 
-const TRANSPORT = 'use [DEFAULT] transport_url = rabbit://user:password@host:5672/ (without transport_url Muon\'s agents use its HTTP channel)';
+const TRANSPORT = 'use [DEFAULT] transport_url = rabbit://user:password@host:5672/ (Muon still honours this spelling; docs/rabbitmq.md)';
 const UNUSED_AUTH = 'metadata agent credentials from Liberty; unused (the metadata agent asks the Muon server)';
 
 export const DEFAULT_OPTIONS: Record<string, OptionSpec> = {
@@ -60,7 +60,7 @@ export const DEFAULT_OPTIONS: Record<string, OptionSpec> = {
   log_config_append: str(null, 'Ignored: Python logging config file'),
 
   // messaging
-  transport_url: str(null, 'rabbit://user:pass@host:5672/ to use RabbitMQ for the agent channel; unset = HTTP channel'),
+  transport_url: str(null, 'rabbit://user:pass@host:5672/ to use RabbitMQ for the agent channel; unset = the unix socket, unless [oslo_messaging_rabbit] rabbit_host(s) is set'),
   rpc_backend: str('rabbit', 'oslo.messaging driver', { deprecated: `removed from oslo.messaging; ${TRANSPORT}` }),
   control_exchange: str('neutron', 'AMQP exchange name'),
   rpc_response_timeout: int(60, 'Seconds to wait for an RPC reply', { min: 1 }),

@@ -8,7 +8,7 @@ import {
   checkDbConnection, checkWith, parseMappings, parseNetworkMtus, parseTunnelRanges, parseVlanRanges, parseVniRanges,
 } from './semantics.ts';
 
-const TRANSPORT = 'use [DEFAULT] transport_url = rabbit://user:password@host:5672/ (without transport_url Muon\'s agents use its HTTP channel)';
+const TRANSPORT = 'use [DEFAULT] transport_url = rabbit://user:password@host:5672/ (Muon still honours this spelling; docs/rabbitmq.md)';
 
 function quota(def: number, what: string): OptionSpec {
   return int(def, `Default ${what} per project; -1 = unlimited`, { min: -1 });
