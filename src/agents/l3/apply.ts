@@ -12,7 +12,6 @@ import { findRadvd, reloadRadvd, startRadvd, stopRadvd } from '../../linux/radvd
 import { processesIn, terminate } from '../../linux/proc.ts';
 import { mapLimit } from '../dhcp/pool.ts';
 import { raDir, radvdFiles } from './desired.ts';
-import { NAT_TABLE } from './nat.ts';
 import type { L3Memory, L3Step, RouterPlan } from './plan.ts';
 
 export interface MetadataHook {
@@ -38,11 +37,6 @@ export interface L3ApplyOutcome {
   pending: Promise<unknown>[];
 }
 
-async function listTable(ns: Place): Promise<string | undefined> {
-  const r = await tryExec(['nft', 'list', 'table', 'ip', NAT_TABLE], { place: ns });
-  return r.code === 0 ? r.stdout : undefined;
-}
-
 async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts: L3ApplyOptions, out: L3ApplyOutcome): Promise<void> {
   const ns: Place = { ...place, netns: plan.netns };
   const files = radvdFiles(opts.stateDir, plan.id);
@@ -50,7 +44,7 @@ async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts:
     case 'netns-add': await addNetns(place, plan.netns); return;
     case 'ns-pre': await batch(ns, s.cmds); return;
     case 'host-ip': await batch(place, s.cmds); return;
-    case 'sysctl': await writeSysctls(ns, s.values); return;
+    case 'sysctl': await writeSysctls(ns, s.values); opts.memory.sysctls.add(plan.id); return;
     case 'ns-ip': await batch(ns, s.cmds); return;
     case 'routes':
       try {
@@ -61,7 +55,7 @@ async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts:
       return;
     case 'nft':
       await nftApply(ns, s.script);
-      opts.memory.nft.set(plan.id, { rendered: s.rendered, listed: await listTable(ns) });
+      opts.memory.nft.set(plan.id, s.rendered);
       return;
     case 'conntrack-flush':
       for (const a of s.addresses) await flushAddress(ns, a);
@@ -105,6 +99,7 @@ async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts:
       // the veth peers go with the namespace; delete any tap that stayed
       for (const t of s.taps) await tryExec(['ip', 'link', 'del', 'dev', t], { place });
       opts.memory.nft.delete(plan.id);
+      opts.memory.sysctls.delete(plan.id);
       opts.memory.metadata.delete(plan.id);
       return;
     }
@@ -127,6 +122,7 @@ export async function applyL3(place: Place | undefined, plans: readonly RouterPl
         out.failed.set(plan.id, e as Error);
         // an nft table we failed to write is not vouched for any more
         opts.memory.nft.delete(plan.id);
+        opts.memory.sysctls.delete(plan.id);
         return;
       }
     }

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Place } from '../../linux/exec.ts';
 import { tryExec } from '../../linux/exec.ts';
-import { links, parseJsonList, type AddrInfo, type Route } from '../../linux/ip.ts';
+import { links, type AddrInfo, type Route } from '../../linux/ip.ts';
 import { inodes } from '../../linux/netns.ts';
 import { read as readSysctls } from '../../linux/sysctl.ts';
 import { findRadvd, type RunningRadvd } from '../../linux/radvd.ts';
@@ -36,8 +36,9 @@ export interface ObservedRouter {
   /** qr-/qg- devices in the namespace */
   devices: Map<string, ObservedDevice>;
   routes: ObservedRoute[];
-  sysctls: Map<string, string>;
-  /** `nft list table ip neutron-l3`, undefined when absent */
+  /** read only when this process does not vouch for them (L3Memory.sysctls) */
+  sysctls?: Map<string, string>;
+  /** `nft list table ip neutron-l3`, read only when this process has not applied it (undefined: absent or not read) */
   nft?: string;
   radvd?: RunningRadvd;
   radvdConf?: string;
@@ -47,6 +48,12 @@ export interface ObservedL3 {
   routers: Map<string, ObservedRouter>;
   /** host links by name (taps) */
   hostLinks: Map<string, ObservedDevice>;
+}
+
+/** What observe may skip: what this process applied itself (see plan.ts L3Memory). */
+export interface ObserveSkip {
+  nft: { has(id: string): boolean };
+  sysctls: { has(id: string): boolean };
 }
 
 const isUp = (flags: unknown): boolean => Array.isArray(flags) && flags.includes('UP');
@@ -63,24 +70,45 @@ interface AddrLink {
   addr_info: AddrInfo[];
 }
 
-async function ipJson<T>(place: Place, args: string[]): Promise<T[]> {
-  const r = await tryExec(['ip', '-j', ...args], { place });
-  if (r.code !== 0) throw new Error(`ip -j ${args.join(' ')} in ${place.netns}: ${r.stderr.trim()}`);
-  return parseJsonList<T>(r.stdout, `ip -j ${args.join(' ')}`);
+/** Split concatenated JSON documents (`ip -j -batch` prints one array per command). */
+export function splitJsonDocs(text: string): unknown[] {
+  const out: unknown[] = [];
+  let depth = 0;
+  let inStr = false;
+  let esc = false;
+  let startAt = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inStr) {
+      if (esc) esc = false;
+      else if (c === '\\') esc = true;
+      else if (c === '"') inStr = false;
+      continue;
+    }
+    if (c === '"') inStr = true;
+    else if (c === '[' || c === '{') { if (depth++ === 0) startAt = i; }
+    else if (c === ']' || c === '}') { if (--depth === 0) out.push(JSON.parse(text.slice(startAt, i + 1))); }
+  }
+  return out;
 }
 
-export async function observeRouter(place: Place | undefined, id: string, netns: string, netnsInode: number, stateDir: string): Promise<ObservedRouter> {
+/** One `ip -j -d -batch -` in the namespace: links with addresses, then this agent's v4 and v6 routes. */
+export const OBSERVE_BATCH = ['addr show', 'route show root 0.0.0.0/0 proto static', 'route show root ::/0 proto static'];
+
+export async function observeRouter(place: Place | undefined, id: string, netns: string, netnsInode: number, stateDir: string, skip?: ObserveSkip): Promise<ObservedRouter> {
   const ns: Place = { ...place, netns };
   const files = radvdFiles(stateDir, id);
-  const [addrs, r4, r6, sysctls, nft, radvd, radvdConf] = await Promise.all([
-    ipJson<AddrLink>(ns, ['-d', 'addr', 'show']),
-    ipJson<Route>(ns, ['-4', 'route', 'show', 'proto', 'static']),
-    ipJson<Route>(ns, ['-6', 'route', 'show', 'proto', 'static']),
-    readSysctls(ns, Object.keys(ROUTER_SYSCTLS)),
-    tryExec(['nft', 'list', 'table', 'ip', NAT_TABLE], { place: ns }).then((r) => (r.code === 0 ? r.stdout : undefined)),
+  const [ipOut, sysctls, nft, radvd, radvdConf] = await Promise.all([
+    tryExec(['ip', '-j', '-d', '-batch', '-'], { place: ns, input: `${OBSERVE_BATCH.join('\n')}\n` }),
+    skip?.sysctls.has(id) ? undefined : readSysctls(ns, Object.keys(ROUTER_SYSCTLS)),
+    skip?.nft.has(id) ? undefined : tryExec(['nft', 'list', 'table', 'ip', NAT_TABLE], { place: ns }).then((r) => (r.code === 0 ? r.stdout : undefined)),
     findRadvd(files.pid),
     readFile(files.conf, 'utf8').catch(() => undefined),
   ]);
+  if (ipOut.code !== 0) throw new Error(`ip -j -d -batch in ${netns}: ${ipOut.stderr.trim()}`);
+  const docs = splitJsonDocs(ipOut.stdout);
+  if (docs.length !== 3) throw new Error(`ip -j -d -batch in ${netns}: expected 3 JSON lists, got ${docs.length}`);
+  const [addrs, r4, r6] = docs as [AddrLink[], Route[], Route[]];
   const devices = new Map<string, ObservedDevice>();
   for (const l of addrs) {
     if (!/^q[rg]-/.test(l.ifname)) continue;
@@ -93,14 +121,12 @@ export async function observeRouter(place: Place | undefined, id: string, netns:
   return {
     id, netns, netnsInode,
     loUp: addrs.some((l) => l.ifname === 'lo' && isUp(l.flags)),
-    devices, routes, sysctls, nft,
-    radvd,
-    radvdConf,
+    devices, routes, sysctls, nft, radvd, radvdConf,
   };
 }
 
 /** Every qrouter-* namespace of the place, read. */
-export async function observeL3(place: Place | undefined, stateDir: string): Promise<ObservedL3> {
+export async function observeL3(place: Place | undefined, stateDir: string, skip?: ObserveSkip): Promise<ObservedL3> {
   const [ino, host] = await Promise.all([inodes(place), links(place)]);
   const hostLinks = new Map<string, ObservedDevice>();
   for (const l of host) {
@@ -111,7 +137,7 @@ export async function observeL3(place: Place | undefined, stateDir: string): Pro
   const names = [...ino.keys()].filter((n) => n.startsWith(NETNS_PREFIX));
   await mapLimit(names, 8, async (n) => {
     const id = n.slice(NETNS_PREFIX.length);
-    routers.set(id, await observeRouter(place, id, n, ino.get(n)!, stateDir));
+    routers.set(id, await observeRouter(place, id, n, ino.get(n)!, stateDir, skip));
   });
   return { routers, hostLinks };
 }

@@ -26,7 +26,8 @@ function realised(r = router()): { obs: ObservedL3; memory: ReturnType<typeof ne
   };
   const hostLinks = new Map(d.ports.map((p) => [p.tap, { name: p.tap, kind: 'veth', mtu: p.mtu, up: true, addresses: [] }]));
   const memory = newMemory();
-  memory.nft.set(d.id, { rendered: d.nft, listed: o.nft });
+  memory.nft.set(d.id, d.nft);
+  memory.sysctls.add(d.id);
   return { obs: { routers: new Map([[d.id, o]]), hostLinks }, memory };
 }
 
@@ -153,7 +154,7 @@ describe('L3 plan', () => {
     const before = router({ floating_ips: [fip('f1', FIP, VM2_IP)] });
     const { obs, memory } = realised(before);
     obs.routers.get(ROUTER_ID)!.nft = renderNatTable({ gwDevice: before.gw_port!.device, gwIp: GW_IP, enableSnat: true, floatingIps: [{ floating_ip_address: FIP, fixed_ip_address: VM2_IP }], portForwardings: [], metadataPort: 9697 });
-    memory.nft.set(ROUTER_ID, { rendered: compileRouter(before, OPTS).nft, listed: obs.routers.get(ROUTER_ID)!.nft });
+    memory.nft.set(ROUTER_ID, compileRouter(before, OPTS).nft);
     const moved = planRouter(compileRouter(router({ floating_ips: [fip('f1', FIP, VM1_IP)] }), OPTS), obs.routers.get(ROUTER_ID), obs.hostLinks, memory, false);
     assert.deepEqual(ops(moved.steps), ['nft', 'conntrack-flush']);
     const gone = planRouter(compileRouter(router(), OPTS), obs.routers.get(ROUTER_ID), obs.hostLinks, memory, false);

@@ -1,7 +1,8 @@
 // plan: the difference between the compiled routers and what the kernel holds, as ordered
 // steps per router. Pure: a router that already matches gets no steps, so an agent restart
 // (same kernel) touches nothing but the nft table it cannot vouch for (replaced once, which
-// keeps flows: NAT bindings live in conntrack).
+// keeps flows: NAT bindings live in conntrack). The nft table and the sysctls are what this
+// process last applied or verified (L3Memory); everything else is read from the kernel.
 import type { IpCommand } from '../../linux/ip.ts';
 import type { CompiledL3, DesiredPort, DesiredRoute, DesiredRouter } from './desired.ts';
 import { NAT_TABLE, parseFipMap, replaceTableScript } from './nat.ts';
@@ -38,13 +39,15 @@ export interface RouterPlan {
 
 /** What this agent process remembers (not the kernel's state). */
 export interface L3Memory {
-  /** router → the table text last applied and the table as nft listed it right after */
-  nft: Map<string, { rendered: string; listed?: string }>;
+  /** router → the table text this process last applied (the kernel's is then that one) */
+  nft: Map<string, string>;
+  /** routers whose sysctls this process set or read as right */
+  sysctls: Set<string>;
   /** routers whose metadata proxy this process has ensured */
   metadata: Set<string>;
 }
 
-export const newMemory = (): L3Memory => ({ nft: new Map(), metadata: new Set() });
+export const newMemory = (): L3Memory => ({ nft: new Map(), sysctls: new Set(), metadata: new Set() });
 
 const routeKey = (r: { dst: string; via?: string; family: 4 | 6 }): string => `${r.family}|${r.dst}|${r.via ?? ''}`;
 
@@ -57,7 +60,7 @@ function dstToken(r: DesiredRoute | ObservedRoute): string {
 const isV4Addr = (a: string): boolean => !a.includes(':');
 
 function emptyObserved(d: DesiredRouter): ObservedRouter {
-  return { id: d.id, netns: d.netns, netnsInode: 0, loUp: false, devices: new Map(), routes: [], sysctls: new Map() };
+  return { id: d.id, netns: d.netns, netnsInode: 0, loUp: false, devices: new Map(), routes: [] };
 }
 
 export function planRouter(d: DesiredRouter, o: ObservedRouter | undefined, hostLinks: ObservedL3['hostLinks'], memory: L3Memory, hasMetadataHook: boolean): RouterPlan {
@@ -127,7 +130,10 @@ export function planRouter(d: DesiredRouter, o: ObservedRouter | undefined, host
   // send_redirects of `all` and the device (a qr- made before default=0 would send ICMP
   // redirects, and a VM told to reach a floating IP directly breaks hairpin NAT)
   const sys: Record<string, string> = {};
-  for (const [k, v] of Object.entries(d.sysctls)) if (obs.sysctls.get(k) !== v) sys[k] = v;
+  // not read (undefined): this process set or verified them and vouches for them
+  if (obs.sysctls || !memory.sysctls.has(d.id)) {
+    for (const [k, v] of Object.entries(d.sysctls)) if (obs.sysctls?.get(k) !== v) sys[k] = v;
+  }
   if (Object.keys(sys).length) steps.push({ op: 'sysctl', values: sys });
   if (pre.length) steps.push({ op: 'ns-pre', cmds: pre });
   if (host.length) steps.push({ op: 'host-ip', cmds: host });
@@ -136,12 +142,10 @@ export function planRouter(d: DesiredRouter, o: ObservedRouter | undefined, host
   if (routeAdd.length) steps.push({ op: 'routes', cmds: routeAdd });
 
   const mem = memory.nft.get(d.id);
-  if (!mem || mem.rendered !== d.nft || mem.listed !== obs.nft) {
-    steps.push({ op: 'nft', script: replaceTableScript(d.nft), rendered: d.nft });
-  }
+  if (mem !== d.nft) steps.push({ op: 'nft', script: replaceTableScript(d.nft), rendered: d.nft });
 
-  // conntrack: floating IPs gone or pointing elsewhere now
-  const oldFips = parseFipMap(obs.nft ?? '');
+  // conntrack: floating IPs gone or pointing elsewhere now (the table as applied, else as listed)
+  const oldFips = parseFipMap(mem ?? obs.nft ?? '');
   const flush = new Set<string>();
   for (const [f, x] of oldFips) if (d.fips[f] !== x) flush.add(f);
   for (const a of removedAddrs) if (isV4Addr(a)) flush.add(a);

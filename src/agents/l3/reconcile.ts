@@ -35,10 +35,12 @@ export async function reconcileL3(
 ): Promise<L3ReconcileReport> {
   const t0 = performance.now();
   const desired = compileL3(state, opts);
-  const observed = await observeL3(place, opts.stateDir);
+  const observed = await observeL3(place, opts.stateDir, opts.memory);
   const plans = planL3(desired, observed, opts.memory, !!opts.metadata);
   const outcome = await applyL3(place, plans, { stateDir: opts.stateDir, memory: opts.memory, metadata: opts.metadata, awaitGarp: opts.awaitGarp });
 
+  // a router realised without error has its sysctls right now (set, or read as right)
+  for (const d of desired.routers) if (!outcome.failed.has(d.id)) opts.memory.sysctls.add(d.id);
   const floatingips: Record<string, 'ACTIVE' | 'DOWN' | 'ERROR'> = {};
   const problems = [...desired.problems];
   const routers = desired.routers.map((d): L3RouterReport => {
@@ -53,7 +55,8 @@ export async function reconcileL3(
     if (desired.routers.some((d) => d.id === r.id)) continue;
     for (const f of r.floating_ips) if (f.fixed_ip_address) floatingips[f.id] = 'DOWN';
   }
-  for (const s of desired.skipped) problems.push(`router ${s.id} not served: ${s.why}`);
+  // an admin-down router is simply not served (as Neutron's server does not send it); the rest is worth saying
+  for (const s of desired.skipped) if (!s.why.startsWith('admin_state_up')) problems.push(`router ${s.id} not served: ${s.why}`);
   const removed = plans.filter((p) => p.remove && !outcome.failed.has(p.id)).map((p) => p.id);
   for (const p of plans) if (p.remove && outcome.failed.has(p.id)) problems.push(`router ${p.id}: removal failed: ${outcome.failed.get(p.id)!.message}`);
   problems.push(...outcome.problems);
