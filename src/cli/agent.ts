@@ -1,39 +1,57 @@
-// `muon agent <linuxbridge|dhcp> --config-file …`: one agent of this host, connected to the
-// server through the agent channel ([muon] agent_socket).
+// `muon agent <linuxbridge|dhcp|l3|metadata> --config-file …`: one agent of this host,
+// connected to the server through the agent channel ([muon] agent_socket).
 import { parseArgs, UsageError } from './args.ts';
 import { loadCliConfig } from './load-config.ts';
 import { jsonLogger } from '../api/log.ts';
 import { httpChannel } from '../agents/channel/http-channel.ts';
 import { amqpChannel } from '../agents/channel/amqp-channel.ts';
 import { selectTransport } from '../config/transport.ts';
-import { AgentLoop } from '../agents/loop.ts';
+import { AgentLoop, type AgentDefinition } from '../agents/loop.ts';
 import { linuxbridgeAgent } from '../agents/linuxbridge/agent.ts';
 import { dhcpAgent } from '../agents/dhcp/agent.ts';
+import { l3Agent } from '../agents/l3/agent.ts';
+import { metadataAgent } from '../agents/metadata/agent.ts';
+import { routerMetadataHooks } from '../agents/metadata/proxy.ts';
+
+const KINDS = ['linuxbridge', 'dhcp', 'l3', 'metadata'] as const;
+type Kind = typeof KINDS[number];
+
+const WHY_ROOT: Record<Kind, string> = {
+  linuxbridge: 'changes links, bridges and nftables',
+  dhcp: 'runs dnsmasq in network namespaces',
+  l3: 'builds router namespaces with addresses, routes and NAT',
+  metadata: 'serves the metadata proxies\' unix socket, which only root may open',
+};
 
 export async function agentCommand(argv: string[]): Promise<number> {
   const [kind, ...rest] = argv;
-  if (kind !== 'linuxbridge' && kind !== 'dhcp') {
-    throw new UsageError(`usage: muon agent <linuxbridge|dhcp> --config-file FILE …${kind ? ` (unknown agent '${kind}'; L3 and metadata agents are not available yet)` : ''}`);
+  if (!KINDS.includes(kind as Kind)) {
+    throw new UsageError(`usage: muon agent <${KINDS.join('|')}> --config-file FILE …${kind ? ` (unknown agent '${kind}')` : ''}`);
   }
+  const k = kind as Kind;
   const args = parseArgs(rest, { value: [], bool: ['quiet'] });
   const config = loadCliConfig(args.configFiles, 'agent');
   const log = jsonLogger(undefined, args.flags.has('quiet'));
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    process.stderr.write(`error: muon agent ${kind} changes links, bridges, nftables and namespaces: run it as root\n`);
+    process.stderr.write(`error: muon agent ${k} ${WHY_ROOT[k]}: run it as root\n`);
     return 1;
   }
   // RabbitMQ when transport_url or [oslo_messaging_rabbit] hosts say so, else the unix socket
   const transport = selectTransport(config);
   const channel = transport.kind === 'rabbit' ? amqpChannel(transport, log) : httpChannel(transport.socket);
-  const lb = kind === 'linuxbridge' ? linuxbridgeAgent(config) : undefined;
-  const def = lb ?? dhcpAgent(config);
+  const lb = k === 'linuxbridge' ? linuxbridgeAgent(config) : undefined;
+  const md = k === 'metadata' ? metadataAgent(config, channel, log) : undefined;
+  const def: AgentDefinition = lb ?? md
+    ?? (k === 'l3' ? l3Agent(config, { metadata: routerMetadataHooks(config) }) : dhcpAgent(config));
   const loop = new AgentLoop(channel, def, { reportIntervalMs: config.reportInterval * 1000, log });
-  log.info('starting', { agent: kind, host: config.host, agent_socket: config.agentSocket });
+  log.info('starting', { agent: k, host: config.host, agent_socket: config.agentSocket });
   const monitor = lb ? await lb.watch(() => loop.kick(), log) : undefined;
+  await md?.listen();
   await loop.start();
   const stop = async () => {
     loop.stop();
     await monitor?.stop();
+    await md?.close();
     process.exit(0);
   };
   process.once('SIGINT', stop);

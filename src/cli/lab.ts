@@ -3,7 +3,9 @@ import { parseArgs, UsageError } from './args.ts';
 import { LabRuntime } from '../lab/runtime.ts';
 import { bootVm, deleteVm, execInVmInteractive, listVms } from '../lab/vm.ts';
 import { serverCommand } from './server.ts';
-import { DHCP_AGENT_TYPE } from '../domain/agent-types.ts';
+import { AGENT_IDENTITIES } from '../domain/agent-types.ts';
+
+const AGENT_KIND_OF_TYPE: Record<string, string> = Object.fromEntries(Object.entries(AGENT_IDENTITIES).map(([k, v]) => [v.agent_type, k]));
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -21,7 +23,7 @@ function runtime(flags: Map<string, string | true>): LabRuntime {
 const COMMON = ['lab-root', 'state-path', 'api-port'];
 
 export async function upCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { value: COMMON, bool: ['no-networks'] });
+  const args = parseArgs(argv, { value: COMMON, bool: ['no-networks', 'no-router'] });
   if (!isRoot) {
     process.stderr.write([
       'muon up builds the lab (the seed\'s controller and compute machines in network namespaces,',
@@ -32,9 +34,9 @@ export async function upCommand(argv: string[]): Promise<number> {
     return serverCommand(args.configFiles.flatMap((f) => ['--config-file', f]));
   }
   const rt = runtime(args.flags);
-  const r = await rt.up({ networks: !args.flags.has('no-networks') });
+  const r = await rt.up({ networks: !args.flags.has('no-networks'), router: !args.flags.has('no-router') });
   out(`lab up in ${r.ms} ms. API: ${rt.apiUrl}  credentials: source ${rt.statePath}/admin-openrc.sh`);
-  for (const [n, id] of Object.entries(r.networks)) out(`  network ${n}: ${id}`);
+  for (const [n, id] of Object.entries(r.networks)) out(`  ${n === 'router' ? 'router' : 'network'} ${n}: ${id}`);
   out('next: muon vm boot vm1 --network private --host compute; muon vm boot vm2 --network private --host controller; muon vm exec vm1 -- ping -c 3 <vm2 ip>');
   return 0;
 }
@@ -60,7 +62,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
   }
   for (const a of s.agents as { agent_type: string; host: string; alive: boolean; heartbeat_timestamp: string }[]) {
     const silent = Math.round((Date.now() - Date.parse(`${a.heartbeat_timestamp.replace(' ', 'T')}Z`)) / 1000);
-    out(`  agent ${a.agent_type} on ${a.host}: ${a.alive ? 'alive' : `DEAD: no heartbeat for ${silent} s (last seen ${a.heartbeat_timestamp} UTC); see ${rt.agentLog(a.host, a.agent_type === DHCP_AGENT_TYPE ? 'dhcp' : 'linuxbridge')}`}`);
+    out(`  agent ${a.agent_type} on ${a.host}: ${a.alive ? 'alive' : `DEAD: no heartbeat for ${silent} s (last seen ${a.heartbeat_timestamp} UTC); see ${rt.agentLog(a.host, AGENT_KIND_OF_TYPE[a.agent_type] ?? 'linuxbridge')}`}`);
   }
   for (const v of s.vms) out(`  vm ${v.name} on ${v.host}: ${v.ip_address ?? 'no address'} (port ${v.port_id})`);
   return 0;

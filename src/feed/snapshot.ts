@@ -191,6 +191,9 @@ async function loadDhcp(
   const routes = group(await byChunks(subnetIds, (c) => db.selectFrom('subnet_host_routes').selectAll().where('subnet_id', 'in', c).execute()), (r) => r.subnet_id);
   const opts = group(await byChunks(netPorts.map((p) => p.id), (c) => db.selectFrom('port_extra_dhcp_opts').selectAll().where('port_id', 'in', c).execute()), (r) => r.port_id);
   const nets = await byChunks(netIds, (c) => db.selectFrom('networks').select(['id', 'dns_domain']).where('id', 'in', c).execute());
+  // Neutron's isolated subnets: no router interface on them (metadata then comes from the DHCP namespace)
+  const routed = new Set((await byChunks(subnetIds, (c) => db.selectFrom('router_ports as rp').innerJoin('ip_allocations as ia', 'ia.port_id', 'rp.port_id')
+    .select('ia.subnet_id').where('rp.port_type', '=', 'network:router_interface').where('ia.subnet_id', 'in', c).execute())).map((r) => r.subnet_id));
   const domainOf = new Map(nets.map((n) => [n.id, n.dns_domain]));
   const out: DhcpNetworkState[] = [];
   for (const netId of netIds) {
@@ -201,7 +204,7 @@ async function loadDhcp(
       id: s.id, network_id: s.network_id, ip_version: s.ip_version as 4 | 6, cidr: s.cidr, gateway_ip: s.gateway_ip, enable_dhcp: s.enable_dhcp === 1,
       dns_nameservers: (dns.get(s.id) ?? []).map((d) => d.address),
       host_routes: (routes.get(s.id) ?? []).map((r) => ({ destination: r.destination, nexthop: r.nexthop })),
-      ipv6_address_mode: s.ipv6_address_mode, ipv6_ra_mode: s.ipv6_ra_mode,
+      ipv6_address_mode: s.ipv6_address_mode, ipv6_ra_mode: s.ipv6_ra_mode, has_router: routed.has(s.id),
     })).sort((a, b) => a.id.localeCompare(b.id));
     const hosts: DhcpHostEntry[] = netPorts.filter((p) => p.network_id === netId && fixedIpsOf(p.id).length > 0).map((p) => {
       const fixed = fixedIpsOf(p.id);

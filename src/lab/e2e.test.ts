@@ -53,7 +53,8 @@ describe('the lab, end to end', { skip: rootSkip }, () => {
       root: `/run/${PREFIX}${process.pid}`, statePath: stateDir, apiPort: await freePort(), identityPort: await freePort(),
       reportInterval: 1, agentDownTime: 4,
     });
-    const up = await rt.up();
+    // the L2 and DHCP paths alone: the seed's router is e2e-l3.test.ts's subject
+    const up = await rt.up({ router: false });
     privateNet = up.networks.private;
     publicNet = up.networks.public;
   });
@@ -68,7 +69,7 @@ describe('the lab, end to end', { skip: rootSkip }, () => {
   test('agents report, as neutron agent-list shows them', async () => {
     const agents = (await (await rt.api()).req('GET', '/v2.0/agents')).agents as { host: string; agent_type: string; alive: boolean }[];
     assert.deepEqual(agents.map((a) => `${a.host} ${a.agent_type} ${a.alive}`).sort(), [
-      'compute Linux bridge agent true', 'controller DHCP agent true', 'controller Linux bridge agent true',
+      'compute Linux bridge agent true', 'controller DHCP agent true', 'controller L3 agent true', 'controller Linux bridge agent true', 'controller Metadata agent true',
     ]);
   });
 
@@ -79,16 +80,21 @@ describe('the lab, end to end', { skip: rootSkip }, () => {
     });
     const neutron = await run('neutron', ['agent-list', '-f', 'json']);
     const rows = (JSON.parse(neutron) as Record<string, unknown>[]).map((r) => `${r.host} ${r.agent_type} ${r.alive} ${r.admin_state_up} ${r.binary}`).sort();
+    // the seed's `neutron agent-list`: five agents, all :-)
     assert.deepEqual(rows, [
       'compute Linux bridge agent :-) true neutron-linuxbridge-agent',
       'controller DHCP agent :-) true neutron-dhcp-agent',
+      'controller L3 agent :-) true neutron-l3-agent',
       'controller Linux bridge agent :-) true neutron-linuxbridge-agent',
+      'controller Metadata agent :-) true neutron-metadata-agent',
     ]);
     const osc = JSON.parse(await run('openstack', ['network', 'agent', 'list', '-f', 'json'])) as Record<string, unknown>[];
     assert.deepEqual(osc.map((r) => `${r.Host} ${r['Agent Type']} ${r.Alive} ${r.State} ${r.Binary}`).sort(), [
       'compute Linux bridge agent true true neutron-linuxbridge-agent',
       'controller DHCP agent true true neutron-dhcp-agent',
+      'controller L3 agent true true neutron-l3-agent',
       'controller Linux bridge agent true true neutron-linuxbridge-agent',
+      'controller Metadata agent true true neutron-metadata-agent',
     ]);
   });
 
@@ -265,7 +271,7 @@ describe('the lab, end to end', { skip: rootSkip }, () => {
     await new Promise((r) => setTimeout(r, 500)); // let it reconcile
     assert.deepEqual(await pids(), before, 'the same dnsmasq processes after the restart');
     const vm2 = await ipOf('vm2');
-    const r = await rt.up();
+    const r = await rt.up({ router: false });
     assert.deepEqual(r.networks, { public: publicNet, private: privateNet });
     assert.deepEqual(await pids(), before);
     assert.ok(await ping('vm1', vm2), 'still working after a second muon up');

@@ -11,7 +11,7 @@ import { start } from '../linux/exec.ts';
 import { isAlive, netInodeOf, nsInode, terminate } from '../linux/proc.ts';
 import { ApiClient, readOpenrc } from './api-client.ts';
 import { hostPair, sweepStaleLabs } from './hosts.ts';
-import { dhcpAgentIni, linuxbridgeAgentIni, SEED_AGENT_HOSTS, serverOverlay, type LabAgentHost } from './seed-configs.ts';
+import { agentIni, LAB_NOVA, SEED_AGENT_HOSTS, serverOverlay, type LabAgentHost, type LabAgentKind } from './seed-configs.ts';
 import { Lab, type LabStatus } from './topology.ts';
 import { AGENT_IDENTITIES } from '../domain/agent-types.ts';
 import { deleteAllVms, listVms, type VmRecord } from './vm.ts';
@@ -29,6 +29,10 @@ export interface LabRuntimeOptions {
   reportInterval?: number;
   /** server's agent_down_time (default 75) */
   agentDownTime?: number;
+  /** server's allow_automatic_l3agent_failover (default: Neutron's, off) */
+  l3Failover?: boolean;
+  /** port of the stand-in Nova's compute API on 127.0.0.1 (default 8774) */
+  novaPort?: number;
   hosts?: LabAgentHost[];
   say?: (line: string) => void;
 }
@@ -44,6 +48,7 @@ export class LabRuntime {
   readonly statePath: string;
   readonly apiPort: number;
   readonly identityPort: number;
+  readonly novaApiPort: number;
   readonly hosts: LabAgentHost[];
   private readonly opts: LabRuntimeOptions;
   private client: ApiClient | undefined;
@@ -54,6 +59,7 @@ export class LabRuntime {
     this.statePath = opts.statePath ?? `${process.cwd()}/state`;
     this.apiPort = opts.apiPort ?? 9696;
     this.identityPort = opts.identityPort ?? 5000;
+    this.novaApiPort = opts.novaPort ?? 8774;
     this.hosts = opts.hosts ?? SEED_AGENT_HOSTS;
   }
 
@@ -78,7 +84,7 @@ export class LabRuntime {
     return this.client;
   }
 
-  async up(opts: { networks?: boolean } = {}): Promise<{ ms: number; networks: Record<string, string> }> {
+  async up(opts: { networks?: boolean; router?: boolean } = {}): Promise<{ ms: number; networks: Record<string, string> }> {
     const t0 = performance.now();
     const topo = await this.lab.up();
     this.say(topo.changes.length ? `lab: ${topo.changes.length} changes to the emulated machines (${topo.ms} ms)` : 'lab: machines already up');
@@ -86,7 +92,9 @@ export class LabRuntime {
     await this.ensureServer();
     for (const h of this.hosts) for (const kind of h.agents) await this.ensureAgent(h, kind);
     await this.waitForAgents(30_000);
+    await this.ensureNova();
     const networks = opts.networks === false ? {} : await this.ensureSeedNetworks();
+    if (opts.networks !== false && opts.router !== false) networks.router = await this.ensureSeedRouter(networks);
     return { ms: Math.round(performance.now() - t0), networks };
   }
 
@@ -98,9 +106,24 @@ export class LabRuntime {
       return;
     }
     await mkdir(this.statePath, { recursive: true });
+    const first = !(await readFile(`${this.statePath}/admin-openrc.sh`).then(() => true, () => false));
+    let pid = await this.startServer(etc);
+    if (first) {
+      // The built-in identity made its admin account just now; the server's [nova] section
+      // (Nova notifications to the stand-in) needs its password: restart once with it.
+      await terminate([pid]);
+      pid = await this.startServer(etc);
+    }
+    this.say(`server: started (pid ${pid}) on ${this.apiUrl}, agent channel ${this.agentSocket}, log ${this.serverLog}`);
+  }
+
+  private async startServer(etc: string): Promise<number> {
+    const admin = await readOpenrc(`${this.statePath}/admin-openrc.sh`).catch(() => undefined);
     await writeFile(`${etc}/neutron.conf`, embeddedDefaults());
     await writeFile(`${etc}/lab.conf`, serverOverlay({
       statePath: this.statePath, agentSocket: this.agentSocket, apiPort: this.apiPort, identityPort: this.identityPort, agentDownTime: this.opts.agentDownTime,
+      l3Failover: this.opts.l3Failover,
+      nova: admin && { authUrl: admin.OS_AUTH_URL, username: admin.OS_USERNAME, password: admin.OS_PASSWORD, projectName: admin.OS_PROJECT_NAME, endpoint: `${this.novaApiUrl}/v2.1` },
     }));
     const pid = await start([process.execPath, MAIN, 'server', '--config-file', `${etc}/neutron.conf`, '--config-file', `${etc}/lab.conf`], {
       logFile: this.serverLog,
@@ -110,31 +133,55 @@ export class LabRuntime {
     for (;;) {
       if (!(await isAlive(pid))) throw new Error(`the server exited at start; see ${this.serverLog}:\n${(await readFile(this.serverLog, 'utf8').catch(() => '')).slice(-2000)}`);
       const ok = await fetch(`${this.apiUrl}/`).then((r) => r.ok, () => false);
-      if (ok && (await readFile(`${this.statePath}/admin-openrc.sh`).then(() => true, () => false))) break;
+      if (ok && (await readFile(`${this.statePath}/admin-openrc.sh`).then(() => true, () => false))) return pid;
       if (Date.now() > until) throw new Error(`the server did not answer on ${this.apiUrl} within 30 s; see ${this.serverLog}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    this.say(`server: started (pid ${pid}) on ${this.apiUrl}, agent channel ${this.agentSocket}, log ${this.serverLog}`);
   }
 
-  private async ensureAgent(h: LabAgentHost, kind: 'linuxbridge' | 'dhcp'): Promise<void> {
+  get novaApiUrl(): string { return `http://127.0.0.1:${this.novaApiPort}`; }
+  get novaEventsFile(): string { return `${this.lab.paths.stateDir}/nova-events.jsonl`; }
+  get novaInstancesFile(): string { return `${this.lab.paths.stateDir}/nova-instances.json`; }
+
+  /**
+   * The stand-in Nova (Nova itself cannot run here): its metadata API on the controller, where
+   * the metadata agent reaches it as the seed's does, and its compute API (the
+   * os-server-external-events the server notifies) in the machine's own namespaces, where
+   * the server runs. Both record into the lab's state.
+   */
+  private async ensureNova(): Promise<void> {
+    const dir = this.lab.paths.stateDir;
+    const files = ['--instances', this.novaInstancesFile, '--events', this.novaEventsFile];
+    const controllerNet = await nsInode(hostPair(this.lab.paths, 'controller').net);
+    const md = await alivePid(`${dir}/nova-metadata.pid`);
+    if (!md || (await netInodeOf(md)) !== controllerNet) {
+      const pid = await this.lab.startOn('controller', [process.execPath, MAIN, 'nova-standin',
+        '--metadata-listen', `0.0.0.0:${LAB_NOVA.metadataPort}`, '--secret', LAB_NOVA.secret, ...files], { logFile: `${dir}/nova-metadata.log` });
+      await writeFile(`${dir}/nova-metadata.pid`, `${pid}\n`);
+      this.say(`controller: stand-in Nova metadata API on ${LAB_NOVA.metadataHost}:${LAB_NOVA.metadataPort} (pid ${pid})`);
+    }
+    if (!(await alivePid(`${dir}/nova-api.pid`))) {
+      const pid = await start([process.execPath, MAIN, 'nova-standin', '--api-listen', `127.0.0.1:${this.novaApiPort}`, ...files], { logFile: `${dir}/nova-api.log` });
+      await writeFile(`${dir}/nova-api.pid`, `${pid}\n`);
+      this.say(`stand-in Nova compute API (os-server-external-events) on ${this.novaApiUrl} (pid ${pid})`);
+    }
+  }
+
+  private async ensureAgent(h: LabAgentHost, kind: LabAgentKind): Promise<void> {
     const pidFile = this.agentPidFile(h.host, kind);
     const hostNet = await nsInode(hostPair(this.lab.paths, h.host).net);
     const old = await alivePid(pidFile);
     if (old && (await netInodeOf(old)) === hostNet) return;
     const stateDir = this.lab.stateDir(h.host);
     const ini = `${stateDir}/${kind}_agent.ini`;
-    const text = kind === 'linuxbridge'
-      ? linuxbridgeAgentIni(h, this.agentSocket, stateDir, this.opts.reportInterval)
-      : dhcpAgentIni(h, this.agentSocket, stateDir, this.opts.reportInterval);
-    await writeFile(ini, text);
+    await writeFile(ini, agentIni(kind, h, this.agentSocket, stateDir, this.opts.reportInterval));
     const pid = await this.lab.startOn(h.host, [process.execPath, MAIN, 'agent', kind, '--config-file', ini], { logFile: this.agentLog(h.host, kind) });
     await writeFile(pidFile, `${pid}\n`);
     this.say(`${h.host}: ${kind} agent started (pid ${pid}), log ${this.agentLog(h.host, kind)}`);
   }
 
   /** Stop one agent (tests: restart without disruption); `kill`: SIGKILL, as a crash would. */
-  async stopAgent(host: string, kind: 'linuxbridge' | 'dhcp', opts: { kill?: boolean } = {}): Promise<void> {
+  async stopAgent(host: string, kind: LabAgentKind, opts: { kill?: boolean } = {}): Promise<void> {
     const pid = await alivePid(this.agentPidFile(host, kind));
     if (!pid) return;
     if (opts.kill) {
@@ -145,7 +192,7 @@ export class LabRuntime {
     }
   }
 
-  async startAgent(host: string, kind: 'linuxbridge' | 'dhcp'): Promise<void> {
+  async startAgent(host: string, kind: LabAgentKind): Promise<void> {
     const h = this.hosts.find((x) => x.host === host);
     if (!h) throw new Error(`no agent host ${host}`);
     await this.ensureAgent(h, kind);
@@ -189,15 +236,40 @@ export class LabRuntime {
     return { public: pub, private: priv };
   }
 
+  /** The seed's `router-create router`, `router-interface-add router private`, `router-gateway-set router public`. */
+  async ensureSeedRouter(nets: Record<string, string>): Promise<string> {
+    const api = await this.api();
+    const found = (await api.req('GET', '/v2.0/routers?name=router')).routers as { id: string; external_gateway_info: unknown }[];
+    let id = found[0]?.id;
+    if (!id) {
+      id = (await api.req('POST', '/v2.0/routers', { router: { name: 'router' } })).router.id as string;
+      this.say('created router router');
+    }
+    const ifaces = (await api.req('GET', `/v2.0/ports?device_id=${id}&device_owner=network:router_interface`)).ports as unknown[];
+    if (ifaces.length === 0) {
+      const subnet = (await api.req('GET', `/v2.0/subnets?network_id=${nets.private}`)).subnets[0]?.id as string;
+      await api.req('PUT', `/v2.0/routers/${id}/add_router_interface`, { subnet_id: subnet });
+      this.say('router: interface on private (172.16.1.1)');
+    }
+    if (!found[0]?.external_gateway_info) {
+      await api.req('PUT', `/v2.0/routers/${id}`, { router: { external_gateway_info: { network_id: nets.public } } });
+      this.say('router: gateway on public (SNAT)');
+    }
+    return id;
+  }
+
   async down(): Promise<{ ms: number; vmsDeleted: string[]; killed: number }> {
     const t0 = performance.now();
     let vmsDeleted: string[] = [];
     const serverPid = await alivePid(this.serverPidFile);
     if (serverPid) vmsDeleted = await deleteAllVms(this).catch(() => []);
+    // the stand-in Nova's compute API runs beside the server, outside the lab's namespaces
+    const novaPid = await alivePid(`${this.lab.paths.stateDir}/nova-api.pid`);
     const r = await this.lab.down();
-    if (serverPid) await terminate([serverPid]);
+    const outside = [serverPid, novaPid].filter((p): p is number => p !== undefined);
+    if (outside.length) await terminate(outside);
     this.client = undefined;
-    return { ms: Math.round(performance.now() - t0), vmsDeleted, killed: r.killed.length + (serverPid ? 1 : 0) };
+    return { ms: Math.round(performance.now() - t0), vmsDeleted, killed: r.killed.length + outside.length };
   }
 
   async status(): Promise<{ lab: LabStatus; server: number | undefined; agents: unknown[]; vms: VmRecord[] }> {
@@ -216,7 +288,7 @@ export class LabRuntime {
  */
 export function sweepStaleLabRuntimes(parent: string, prefix: string): Promise<string[]> {
   return sweepStaleLabs(parent, prefix, async (root) => {
-    const pid = await alivePid(`${root}/state/server.pid`);
-    if (pid) await terminate([pid]);
+    const pids = [await alivePid(`${root}/state/server.pid`), await alivePid(`${root}/state/nova-api.pid`)].filter((p): p is number => p !== undefined);
+    if (pids.length) await terminate(pids);
   });
 }

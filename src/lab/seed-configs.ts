@@ -10,6 +10,10 @@ export interface LabServerSettings {
   identityPort: number;
   /** [DEFAULT] agent_down_time */
   agentDownTime?: number;
+  /** [DEFAULT] allow_automatic_l3agent_failover */
+  l3Failover?: boolean;
+  /** [nova]: the stand-in Nova's compute API and the built-in identity's admin account */
+  nova?: { authUrl: string; username: string; password: string; projectName: string; endpoint: string };
 }
 
 export function serverOverlay(s: LabServerSettings): string {
@@ -19,6 +23,14 @@ export function serverOverlay(s: LabServerSettings): string {
     `bind_port = ${s.apiPort}`,
     `state_path = ${s.statePath}`,
     ...(s.agentDownTime ? [`agent_down_time = ${s.agentDownTime}`] : []),
+    ...(s.l3Failover !== undefined ? [`allow_automatic_l3agent_failover = ${s.l3Failover}`] : []),
+    ...(s.nova ? [
+      '[nova]',
+      `auth_url = ${s.nova.authUrl}`, 'auth_type = password', `username = ${s.nova.username}`, `password = ${s.nova.password}`,
+      `project_name = ${s.nova.projectName}`, 'user_domain_name = Default', 'project_domain_name = Default', 'region_name = RegionOne',
+      '# the built-in identity has no compute endpoint in its catalog: the stand-in Nova is named here',
+      `endpoint_override = ${s.nova.endpoint}`,
+    ] : []),
     '[muon]',
     `agent_socket = ${s.agentSocket}`,
     `identity_port = ${s.identityPort}`,
@@ -32,11 +44,16 @@ export interface LabAgentHost {
   localIp: string;
   /** physnet → interface */
   mappings: Record<string, string>;
-  agents: ('linuxbridge' | 'dhcp')[];
+  agents: LabAgentKind[];
 }
 
+export type LabAgentKind = 'linuxbridge' | 'dhcp' | 'l3' | 'metadata';
+
+/** The lab's stand-in Nova and the metadata secret both sides share (the seed's nova.conf value). */
+export const LAB_NOVA = { metadataHost: '192.168.81.66', metadataPort: 8775, secret: 'METADATA_SECRET' } as const;
+
 export const SEED_AGENT_HOSTS: LabAgentHost[] = [
-  { host: 'controller', localIp: '192.168.81.66', mappings: { public: 'eno1' }, agents: ['linuxbridge', 'dhcp'] },
+  { host: 'controller', localIp: '192.168.81.66', mappings: { public: 'eno1' }, agents: ['linuxbridge', 'dhcp', 'l3', 'metadata'] },
   { host: 'compute', localIp: '192.168.81.65', mappings: { public: 'eno1' }, agents: ['linuxbridge'] },
 ];
 
@@ -79,4 +96,36 @@ export function dhcpAgentIni(h: LabAgentHost, agentSocket: string, stateDir: str
     'dhcp_driver = neutron.agent.linux.dhcp.Dnsmasq',
     'enable_isolated_metadata = True');
   return [...lines, ''].join('\n');
+}
+
+/** l3_agent.ini as the seed wrote it (external_network_bridge empty on purpose). */
+export function l3AgentIni(h: LabAgentHost, agentSocket: string, stateDir: string, reportInterval = 30): string {
+  const lines = common(h, agentSocket, stateDir, reportInterval);
+  lines.splice(3, 0,
+    'interface_driver = neutron.agent.linux.interface.BridgeInterfaceDriver',
+    'external_network_bridge =');
+  return [...lines, ''].join('\n');
+}
+
+/**
+ * metadata_agent.ini as the seed wrote it, with two corrections the seed needed: the address
+ * of the controller instead of its name (the lab has no name service), and the same shared
+ * secret as nova.conf (the seed's two files differed, so every VM got a 403).
+ */
+export function metadataAgentIni(h: LabAgentHost, agentSocket: string, stateDir: string, reportInterval = 30): string {
+  const lines = common(h, agentSocket, stateDir, reportInterval);
+  lines.splice(3, 0,
+    `nova_metadata_host = ${LAB_NOVA.metadataHost}`,
+    `nova_metadata_port = ${LAB_NOVA.metadataPort}`,
+    `metadata_proxy_shared_secret = ${LAB_NOVA.secret}`);
+  return [...lines, ''].join('\n');
+}
+
+export function agentIni(kind: LabAgentKind, h: LabAgentHost, agentSocket: string, stateDir: string, reportInterval?: number): string {
+  switch (kind) {
+    case 'linuxbridge': return linuxbridgeAgentIni(h, agentSocket, stateDir, reportInterval);
+    case 'dhcp': return dhcpAgentIni(h, agentSocket, stateDir, reportInterval);
+    case 'l3': return l3AgentIni(h, agentSocket, stateDir, reportInterval);
+    case 'metadata': return metadataAgentIni(h, agentSocket, stateDir, reportInterval);
+  }
 }

@@ -13,6 +13,8 @@ import type { LabRuntime } from './runtime.ts';
 
 export interface VmRecord {
   name: string;
+  /** Nova's instance uuid: the port's device_id, what the metadata service answers for */
+  instance_id?: string;
   host: string;
   netns: string;
   port_id: string;
@@ -115,8 +117,9 @@ export async function bootVm(rt: LabRuntime, o: BootOptions): Promise<{ vm: VmRe
       sgIds.push(found[0].id);
     }
   }
+  const instanceId = randomUUID();
   const port = (await api.req('POST', '/v2.0/ports', { port: {
-    network_id: net.id, name: o.name, device_owner: 'compute:nova', device_id: randomUUID(), 'binding:host_id': o.host,
+    network_id: net.id, name: o.name, device_owner: 'compute:nova', device_id: instanceId, 'binding:host_id': o.host,
     ...(sgIds ? { security_groups: sgIds } : {}),
     ...(o.portSecurity === false ? { port_security_enabled: false, security_groups: [] } : {}),
     ...(o.fixedIp ? { fixed_ips: [{ ip_address: o.fixedIp }] } : {}),
@@ -127,7 +130,7 @@ export async function bootVm(rt: LabRuntime, o: BootOptions): Promise<{ vm: VmRe
     await api.req('DELETE', `/v2.0/ports/${port.id}`).catch(() => {});
     throw new Error(`port binding failed on host '${o.host}': ${port['binding:vif_details']?.reason ?? port['binding:vif_type']} (Nova would fail the boot with PortBindingFailed)`);
   }
-  const vm: VmRecord = { name: o.name, host: o.host, netns: `vm-${o.name}`, port_id: port.id, network_id: net.id, mac_address: port.mac_address, mtu: net.mtu };
+  const vm: VmRecord = { name: o.name, instance_id: instanceId, host: o.host, netns: `vm-${o.name}`, port_id: port.id, network_id: net.id, mac_address: port.mac_address, mtu: net.mtu };
   await writeRegistry(rt, [...vms, vm]);
 
   // plug, as libvirt does: the tap on the host (MTU of the network), eth0 in the VM (MTU 1500 until DHCP says otherwise)
@@ -164,6 +167,7 @@ export async function bootVm(rt: LabRuntime, o: BootOptions): Promise<{ vm: VmRe
   if (lease[2]) vm.mtu = Number(lease[2]);
   const tLease = performance.now();
   await writeRegistry(rt, [...(await readRegistry(rt)).filter((v) => v.name !== vm.name), vm]);
+  await writeNovaInstances(rt);
   const ms = (a: number, b: number) => Math.round((b - a) * 10) / 10;
   return { vm, timings: { port_ms: ms(t0, tPort), plug_ms: ms(tPort, tPlug), active_ms: ms(tPlug, tActive), lease_ms: ms(tActive, tLease), total_ms: ms(t0, tLease) } };
 }
@@ -178,6 +182,18 @@ export async function deleteVm(rt: LabRuntime, name: string): Promise<void> {
     if (!(e instanceof ApiError && e.status === 404)) throw e;
   }
   await writeRegistry(rt, (await readRegistry(rt)).filter((v) => v.name !== name));
+  await writeNovaInstances(rt);
+}
+
+/** The stand-in Nova answers metadata for the lab's VMs from this registry (src/lab/nova-standin.ts). */
+async function writeNovaInstances(rt: LabRuntime): Promise<void> {
+  const api = await rt.api();
+  const entries = Object.fromEntries((await readRegistry(rt)).filter((v) => v.instance_id).map((v) => [v.instance_id!, {
+    name: v.name, hostname: v.name, project_id: api.projectId, ...(v.ip_address ? { local_ipv4: v.ip_address } : {}),
+  }]));
+  const f = rt.novaInstancesFile;
+  await writeFile(`${f}.tmp`, JSON.stringify(entries, null, 2));
+  await rename(`${f}.tmp`, f);
 }
 
 export async function deleteAllVms(rt: LabRuntime): Promise<string[]> {
