@@ -159,7 +159,7 @@ export async function bootVm(rt: LabRuntime, o: BootOptions): Promise<{ vm: VmRe
   const tActive = performance.now();
 
   const script = await udhcpcScript(rt);
-  const r = await tryExec(['busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '10', '-T', '1', '-A', '1', '-O', 'mtu', '-s', script],
+  const r = await tryExec(['busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '10', '-T', '1', '-A', '1', '-O', 'mtu', '-O', 'staticroutes', '-s', script],
     { place: rt.lab.place(o.host, vm.netns), timeoutMs: timeout });
   const lease = /lease ip=(\S+) mask=\S* router=\S* dns=.* mtu=(\S*)/.exec(r.stdout);
   if (r.code !== 0 || !lease) throw new Error(`VM ${o.name} got no DHCP lease: ${(r.stderr || r.stdout).trim()}`);

@@ -11,6 +11,8 @@ import { AGENT_IDENTITIES } from '../../domain/agent-types.ts';
 import { dhcpDir } from './desired.ts';
 import { dnsmasqFiles } from '../../linux/dnsmasq.ts';
 import { stat, truncate } from 'node:fs/promises';
+import { metadataSocketPath } from '../metadata/options.ts';
+import { proxyRunAs } from '../metadata/socket-access.ts';
 
 /** dnsmasq logs every DHCP exchange (--log-dhcp); a log past this size starts over. */
 export const LOG_CAP_BYTES = 16 * 1024 * 1024;
@@ -39,12 +41,18 @@ export function dhcpOptions(config: MuonConfig): DhcpAgentOptions {
     localResolv: d.dnsmasq_local_resolv as boolean,
     configFile: (d.dnsmasq_config_file as string) || '',
     broadcastReply: d.dhcp_broadcast_reply as boolean,
+    metadata: {
+      enableIsolated: d.enable_isolated_metadata as boolean,
+      force: d.force_metadata as boolean,
+      socketPath: metadataSocketPath(config),
+    },
   };
 }
 
 export function dhcpAgent(config: MuonConfig): AgentDefinition {
   const opts = dhcpOptions(config);
   let networks = 0;
+  let runAsKnown = false;
   return {
     host: config.host,
     // DHCP (and L3) agents carry an availability zone ([agent] availability_zone); L2 agents do not
@@ -54,12 +62,17 @@ export function dhcpAgent(config: MuonConfig): AgentDefinition {
       log_agent_heartbeats: false,
     }),
     async reconcile(desired: HostState): Promise<ReconcileOutcome> {
+      // the account the metadata proxies drop to, read once (/etc/passwd, /etc/group)
+      if (opts.metadata && !runAsKnown) { opts.metadata.runAs = await proxyRunAs(); runAsKnown = true; }
       const r = await reconcileDhcp(undefined, desired, opts);
       networks = r.networks.filter((n) => !n.error).length;
       await capLogs(r.networks.map((n) => dnsmasqFiles(dhcpDir(opts.stateDir, n.id)).log));
       return {
         report: { dhcp_ready: r.ready },
-        problems: r.errors.map((e) => `DHCP for network ${e.network} failed: ${e.message}`),
+        problems: [
+          ...r.errors.map((e) => `DHCP for network ${e.network} failed: ${e.message}`),
+          ...r.metadataErrors.map((e) => `the metadata proxy of network ${e.network} (169.254.169.254 in qdhcp-${e.network}) failed: ${e.message}`),
+        ],
       };
     },
   };

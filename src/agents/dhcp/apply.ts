@@ -7,6 +7,8 @@ import { batch } from '../../linux/ip.ts';
 import { reloadDnsmasq, startDnsmasq, stopDnsmasq } from '../../linux/dnsmasq.ts';
 import { isAlive, terminate } from '../../linux/proc.ts';
 import { releaseLeases } from '../../linux/dhcp-release.ts';
+import { stopHaproxy } from '../../linux/haproxy.ts';
+import { applyProxyStep, proxyBind } from '../metadata/proxy.ts';
 import type { DhcpAction } from './plan.ts';
 import { mapLimit } from './pool.ts';
 
@@ -17,6 +19,8 @@ export interface ApplyOutcome {
   started: Map<string, number>;
   /** network → the error that stopped its actions */
   failed: Map<string, Error>;
+  /** network → why its metadata proxy could not be (re)started or stopped (DHCP itself is unaffected) */
+  metadataFailed: Map<string, Error>;
 }
 
 /**
@@ -77,6 +81,13 @@ async function run(place: Place | undefined, a: DhcpAction, started: Map<string,
       for (const pid of a.pids) while ((await isAlive(pid)) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
       return;
     }
+    case 'proxy':
+      await applyProxyStep(place, a.netns, a.files, a.config, proxyBind('network').port, a.step, a.observedConfig);
+      return;
+    case 'proxy-stop':
+      if (a.pid) await stopHaproxy(a.pid, a.files.pid);
+      await Promise.all([a.files.config, a.files.pid, a.files.log].map((f) => rm(f, { force: true })));
+      return;
     case 'rmdir':
       await rm(a.path, { recursive: true, force: true });
       return;
@@ -90,13 +101,15 @@ export async function applyDhcp(place: Place | undefined, actions: readonly Dhcp
     list.push(a);
     byNetwork.set(a.network, list);
   }
-  const outcome: ApplyOutcome = { done: [], started: new Map(), failed: new Map() };
+  const outcome: ApplyOutcome = { done: [], started: new Map(), failed: new Map(), metadataFailed: new Map() };
   await mapLimit([...byNetwork], opts.concurrency ?? 4, async ([network, list]) => {
     for (const a of list) {
       try {
         await run(place, a, outcome.started);
         outcome.done.push(a);
       } catch (e) {
+        // a metadata proxy that cannot run must not keep the network's ports from DHCP
+        if (a.kind === 'proxy' || a.kind === 'proxy-stop') { outcome.metadataFailed.set(network, e as Error); continue; }
         outcome.failed.set(network, e as Error);
         return;
       }

@@ -124,3 +124,22 @@ test('opts: per-port extra options for the port\'s IP versions, client-id left t
   const text = optsFile(network({ hosts: [e] }));
   assert.ok(text.endsWith(`tag:port-${VM1.id},option:bootfile-name,pxelinux.0\ntag:port-${VM1.id},150,10.0.0.9\n`), text);
 });
+
+test('opts: isolated metadata routes 169.254.169.254/32 via the DHCP port, in option 121 and 249 with the default route', () => {
+  const iso = { enableIsolated: true, force: false };
+  const routes = '169.254.169.254/32,172.16.1.2,0.0.0.0/0,172.16.1.1';
+  assert.equal(optsFile(network(), iso),
+    `${T},option:dns-server,172.16.1.2\n${T},option:classless-static-route,${routes}\n${T},249,${routes}\n${T},option:router,172.16.1.1\n`);
+  // a router on the subnet serves metadata: the route goes via the gateway (Neutron does this whatever the options)
+  const viaGw = '169.254.169.254/32,172.16.1.1,0.0.0.0/0,172.16.1.1';
+  for (const meta of [iso, undefined, { enableIsolated: false, force: false }]) {
+    assert.match(optsFile(network({ subnets: [subnet({ has_router: true })] }), meta), new RegExp(`classless-static-route,${viaGw.replaceAll('.', '\\.')}\n`));
+  }
+  // force_metadata: via the DHCP port even with a router
+  assert.match(optsFile(network({ subnets: [subnet({ has_router: true })] }), { enableIsolated: false, force: true }), /classless-static-route,169\.254\.169\.254\/32,172\.16\.1\.2,0\.0\.0\.0\/0,172\.16\.1\.1\n/);
+  // options off and no router: no metadata route (Neutron: nobody serves it)
+  assert.equal(optsFile(network(), { enableIsolated: false, force: false }), optsFile(network()));
+  assert.doesNotMatch(optsFile(network()), /169\.254/);
+  // no gateway: the metadata route alone
+  assert.match(optsFile(network({ subnets: [subnet({ gateway_ip: null })] }), iso), /classless-static-route,169\.254\.169\.254\/32,172\.16\.1\.2\n/);
+});

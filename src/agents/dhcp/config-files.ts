@@ -98,7 +98,34 @@ export function addnHostsFile(net: DhcpNetworkState): string {
   return lines.map((l) => `${l}\n`).join('');
 }
 
-function subnetOptions(net: DhcpNetworkState, s: SubnetState): string[] {
+/** dhcp_agent.ini's metadata options, as the opts file needs them. */
+export interface MetadataRouting {
+  /** enable_isolated_metadata: isolated subnets reach 169.254.169.254 through the DHCP port */
+  enableIsolated: boolean;
+  /** force_metadata: every subnet does */
+  force: boolean;
+}
+
+export const METADATA_ROUTE_DEST = '169.254.169.254/32';
+
+/** Neutron's get_isolated_subnets: no router interface holds the subnet's gateway (has_router unset counts as none). */
+export const isIsolated = (s: SubnetState): boolean => s.has_router !== true;
+
+/**
+ * The host route to the metadata address (Neutron's _generate_opts_per_subnet): via this
+ * DHCP port when the DHCP namespace serves metadata for the subnet, via the gateway when a
+ * router serves it, else none.
+ */
+function metadataRoute(net: DhcpNetworkState, s: SubnetState, gateway: string | null, meta: MetadataRouting | undefined): string | undefined {
+  if (meta && (meta.force || (meta.enableIsolated && isIsolated(s)))) {
+    const own = net.port.fixed_ips.find((f) => f.subnet_id === s.id && !f.ip_address.includes(':'));
+    return own ? `${METADATA_ROUTE_DEST},${own.ip_address}` : undefined;
+  }
+  if (!isIsolated(s) && gateway) return `${METADATA_ROUTE_DEST},${gateway}`;
+  return undefined;
+}
+
+function subnetOptions(net: DhcpNetworkState, s: SubnetState, meta?: MetadataRouting): string[] {
   const tag = subnetTag(s.id);
   const v = s.ip_version;
   const out: string[] = [];
@@ -122,6 +149,8 @@ function subnetOptions(net: DhcpNetworkState, s: SubnetState): string[] {
     if (r.destination === '0.0.0.0/0') gateway ||= r.nexthop;
     else routes.push(`${r.destination},${r.nexthop}`);
   }
+  const toMetadata = metadataRoute(net, s, gateway, meta);
+  if (toMetadata) routes.push(toMetadata);
   // the network's other IPv4 subnets are on-link (Neutron inserts each at the front)
   for (const o of net.subnets) {
     if (o.ip_version === 4 && o.cidr !== s.cidr) routes.unshift(`${o.cidr},0.0.0.0`);
@@ -145,9 +174,9 @@ function portOptions(e: DhcpHostEntry): string[] {
 }
 
 /** --dhcp-optsfile: per DHCP subnet (tag subnet-<id>), then per port extra_dhcp_opts (tag port-<id>). */
-export function optsFile(net: DhcpNetworkState): string {
+export function optsFile(net: DhcpNetworkState, meta?: MetadataRouting): string {
   const lines = [
-    ...net.subnets.filter(getsOptions).flatMap((s) => subnetOptions(net, s)),
+    ...net.subnets.filter(getsOptions).flatMap((s) => subnetOptions(net, s, meta)),
     ...net.hosts.flatMap(portOptions),
   ];
   return lines.map((l) => `${l}\n`).join('');

@@ -9,6 +9,7 @@ import { checkName } from '../../linux/exec.ts';
 import { dnsmasqArgv, type DhcpRange } from '../../linux/dnsmasq.ts';
 import { addnHostsFile, dnsDomain, hostsFile, optsFile, subnetTag } from './config-files.ts';
 import { hasRange } from './subnets.ts';
+import { compileMetadata, type DesiredProxy, type DhcpMetadataOptions } from './metadata.ts';
 
 /** The DHCP agent's options (dhcp_agent.ini names in comments). */
 export interface DhcpAgentOptions {
@@ -28,6 +29,8 @@ export interface DhcpAgentOptions {
   broadcastReply?: boolean;
   /** dnsmasq executable (default 'dnsmasq') */
   dnsmasqBin?: string;
+  /** enable_isolated_metadata / force_metadata and the metadata agent's socket (unset: no metadata) */
+  metadata?: DhcpMetadataOptions;
 }
 
 /** The files written by the agent (dnsmasq writes pid, leases and log itself). */
@@ -48,6 +51,10 @@ export interface DesiredDhcpNetwork {
   mtu: number;
   /** the DHCP port's fixed IPs as ip/prefixlen (canonical text, as `ip -j` shows them) */
   addresses: string[];
+  /** also on ns-, but dnsmasq need not rebind for them: 169.254.169.254/32 (isolated metadata) */
+  extraAddresses: string[];
+  /** haproxy on 169.254.169.254:80 in the namespace (isolated metadata) */
+  metadataProxy?: DesiredProxy;
   /** <stateDir>/dhcp/<network id> */
   dir: string;
   /** file name (in dir) → content */
@@ -110,6 +117,7 @@ export function compileNetwork(net: DhcpNetworkState, opts: DhcpAgentOptions): D
   const ns = deviceName('ns-', net.port.id);
   const hosts = hostsFile(net);
   const mtu = net.network.mtu > 0 ? net.network.mtu : 0;
+  const meta = compileMetadata(net, opts.metadata, dir);
   return {
     id,
     netns: dhcpNetns(id),
@@ -118,8 +126,10 @@ export function compileNetwork(net: DhcpNetworkState, opts: DhcpAgentOptions): D
     mac: net.port.mac_address.toLowerCase(),
     mtu,
     addresses: portAddresses(net),
+    extraAddresses: meta.addresses,
+    ...(meta.proxy ? { metadataProxy: meta.proxy } : {}),
     dir,
-    files: { host: hosts, addn_hosts: addnHostsFile(net), opts: optsFile(net) },
+    files: { host: hosts, addn_hosts: addnHostsFile(net), opts: optsFile(net, opts.metadata) },
     argv: dnsmasqArgv({
       dir,
       interface: ns,

@@ -8,6 +8,8 @@ import { inodes } from '../../linux/netns.ts';
 import { findRunning, dnsmasqFiles, type RunningDnsmasq } from '../../linux/dnsmasq.ts';
 import { processesIn } from '../../linux/proc.ts';
 import { parseLeases, type Lease } from '../../linux/dhcp-release.ts';
+import { observeProxy, proxyFiles, type ObservedProxy } from '../metadata/proxy.ts';
+import { PROXY_STEM } from './metadata.ts';
 import { mapLimit } from './pool.ts';
 import { DHCP_FILES, dhcpDir, dhcpRoot, NETNS_PREFIX, type DesiredDhcpNetwork, type DhcpFileName } from './desired.ts';
 
@@ -38,6 +40,8 @@ export interface ObservedDhcpNetwork {
   dnsmasq?: RunningDnsmasq;
   /** dnsmasq's IPv4 leases (its lease file), read for desired networks */
   leases: Lease[];
+  /** the isolated-metadata haproxy's config file and process (desired networks) */
+  proxy?: ObservedProxy;
   /** other processes in the namespace (read only for networks that are not desired) */
   others: number[];
 }
@@ -108,6 +112,8 @@ export async function observeDhcp(place: Place | undefined, desired: readonly De
       if (o.dirExists) {
         o.files = await readFiles(dir);
         o.leases = parseLeases(await readFile(dnsmasqFiles(dir).leases, 'utf8').catch(() => ''));
+        const proxy = await observeProxy(proxyFiles(dir, PROXY_STEM));
+        if (proxy.config !== undefined || proxy.running) o.proxy = proxy;
       }
     }
     out.set(id, o);

@@ -22,7 +22,7 @@ function realised(d: DesiredDhcpNetwork): ObservedDhcpNetwork {
     id: d.id,
     netnsInode: 777,
     tap: { name: d.tap, kind: 'veth', mac: '5e:00:00:00:00:01', mtu: d.mtu, up: true, addresses: [] },
-    ns: { name: d.ns, mac: d.mac, mtu: d.mtu, up: true, addresses: [...d.addresses] },
+    ns: { name: d.ns, mac: d.mac, mtu: d.mtu, up: true, addresses: [...d.addresses, ...d.extraAddresses] },
     loUp: true,
     strayNs: [],
     dirExists: true,
@@ -178,4 +178,41 @@ test('plan: leases whose (MAC, address) is no longer a host entry are released, 
   // dnsmasq not running: released once it runs again
   const stopped = plan([after], [{ ...realised(after), dnsmasq: undefined, leases: [lease(VM1.mac_address, '172.16.1.10')] }]);
   assert.deepEqual(stopped.map((a) => a.kind), ['start', 'release']);
+});
+
+test('isolated metadata: 169.254.169.254/32 on ns- and haproxy in qdhcp; added, stopped and re-placed without restarting dnsmasq', () => {
+  const meta = { enableIsolated: true, force: false, socketPath: '/var/lib/muon/metadata_proxy' };
+  const withMeta = (over = {}) => compileNetwork(network(over), { ...OPTS, metadata: meta })!;
+  const d = withMeta();
+  assert.deepEqual(d.extraAddresses, ['169.254.169.254/32']);
+  assert.ok(d.metadataProxy);
+  assert.equal(d.metadataProxy.files.config, `${dhcpDir(OPTS.stateDir, NET_ID)}/metadata-proxy.conf`);
+  assert.match(d.metadataProxy.config, /bind 169\.254\.169\.254:80/);
+  assert.match(d.metadataProxy.config, new RegExp(`set-header X-Neutron-Network-ID ${NET_ID}`));
+  // a router on the (only) subnet: no proxy, the address stays
+  const routed = withMeta({ subnets: [subnet({ has_router: true })] });
+  assert.equal(routed.metadataProxy, undefined);
+  assert.deepEqual(routed.extraAddresses, ['169.254.169.254/32']);
+  assert.equal(compileNetwork(network(), OPTS)!.metadataProxy, undefined, 'options off: nothing');
+
+  // options turned on for a running network: address added and the proxy started, dnsmasq only reloaded (opts changed)
+  const before = desired();
+  const acts = plan([d], [realised(before)]);
+  assert.deepEqual(acts.map((a) => a.kind), ['ip', 'write', 'reload', 'proxy']);
+  assert.deepEqual((acts[0] as { commands: string[][] }).commands, [['addr', 'add', '169.254.169.254/32', 'dev', NS]]);
+  assert.equal((acts[3] as Extract<DhcpAction, { kind: 'proxy' }>).step.kind, 'start');
+
+  // realised: nothing to do
+  const running = { pid: 99, argv: ['haproxy'], netInode: 777 };
+  const done = { ...realised(d), proxy: { config: d.metadataProxy.config, running } };
+  assert.deepEqual(plan([d], [done]), []);
+  // haproxy in another namespace (qdhcp re-made behind its back): restarted
+  assert.equal((plan([d], [{ ...done, proxy: { ...done.proxy, running: { ...running, netInode: 1 } } }])[0] as { step: { kind: string } }).step.kind, 'restart');
+  // a router now serves the subnet: the proxy stops, the address stays, dnsmasq is only reloaded
+  const acts2 = plan([routed], [done]);
+  assert.deepEqual(acts2.map((a) => a.kind), ['write', 'reload', 'proxy-stop']);
+  assert.equal((acts2[2] as Extract<DhcpAction, { kind: 'proxy-stop' }>).pid, 99);
+  // options turned off: the address goes without a dnsmasq restart
+  const acts3 = plan([before], [{ ...done, ns: { ...done.ns!, addresses: [...d.addresses, ...d.extraAddresses] } }]);
+  assert.deepEqual(acts3.map((a) => a.kind), ['ip', 'write', 'reload', 'proxy-stop']);
 });

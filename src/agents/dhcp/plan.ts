@@ -9,6 +9,9 @@ import { dnsmasqFiles } from '../../linux/dnsmasq.ts';
 import type { Lease } from '../../linux/dhcp-release.ts';
 import { DHCP_FILES, dhcpNetns, type DesiredDhcpNetwork } from './desired.ts';
 import type { ObservedDhcp, ObservedDhcpNetwork } from './observe.ts';
+import type { HaproxyFiles } from '../../linux/haproxy.ts';
+import { planProxy, proxyFiles, type ProxyStep } from '../metadata/proxy.ts';
+import { METADATA_CIDR, PROXY_STEM } from './metadata.ts';
 
 export type DhcpAction =
   /** one `ip -batch` in the host (netns unset) or in the namespace */
@@ -21,6 +24,10 @@ export type DhcpAction =
   | { kind: 'reload'; network: string; pid: number }
   /** dhcp_release in the namespace: leases whose (MAC, address) is no longer a host entry */
   | { kind: 'release'; network: string; netns: string; interface: string; leases: Lease[] }
+  /** the isolated-metadata haproxy: (re)start it with `config` in `netns` */
+  | { kind: 'proxy'; network: string; netns: string; files: HaproxyFiles; config: string; step: Exclude<ProxyStep, { kind: 'none' }>; observedConfig?: string }
+  /** the network no longer needs it (a router serves it now, or the options went): stop it, remove its files */
+  | { kind: 'proxy-stop'; network: string; pid?: number; files: HaproxyFiles }
   /** end processes (dnsmasq of a removed network, and anything left in its namespace) */
   | { kind: 'kill'; network: string; pids: number[] }
   | { kind: 'rmdir'; network: string; path: string };
@@ -65,7 +72,7 @@ function plumbing(d: DesiredDhcpNetwork, o: ObservedDhcpNetwork): Plumbing {
       ['link', 'set', d.tap, 'addrgenmode', 'none'],
       ['link', 'set', d.tap, 'up'],
     );
-    p.ns.push(['link', 'set', d.ns, 'up'], ...d.addresses.map((a) => addrAdd(d.ns, a)));
+    p.ns.push(['link', 'set', d.ns, 'up'], ...[...d.addresses, ...d.extraAddresses].map((a) => addrAdd(d.ns, a)));
     p.rebound = true;
     return p;
   }
@@ -79,16 +86,18 @@ function plumbing(d: DesiredDhcpNetwork, o: ObservedDhcpNetwork): Plumbing {
     p.ns.push(['link', 'set', d.ns, 'up']);
     p.rebound = true;
   }
+  // the metadata address comes and goes with the options; dnsmasq does not serve on it
+  const quiet = (a: string) => a === METADATA_CIDR || d.extraAddresses.includes(a);
   for (const a of ns.addresses) {
-    if (!d.addresses.includes(a)) {
+    if (!d.addresses.includes(a) && !d.extraAddresses.includes(a)) {
       p.ns.push(['addr', 'del', a, 'dev', d.ns]);
-      p.rebound = true;
+      if (!quiet(a)) p.rebound = true;
     }
   }
-  for (const a of d.addresses) {
+  for (const a of [...d.addresses, ...d.extraAddresses]) {
     if (!ns.addresses.includes(a)) {
       p.ns.push(addrAdd(d.ns, a));
-      p.rebound = true;
+      if (!quiet(a)) p.rebound = true;
     }
   }
   return p;
@@ -128,7 +137,20 @@ function planNetwork(d: DesiredDhcpNetwork, o: ObservedDhcpNetwork): DhcpAction[
     if (why) out.push({ kind: 'restart', network, netns: d.netns, pid: running.pid, argv: d.argv, logFile, why }, ...release);
     else out.push(...release, ...(changed ? [{ kind: 'reload', network, pid: running.pid } as const] : []));
   }
+  out.push(...planMetadataProxy(d, o));
   return out;
+}
+
+/** Last, once ns- holds 169.254.169.254 (haproxy binds it). A namespace made in this plan has no inode yet: whatever runs is elsewhere. */
+function planMetadataProxy(d: DesiredDhcpNetwork, o: ObservedDhcpNetwork): DhcpAction[] {
+  const network = d.id;
+  if (d.metadataProxy) {
+    const step = planProxy(d.metadataProxy.config, o.proxy ?? {}, o.netnsInode);
+    if (step.kind === 'none') return [];
+    return [{ kind: 'proxy', network, netns: d.netns, files: d.metadataProxy.files, config: d.metadataProxy.config, step, ...(o.proxy?.config !== undefined ? { observedConfig: o.proxy.config } : {}) }];
+  }
+  if (!o.proxy) return [];
+  return [{ kind: 'proxy-stop', network, ...(o.proxy.running ? { pid: o.proxy.running.pid } : {}), files: proxyFiles(d.dir, PROXY_STEM) }];
 }
 
 /** A network that is no longer desired: its dnsmasq (and anything else in its namespace), the namespace (which takes ns- and its tap peer along), its state directory. */

@@ -47,7 +47,7 @@ export async function vmClients(h: ScratchHost, work: string, bridge: string): P
     },
     async lease(vm, tries = 3) {
       const out = `${work}/${vm}.lease`;
-      const r = await tryExec(['busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', String(tries), '-T', '1', '-A', '1', '-O', 'mtu', '-s', script],
+      const r = await tryExec(['busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', String(tries), '-T', '1', '-A', '1', '-O', 'mtu', '-O', 'staticroutes', '-s', script],
         { place: h.nested(vm), env: toolEnv({ UDHCPC_OUT: out }), timeoutMs: 15_000 });
       if (r.code !== 0) return undefined;
       const lines = (await readFile(out, 'utf8')).trim().split('\n');
