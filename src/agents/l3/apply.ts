@@ -3,7 +3,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tryExec, type Place } from '../../linux/exec.ts';
 import { batch } from '../../linux/ip.ts';
-import { add as addNetns, del as delNetns } from '../../linux/netns.ts';
+import { add as addNetns, del as delNetns, inodes } from '../../linux/netns.ts';
 import { write as writeSysctls } from '../../linux/sysctl.ts';
 import { apply as nftApply } from '../../linux/nft.ts';
 import { flushAddress } from '../../linux/conntrack.ts';
@@ -91,8 +91,9 @@ async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts:
       return;
     case 'netns-del': {
       // processes left inside would keep the namespace (and its veths) alive, unnamed
-      if (s.netnsInode) {
-        const procs = await processesIn({ net: new Set([s.netnsInode]) });
+      const ino = (await inodes(place)).get(plan.netns);
+      if (ino !== undefined) {
+        const procs = await processesIn({ net: new Set([ino]) });
         if (procs.length) await terminate(procs.map((p) => p.pid));
       }
       await delNetns(place, plan.netns);

@@ -4,8 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Place } from '../../linux/exec.ts';
 import { tryExec } from '../../linux/exec.ts';
-import { links, type AddrInfo, type Route } from '../../linux/ip.ts';
-import { inodes } from '../../linux/netns.ts';
+import type { AddrInfo, Link, Route } from '../../linux/ip.ts';
+import { RUN_NETNS } from '../../linux/netns.ts';
 import { read as readSysctls } from '../../linux/sysctl.ts';
 import { findRadvd, type RunningRadvd } from '../../linux/radvd.ts';
 import { mapLimit } from '../dhcp/pool.ts';
@@ -31,7 +31,8 @@ export interface ObservedRoute {
 export interface ObservedRouter {
   id: string;
   netns: string;
-  netnsInode: number;
+  /** inode of the namespace, read only when a radvd is found (to tell whether it runs in it) */
+  netnsInode?: number;
   loUp: boolean;
   /** qr-/qg- devices in the namespace */
   devices: Map<string, ObservedDevice>;
@@ -95,7 +96,7 @@ export function splitJsonDocs(text: string): unknown[] {
 /** One `ip -j -d -batch -` in the namespace: links with addresses, then this agent's v4 and v6 routes. */
 export const OBSERVE_BATCH = ['addr show', 'route show root 0.0.0.0/0 proto static', 'route show root ::/0 proto static'];
 
-export async function observeRouter(place: Place | undefined, id: string, netns: string, netnsInode: number, stateDir: string, skip?: ObserveSkip): Promise<ObservedRouter> {
+export async function observeRouter(place: Place | undefined, id: string, netns: string, stateDir: string, skip?: ObserveSkip): Promise<ObservedRouter> {
   const ns: Place = { ...place, netns };
   const files = radvdFiles(stateDir, id);
   const [ipOut, sysctls, nft, radvd, radvdConf] = await Promise.all([
@@ -114,6 +115,11 @@ export async function observeRouter(place: Place | undefined, id: string, netns:
     if (!/^q[rg]-/.test(l.ifname)) continue;
     devices.set(l.ifname, { name: l.ifname, kind: l.linkinfo?.info_kind, mac: l.address?.toLowerCase(), mtu: l.mtu, up: isUp(l.flags), addresses: globalAddrs(l.addr_info) });
   }
+  let netnsInode: number | undefined;
+  if (radvd) {
+    const st = await tryExec(['stat', '-L', '-c', '%i', '--', `${RUN_NETNS}/${netns}`], { place });
+    if (st.code === 0) netnsInode = Number(st.stdout.trim());
+  }
   const routes: ObservedRoute[] = [
     ...r4.map((r) => ({ dst: r.dst, via: r.gateway, family: 4 as const })),
     ...r6.map((r) => ({ dst: r.dst, via: r.gateway, family: 6 as const })),
@@ -127,17 +133,22 @@ export async function observeRouter(place: Place | undefined, id: string, netns:
 
 /** Every qrouter-* namespace of the place, read. */
 export async function observeL3(place: Place | undefined, stateDir: string, skip?: ObserveSkip): Promise<ObservedL3> {
-  const [ino, host] = await Promise.all([inodes(place), links(place)]);
+  // one exec for the host: its links and its namespaces
+  const r = await tryExec(['ip', '-j', '-d', '-batch', '-'], { place, input: 'link show\nnetns list\n' });
+  if (r.code !== 0) throw new Error(`ip -j -d -batch (links, namespaces): ${r.stderr.trim()}`);
+  const docs = splitJsonDocs(r.stdout) as [Link[], { name: string }[]?];
+  const host = docs[0] ?? [];
+  const nsNames = (docs[1] ?? []).map((n) => n.name);
   const hostLinks = new Map<string, ObservedDevice>();
   for (const l of host) {
     if (!l.ifname.startsWith('tap')) continue;
     hostLinks.set(l.ifname, { name: l.ifname, kind: l.linkinfo?.info_kind, mac: l.address, mtu: l.mtu, up: isUp(l.flags), addresses: [] });
   }
   const routers = new Map<string, ObservedRouter>();
-  const names = [...ino.keys()].filter((n) => n.startsWith(NETNS_PREFIX));
+  const names = nsNames.filter((n) => n.startsWith(NETNS_PREFIX)).sort();
   await mapLimit(names, 8, async (n) => {
     const id = n.slice(NETNS_PREFIX.length);
-    routers.set(id, await observeRouter(place, id, n, ino.get(n)!, stateDir, skip));
+    routers.set(id, await observeRouter(place, id, n, stateDir, skip));
   });
   return { routers, hostLinks };
 }

@@ -25,7 +25,7 @@ export type L3Step =
   | { op: 'radvd'; action: 'start' | 'reload' | 'stop' | 'clean'; config?: string; pid?: number }
   | { op: 'metadata-ensure' }
   | { op: 'metadata-remove' }
-  | { op: 'netns-del'; taps: string[]; netnsInode: number }
+  | { op: 'netns-del'; taps: string[] }
   /** gratuitous ARP for addresses that just appeared on qg- */
   | { op: 'garp'; device: string; addresses: string[] };
 
@@ -60,7 +60,7 @@ function dstToken(r: DesiredRoute | ObservedRoute): string {
 const isV4Addr = (a: string): boolean => !a.includes(':');
 
 function emptyObserved(d: DesiredRouter): ObservedRouter {
-  return { id: d.id, netns: d.netns, netnsInode: 0, loUp: false, devices: new Map(), routes: [] };
+  return { id: d.id, netns: d.netns, loUp: false, devices: new Map(), routes: [] };
 }
 
 export function planRouter(d: DesiredRouter, o: ObservedRouter | undefined, hostLinks: ObservedL3['hostLinks'], memory: L3Memory, hasMetadataHook: boolean): RouterPlan {
@@ -177,7 +177,7 @@ export function planRemoval(o: ObservedRouter, hasMetadataHook: boolean): Router
   if (o.radvd) steps.push({ op: 'radvd', action: 'stop', pid: o.radvd.pid });
   if (hasMetadataHook) steps.push({ op: 'metadata-remove' });
   const taps = [...o.devices.keys()].filter((n) => /^q[rg]-/.test(n)).map((n) => `tap${n.slice(3)}`).sort();
-  steps.push({ op: 'netns-del', taps, netnsInode: o.netnsInode });
+  steps.push({ op: 'netns-del', taps });
   if (o.radvdConf !== undefined || o.radvd) steps.push({ op: 'radvd', action: 'clean' });
   return { id: o.id, netns: o.netns, remove: true, steps };
 }
