@@ -47,6 +47,8 @@ export interface ObservedRouter {
 
 export interface ObservedL3 {
   routers: Map<string, ObservedRouter>;
+  /** namespaces that could not be read (left alone this round; their routers reported failed) */
+  errors?: Map<string, Error>;
   /** host links by name (taps) */
   hostLinks: Map<string, ObservedDevice>;
 }
@@ -145,10 +147,15 @@ export async function observeL3(place: Place | undefined, stateDir: string, skip
     hostLinks.set(l.ifname, { name: l.ifname, kind: l.linkinfo?.info_kind, mac: l.address, mtu: l.mtu, up: isUp(l.flags), addresses: [] });
   }
   const routers = new Map<string, ObservedRouter>();
+  const errors = new Map<string, Error>();
   const names = nsNames.filter((n) => n.startsWith(NETNS_PREFIX)).sort();
   await mapLimit(names, 8, async (n) => {
     const id = n.slice(NETNS_PREFIX.length);
-    routers.set(id, await observeRouter(place, id, n, stateDir, skip));
+    try {
+      routers.set(id, await observeRouter(place, id, n, stateDir, skip));
+    } catch (e) {
+      errors.set(id, e as Error);
+    }
   });
-  return { routers, hostLinks };
+  return { routers, hostLinks, errors };
 }

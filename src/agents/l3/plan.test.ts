@@ -42,6 +42,21 @@ describe('L3 compile', () => {
     assert.deepEqual(d.garp, { device: qg.device, addresses: [GW_IP, FIP] });
   });
 
+  test('an IPv6 external subnet gets its own default route', () => {
+    const r = router();
+    r.gw_port!.fixed_ips.push({ subnet_id: 'sub-ext6', ip_address: '2001:db8:81::10' });
+    r.gw_port!.subnets.push({ id: 'sub-ext6', cidr: '2001:db8:81::/64', gateway_ip: '2001:db8:81::1', ip_version: 6, ipv6_ra_mode: null, ipv6_address_mode: null });
+    const d = compileRouter(r, OPTS);
+    assert.deepEqual(d.routes, [{ dst: 'default', via: '192.168.81.254', family: 4 }, { dst: 'default', via: '2001:db8:81::1', family: 6 }]);
+    assert.deepEqual(d.garp?.addresses, [GW_IP], 'no ARP for IPv6');
+    const p = planL3(compileL3({ routers: [r] }, OPTS), { routers: new Map(), hostLinks: new Map() }, newMemory(), false);
+    const routes = p[0].steps.find((s) => s.op === 'routes');
+    assert.deepEqual(routes?.op === 'routes' && routes.cmds, [
+      ['route', 'replace', '0.0.0.0/0', 'via', '192.168.81.254', 'proto', 'static'],
+      ['route', 'replace', '::/0', 'via', '2001:db8:81::1', 'proto', 'static'],
+    ]);
+  });
+
   test('a gateway subnet without gateway_ip is a problem, not a failure', () => {
     const r = router();
     r.gw_port!.subnets = [{ ...EXT_SUBNET, gateway_ip: null }];

@@ -187,6 +187,7 @@ export function planL3(desired: CompiledL3, observed: ObservedL3, memory: L3Memo
   const out: RouterPlan[] = [];
   const want = new Set(desired.routers.map((r) => r.id));
   for (const d of desired.routers) {
+    if (observed.errors?.has(d.id)) continue; // unreadable: nothing planned (reconcile reports it)
     const p = planRouter(d, observed.routers.get(d.id), observed.hostLinks, memory, hasMetadataHook);
     if (p.steps.length) out.push(p);
   }

@@ -38,6 +38,7 @@ export async function reconcileL3(
   const observed = await observeL3(place, opts.stateDir, opts.memory);
   const plans = planL3(desired, observed, opts.memory, !!opts.metadata);
   const outcome = await applyL3(place, plans, { stateDir: opts.stateDir, memory: opts.memory, metadata: opts.metadata, awaitGarp: opts.awaitGarp });
+  for (const [id, e] of observed.errors ?? []) outcome.failed.set(id, new Error(`cannot read its namespace: ${e.message}`));
 
   // a router realised without error has its sysctls right now (set, or read as right)
   for (const d of desired.routers) if (!outcome.failed.has(d.id)) opts.memory.sysctls.add(d.id);
@@ -57,6 +58,7 @@ export async function reconcileL3(
   }
   // an admin-down router is simply not served (as Neutron's server does not send it); the rest is worth saying
   for (const s of desired.skipped) if (!s.why.startsWith('admin_state_up')) problems.push(`router ${s.id} not served: ${s.why}`);
+  for (const [id, e] of observed.errors ?? []) if (!desired.routers.some((d) => d.id === id)) problems.push(`router ${id}: cannot read its namespace to remove it: ${e.message}`);
   const removed = plans.filter((p) => p.remove && !outcome.failed.has(p.id)).map((p) => p.id);
   for (const p of plans) if (p.remove && outcome.failed.has(p.id)) problems.push(`router ${p.id}: removal failed: ${outcome.failed.get(p.id)!.message}`);
   problems.push(...outcome.problems);
