@@ -29,8 +29,20 @@ export interface L3AgentHooks {
   place?: Place;
 }
 
-export function l3Agent(config: MuonConfig, hooks: L3AgentHooks = {}): AgentDefinition {
+export interface L3AgentDefinition extends AgentDefinition {
+  /**
+   * Give the agent the loop's kick: after a reconcile in which some router failed (the loop
+   * itself only retries when reconcile throws, and this one reports instead), the agent asks
+   * for another round after a backoff (1 s doubling to 30 s). Optional.
+   */
+  retryWith(kick: () => void): void;
+}
+
+export function l3Agent(config: MuonConfig, hooks: L3AgentHooks = {}): L3AgentDefinition {
   const opts = l3Options(config);
+  let kick: (() => void) | undefined;
+  let failures = 0;
+  let timer: NodeJS.Timeout | undefined;
   const memory = newMemory();
   const counts = { routers: 0, ex_gw_ports: 0, interfaces: 0, floating_ips: 0 };
   const d = config.values.DEFAULT;
@@ -47,6 +59,7 @@ export function l3Agent(config: MuonConfig, hooks: L3AgentHooks = {}): AgentDefi
       extensions: ['port_forwarding'],
       ...counts,
     }),
+    retryWith(k) { kick = k; },
     async reconcile(desired: HostState): Promise<ReconcileOutcome> {
       const r = await reconcileL3(hooks.place, desired, { ...opts, memory, metadata: hooks.metadata });
       const ok = r.routers.filter((x) => !x.error);
@@ -54,6 +67,14 @@ export function l3Agent(config: MuonConfig, hooks: L3AgentHooks = {}): AgentDefi
       counts.ex_gw_ports = ok.filter((x) => x.gateway).length;
       counts.interfaces = ok.reduce((n, x) => n + x.ports - (x.gateway ? 1 : 0), 0);
       counts.floating_ips = ok.reduce((n, x) => n + x.floatingIps, 0);
+      if (r.failed.size > 0 && kick) {
+        failures++;
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => { timer = undefined; kick?.(); }, Math.min(30_000, 1000 * 2 ** Math.min(failures - 1, 5)));
+        timer.unref();
+      } else if (r.failed.size === 0) {
+        failures = 0;
+      }
       return { report: { floatingips: r.floatingips }, problems: r.problems };
     },
   };
