@@ -71,7 +71,7 @@ export function dhcpAgent(config: MuonConfig): AgentDefinition {
         report: { dhcp_ready: r.ready },
         problems: [
           ...r.errors.map((e) => `DHCP for network ${e.network} failed: ${e.message}`),
-          ...r.metadataErrors.map((e) => `the metadata proxy of network ${e.network} (169.254.169.254 in qdhcp-${e.network}) failed: ${e.message}`),
+          ...r.warnings.map((e) => `network ${e.network}: ${e.message}`),
         ],
       };
     },

@@ -48,3 +48,17 @@ test('a failing network stops its own actions only', async () => {
   await assert.rejects(stat(`${dir}/never`));
   assert.equal((await stat(`${dir}/dhcp/good`)).mode & 0o777, 0o755);
 });
+
+test('a lease release or a metadata proxy that fails is a warning: the network\'s other actions go on', async () => {
+  const files = { config: `${dir}/nope/metadata-proxy.conf`, pid: `${dir}/nope/metadata-proxy.pid`, log: `${dir}/nope/metadata-proxy.log` };
+  const out = await applyDhcp(undefined, [
+    // no such interface (and outside a namespace): dhcp_release fails
+    { kind: 'release', network: 'n', netns: 'qdhcp-no-such-namespace', interface: 'ns-nope', leases: [{ expiry: 0, mac: 'fa:16:3e:00:00:01', ip: '10.0.0.5' }] },
+    { kind: 'proxy-stop', network: 'n', pid: undefined, files },
+    { kind: 'mkdir', network: 'n', path: `${dir}/after-warnings` },
+  ]);
+  assert.deepEqual([...out.failed.keys()], []);
+  assert.equal(out.warnings.get('n')?.length, 1);
+  assert.match(out.warnings.get('n')![0].message, /10\.0\.0\.5/);
+  assert.deepEqual(out.done.map((a) => a.kind), ['proxy-stop', 'mkdir']);
+});

@@ -19,8 +19,8 @@ export interface ApplyOutcome {
   started: Map<string, number>;
   /** network → the error that stopped its actions */
   failed: Map<string, Error>;
-  /** network → why its metadata proxy could not be (re)started or stopped (DHCP itself is unaffected) */
-  metadataFailed: Map<string, Error>;
+  /** network → what failed but does not stop DHCP: its metadata proxy, releasing stale leases */
+  warnings: Map<string, Error[]>;
 }
 
 /**
@@ -101,15 +101,19 @@ export async function applyDhcp(place: Place | undefined, actions: readonly Dhcp
     list.push(a);
     byNetwork.set(a.network, list);
   }
-  const outcome: ApplyOutcome = { done: [], started: new Map(), failed: new Map(), metadataFailed: new Map() };
+  const outcome: ApplyOutcome = { done: [], started: new Map(), failed: new Map(), warnings: new Map() };
   await mapLimit([...byNetwork], opts.concurrency ?? 4, async ([network, list]) => {
     for (const a of list) {
       try {
         await run(place, a, outcome.started);
         outcome.done.push(a);
       } catch (e) {
-        // a metadata proxy that cannot run must not keep the network's ports from DHCP
-        if (a.kind === 'proxy' || a.kind === 'proxy-stop') { outcome.metadataFailed.set(network, e as Error); continue; }
+        // a metadata proxy that cannot run, or a lease that cannot be released, must not keep the network's ports from DHCP
+        if (a.kind === 'proxy' || a.kind === 'proxy-stop' || a.kind === 'release') {
+          const why = a.kind === 'release' ? (e as Error) : new Error(`the metadata proxy (169.254.169.254 in ${a.kind === 'proxy' ? a.netns : `qdhcp-${network}`}) failed: ${(e as Error).message}`);
+          outcome.warnings.set(network, [...(outcome.warnings.get(network) ?? []), why]);
+          continue;
+        }
         outcome.failed.set(network, e as Error);
         return;
       }

@@ -62,7 +62,7 @@ describe('isolated metadata in the DHCP namespace', { skip: rootSkip }, () => {
   test('the namespace gets 169.254.169.254/32 and haproxy; the VM gets the route and its instance id', async () => {
     const r = await reconcileDhcp(h.place, { dhcp: [network()] }, opts);
     assert.deepEqual(r.errors, []);
-    assert.deepEqual(r.metadataErrors, []);
+    assert.deepEqual(r.warnings, []);
     dnsmasqPid = r.networks[0].pid!;
     await batch(h.place, [['link', 'set', TAP, 'master', 'brqtest']]);
     const [ns] = await addresses(h.nested(NETNS), NS);

@@ -173,6 +173,8 @@ test('plan: leases whose (MAC, address) is no longer a host entry are released, 
   // a port whose address changed: the old pair goes; the unchanged one stays
   const moved = desired({ hosts: [{ ...VM2, fixed_ips: [{ ...VM2.fixed_ips[0], ip_address: '172.16.1.21' }] }] });
   assert.deepEqual((plan([moved], [{ ...realised(moved), leases: [lease(VM2.mac_address, '172.16.1.20')] }])[0] as { leases: unknown[] }).leases, [lease(VM2.mac_address, '172.16.1.20')]);
+  // a lease on a subnet the DHCP port is not on cannot be released (and is not served): left alone
+  assert.deepEqual(plan([after], [{ ...realised(after), leases: [lease(VM2.mac_address, '172.16.1.20'), lease(VM1.mac_address, '10.9.9.9')] }]), []);
   // nothing stale: nothing to do
   assert.deepEqual(plan([after], [{ ...realised(after), leases: [lease(VM2.mac_address, '172.16.1.20')] }]), []);
   // dnsmasq not running: released once it runs again

@@ -7,6 +7,8 @@
 // SIGHUP when a file it re-reads changed.
 import { dnsmasqFiles } from '../../linux/dnsmasq.ts';
 import type { Lease } from '../../linux/dhcp-release.ts';
+import { contains, parseCidr } from '../../domain/ip/cidr.ts';
+import { parseIp } from '../../domain/ip/address.ts';
 import { DHCP_FILES, dhcpNetns, type DesiredDhcpNetwork } from './desired.ts';
 import type { ObservedDhcp, ObservedDhcpNetwork } from './observe.ts';
 import type { HaproxyFiles } from '../../linux/haproxy.ts';
@@ -103,6 +105,15 @@ function plumbing(d: DesiredDhcpNetwork, o: ObservedDhcpNetwork): Plumbing {
   return p;
 }
 
+/**
+ * dhcp_release can only reach dnsmasq from an address on the lease's subnet: a lease on a
+ * subnet this DHCP port left is not served anyway, and releasing it would be retried forever.
+ */
+function releasable(d: DesiredDhcpNetwork, ip: string): boolean {
+  const addr = parseIp(ip);
+  return addr !== null && d.addresses.some((a) => { const c = parseCidr(a); return c !== null && contains(c, addr); });
+}
+
 function planNetwork(d: DesiredDhcpNetwork, o: ObservedDhcpNetwork): DhcpAction[] {
   const network = d.id;
   const out: DhcpAction[] = [];
@@ -122,7 +133,7 @@ function planNetwork(d: DesiredDhcpNetwork, o: ObservedDhcpNetwork): DhcpAction[
   // a lease outlives its host entry and would keep the address from the port given it next
   // (Neutron's _release_unused_leases); dnsmasq must be running to hear the release
   const leasable = new Set(d.leasable);
-  const stale = o.leases.filter((l) => !leasable.has(`${l.mac} ${l.ip}`));
+  const stale = o.leases.filter((l) => !leasable.has(`${l.mac} ${l.ip}`) && releasable(d, l.ip));
   const release: DhcpAction[] = stale.length ? [{ kind: 'release', network, netns: d.netns, interface: d.ns, leases: stale }] : [];
   if (!running) {
     out.push({ kind: 'start', network, netns: d.netns, argv: d.argv, logFile }, ...release);

@@ -26,8 +26,8 @@ export interface DhcpReconcileReport {
   removed: string[];
   /** failures, desired or removed networks alike */
   errors: { network: string; message: string }[];
-  /** metadata proxies that could not be started or stopped (DHCP itself went on) */
-  metadataErrors: { network: string; message: string }[];
+  /** what failed without stopping DHCP: metadata proxies, lease releases */
+  warnings: { network: string; message: string }[];
   /** what was done (empty when the host already matched) */
   actions: DhcpAction[];
   ms: number;
@@ -52,7 +52,7 @@ export async function reconcileDhcp(place: Place | undefined, state: Pick<HostSt
     networks,
     removed,
     errors: [...outcome.failed].map(([network, e]) => ({ network, message: e.message })),
-    metadataErrors: [...outcome.metadataFailed].map(([network, e]) => ({ network, message: e.message })),
+    warnings: [...outcome.warnings].flatMap(([network, es]) => es.map((e) => ({ network, message: e.message }))),
     actions: outcome.done,
     ms: Math.round(performance.now() - t0),
   };
