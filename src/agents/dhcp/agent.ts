@@ -13,6 +13,8 @@ import { dnsmasqFiles } from '../../linux/dnsmasq.ts';
 import { stat, truncate } from 'node:fs/promises';
 import { metadataSocketPath } from '../metadata/options.ts';
 import { proxyRunAs } from '../metadata/socket-access.ts';
+import { proxyFiles } from '../metadata/proxy.ts';
+import { PROXY_STEM } from './metadata.ts';
 
 /** dnsmasq logs every DHCP exchange (--log-dhcp); a log past this size starts over. */
 export const LOG_CAP_BYTES = 16 * 1024 * 1024;
@@ -66,7 +68,11 @@ export function dhcpAgent(config: MuonConfig): AgentDefinition {
       if (opts.metadata && !runAsKnown) { opts.metadata.runAs = await proxyRunAs(); runAsKnown = true; }
       const r = await reconcileDhcp(undefined, desired, opts);
       networks = r.networks.filter((n) => !n.error).length;
-      await capLogs(r.networks.map((n) => dnsmasqFiles(dhcpDir(opts.stateDir, n.id)).log));
+      // haproxy's log (stderr, opened O_APPEND too) only has failures, but a VM can make many
+      await capLogs(r.networks.flatMap((n) => {
+        const dir = dhcpDir(opts.stateDir, n.id);
+        return [dnsmasqFiles(dir).log, proxyFiles(dir, PROXY_STEM).log];
+      }));
       return {
         report: { dhcp_ready: r.ready },
         problems: [

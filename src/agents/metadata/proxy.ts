@@ -7,7 +7,7 @@
 // can fold them into its own plan, and ensureProxy/removeProxy do all three for the L3
 // agent. Idempotent: haproxy is restarted only when its config changed, it died, or it
 // runs outside the namespace it belongs to (a namespace re-made behind its back).
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import type { MuonConfig } from '../../config/types.ts';
 import type { Place } from '../../linux/exec.ts';
 import { findHaproxy, startHaproxy, stopHaproxy, type HaproxyFiles, type RunningHaproxy } from '../../linux/haproxy.ts';
@@ -118,6 +118,9 @@ export async function applyProxyStep(place: Place | undefined, netns: string, fi
   return startHaproxy({ ...place, netns }, files, port);
 }
 
+/** A proxy log past this size starts over. */
+export const PROXY_LOG_CAP_BYTES = 16 * 1024 * 1024;
+
 export interface ProxySpec {
   place?: Place;
   /** qrouter-<id> or qdhcp-<id> */
@@ -147,6 +150,8 @@ export async function ensureProxy(spec: ProxySpec): Promise<ProxyOutcome> {
   if (inode === undefined) throw new Error(`cannot start the metadata proxy of ${spec.kind} ${spec.id}: namespace ${spec.netns} does not exist`);
   const step = planProxy(config, observed, inode);
   const pid = await applyProxyStep(spec.place, spec.netns, files, config, proxyBind(spec.kind).port, step, observed.config);
+  // only failures are logged, but a VM can cause many; haproxy appends (O_APPEND), so cutting is safe
+  if (((await stat(files.log).catch(() => undefined))?.size ?? 0) > PROXY_LOG_CAP_BYTES) await truncate(files.log, 0).catch(() => {});
   return { action: step.kind, ...(step.kind !== 'none' ? { why: step.why } : {}), pid: pid ?? observed.running?.pid };
 }
 
