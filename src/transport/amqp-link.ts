@@ -97,7 +97,8 @@ export class AmqpLink {
           protocol: 'amqp', hostname: broker.host, port: broker.port, username: broker.username, password: broker.password,
           // amqplib unescapes the vhost it is given
           vhost: encodeURIComponent(this.t.vhost), heartbeat: this.t.heartbeatSeconds,
-        }, { timeout: this.opts.connectTimeoutMs ?? 10_000, clientProperties: { connection_name: `muon ${this.opts.role} on ${hostname()}` } });
+          // noDelay: without it Nagle + delayed ACK add ~40 ms to every small request/answer
+        }, { timeout: this.opts.connectTimeoutMs ?? 10_000, noDelay: true, clientProperties: { connection_name: `muon ${this.opts.role} on ${hostname()}` } });
         conn.on('error', () => { /* 'close' follows with the same error */ });
         conn.on('blocked', (reason: string) => this.opts.log.warn(`RabbitMQ at ${brokerAddress(broker)} blocks publishing (${reason}): it is short of memory or disk; see rabbitmq-diagnostics alarms`));
         const lost = new Promise<Error>((resolve) => conn!.once('close', (e?: Error) => resolve(e ?? new Error('connection closed'))));

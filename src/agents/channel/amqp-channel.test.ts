@@ -82,7 +82,10 @@ describe('agent channel over RabbitMQ', { skip: rabbitSkipReason(), timeout: 240
   });
 
   it('registers and heartbeats an agent through the broker', async () => {
-    assert.equal((await ch.report({ ...LB, host: 'compute', configurations: CONF, start_flag: true })).outcome, 'new');
+    // the server's consumer connects in the background: until it has, calls fail (503) and the agent retries
+    const first = await until('the server consuming the queue', 20_000, () => ch.report({ ...LB, host: 'compute', configurations: CONF, start_flag: true })
+      .catch((e: unknown) => { if (e instanceof ChannelError && (e.status === 503 || e.status === 0)) return undefined; throw e; }));
+    assert.equal(first.outcome, 'new');
     assert.equal((await ch.report({ ...LB, host: 'compute', configurations: CONF })).outcome, 'alive');
     const agents = (await api('GET', '/v2.0/agents')).body.agents;
     assert.deepEqual(agents.map((a: any) => [a.host, a.alive]), [['compute', true]]);
@@ -174,6 +177,18 @@ describe('agent channel over RabbitMQ', { skip: rabbitSkipReason(), timeout: 240
     try {
       await assert.rejects(missing.report({ ...LB, host: 'x' }), /access to virtual host 'nosuch'.*rabbitmqctl add_vhost nosuch/);
     } finally { missing.close(); }
+  });
+
+  it('no server on the vhost: the call fails at once saying so', async () => {
+    await broker.ctl('add_vhost', 'empty');
+    await broker.ctl('set_permissions', '-p', 'empty', 'openstack', '.*', '.*', '.*');
+    const lonely = amqpChannel(transportFor(broker.url('openstack', 'op@st:/%', 'empty')), capture());
+    try {
+      const t0 = Date.now();
+      await assert.rejects(lonely.report({ ...LB, host: 'x' }), (e: unknown) => e instanceof ChannelError && e.status === 503
+        && /no Muon server serves the agent channel on RabbitMQ at 127\.0\.0\.1:\d+ \(vhost empty\) \(queue muon\.agent-channel does not exist\)/.test(e.message));
+      assert.ok(Date.now() - t0 < 5000);
+    } finally { lonely.close(); }
   });
 
   it('the server logs the same explanations for its side', async () => {
