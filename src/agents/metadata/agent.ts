@@ -3,7 +3,7 @@
 // metadata_proxy_socket for the metadata proxies (haproxy in qrouter-/qdhcp- namespaces),
 // forwarding each VM's request to Nova's metadata API with the signed instance id.
 import { createServer, request, type Server } from 'node:http';
-import { rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { MuonConfig } from '../../config/types.ts';
 import type { AgentChannel } from '../../feed/channel.ts';
@@ -60,6 +60,7 @@ export function metadataAgent(config: MuonConfig, channel: AgentChannel, log: Ag
       if (await inUse(o.socketPath)) {
         throw new Error(`${o.socketPath} is in use: another metadata agent serves it; stop it, or set metadata_proxy_socket in metadata_agent.ini to another path`);
       }
+      await mkdir(dirname(o.socketPath), { recursive: true, mode: 0o755 });
       await rm(o.socketPath, { force: true }); // a stale socket left by a crash
       const s = createServer((req, res) => {
         handleMetadataRequest({ options: o, lookup: (q) => cache.get(q), log }, req, res).catch((e: unknown) => {
