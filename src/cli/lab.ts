@@ -3,6 +3,7 @@ import { parseArgs, UsageError } from './args.ts';
 import { LabRuntime } from '../lab/runtime.ts';
 import { bootVm, deleteVm, execInVmInteractive, listVms } from '../lab/vm.ts';
 import { serverCommand } from './server.ts';
+import { interactive } from '../linux/exec.ts';
 import { AGENT_IDENTITIES } from '../domain/agent-types.ts';
 
 const AGENT_KIND_OF_TYPE: Record<string, string> = Object.fromEntries(Object.entries(AGENT_IDENTITIES).map(([k, v]) => [v.agent_type, k]));
@@ -37,7 +38,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   const r = await rt.up({ networks: !args.flags.has('no-networks'), router: !args.flags.has('no-router') });
   out(`lab up in ${r.ms} ms. API: ${rt.apiUrl}  credentials: source ${rt.statePath}/admin-openrc.sh`);
   for (const [n, id] of Object.entries(r.networks)) out(`  ${n === 'router' ? 'router' : 'network'} ${n}: ${id}`);
-  out('next: muon vm boot vm1 --network private --host compute; muon vm boot vm2 --network private --host controller; muon vm exec vm1 -- ping -c 3 <vm2 ip>');
+  out('next: muon vm boot vm1 --network private --host compute; muon vm boot vm2 --network private --host controller; muon vm exec vm1 -- ping -c 3 <vm2 ip> (README: floating IPs, metadata, the seed\'s checks)');
   return 0;
 }
 
@@ -110,4 +111,18 @@ export async function vmCommand(argv: string[]): Promise<number> {
     default:
       throw new UsageError('usage: muon vm boot|list|exec|delete …');
   }
+}
+
+/** `muon lab exec HOST -- CMD …`: the operator's hands on an emulated machine. */
+export async function labCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'exec') throw new UsageError('usage: muon lab exec HOST -- COMMAND [ARG ...]');
+  if (!isRoot) throw new UsageError('muon lab exec needs root (it enters the lab\'s namespaces)');
+  const dash = rest.indexOf('--');
+  if (dash < 1 || dash === rest.length - 1) throw new UsageError('usage: muon lab exec HOST -- COMMAND [ARG ...]');
+  const args = parseArgs(rest.slice(0, dash), { value: COMMON, bool: [] });
+  const rt = runtime(args.flags);
+  const host = args.positional[0];
+  if (!rt.lab.hosts.includes(host) || host === 'fabric') throw new UsageError(`unknown lab machine '${host}'; machines: ${rt.lab.hosts.filter((h) => h !== 'fabric').join(', ')}`);
+  return interactive(rest.slice(dash + 1), { place: rt.lab.place(host) });
 }

@@ -5,22 +5,25 @@ import { UsageError } from './args.ts';
 import { serverCommand } from './server.ts';
 import { dbCommand } from './db-upgrade.ts';
 import { agentCommand } from './agent.ts';
-import { downCommand, statusCommand, upCommand, vmCommand } from './lab.ts';
+import { downCommand, labCommand, statusCommand, upCommand, vmCommand } from './lab.ts';
 
 const USAGE = `usage: muon <command> [options]
 
 commands:
-  server [--config-file FILE ...]      serve the Networking API (default 127.0.0.1:9696, SQLite, noauth)
+  server [--config-file FILE ...]      serve the Networking API (default 127.0.0.1:9696, SQLite, built-in identity on :5000)
   db upgrade [--config-file FILE ...]  apply database migrations
-  agent linuxbridge|dhcp --config-file FILE ...
+  agent linuxbridge|dhcp|l3|metadata --config-file FILE ...
                                        run an agent of this host (connects to [muon] agent_socket)
-  up [--no-networks]                   (root) the seed's two machines emulated in namespaces, the
-                                       server on 127.0.0.1:9696 and every agent; without root, the API alone
+  up [--no-networks] [--no-router]     (root) the seed's two machines emulated in namespaces, the
+                                       server on 127.0.0.1:9696, every agent, a stand-in Nova, and the
+                                       seed's public and private networks and router; without root, the API alone
   down                                 remove the lab (processes, namespaces, VMs)
   status [--json]                      hosts, agents and VMs of the lab
   vm boot NAME --network NET --host HOST [--security-group SG] [--no-port-security]
   vm list | vm exec NAME -- CMD ... | vm delete NAME
                                        VMs in the lab (Muon plays Nova)
+  lab exec HOST -- CMD ...             run a command on a lab machine (upstream, controller, compute),
+                                       e.g. the seed's checks: ip netns exec qrouter-<id> ping 172.16.1.1
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -40,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       return statusCommand(rest);
     case 'vm':
       return vmCommand(rest);
+    case 'lab':
+      return labCommand(rest);
     case 'nova-standin': // hidden: the lab's stand-in Nova
       return import('./nova-standin.ts').then((m) => m.novaStandinCommand(rest));
     case undefined:

@@ -1,0 +1,78 @@
+// Benchmark (root), the whole system in the lab (API → feed → L3 and Linux bridge agents →
+// kernel): (1) floating IP associate → the first packet from upstream gets through, and
+// (2) router create + interface + gateway → a VM's first packet through SNAT, each over N
+// repetitions (default 20). Prints p50/p95. Neutron's L3 agent works through an RPC queue
+// and a full router sync for each change.
+//   node bench/l3-lab.ts [N]
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { LabRuntime, sweepStaleLabRuntimes } from '../src/lab/runtime.ts';
+import { bootVm, execInVm, findVm } from '../src/lab/vm.ts';
+import { SEED_INTERNET } from '../src/lab/topology.ts';
+import { freePort } from '../test/support/muon-server.ts';
+
+const n = Number(process.argv[2] ?? 20);
+const PREFIX = 'muon-lab-bench3-';
+await sweepStaleLabRuntimes('/run', PREFIX);
+const state = await mkdtemp(`${tmpdir()}/muon-bench3-`);
+const rt = new LabRuntime({ root: `/run/${PREFIX}${process.pid}`, statePath: state, apiPort: await freePort(), identityPort: await freePort(), novaPort: await freePort() });
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const fmt = (x: number) => `${Math.round(x)} ms`;
+const report = (what: string, xs: number[]) =>
+  console.log(`${what} over ${xs.length}: p50 ${fmt(pct(xs, 50))}, p95 ${fmt(pct(xs, 95))}, min ${fmt(Math.min(...xs))}, max ${fmt(Math.max(...xs))}`);
+
+/** Probe until it answers: each probe is one ping with a 100 ms wait, so the figure is within ~0.1 s. */
+async function until(probe: () => Promise<boolean>, limitMs = 20_000): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (!(await probe())) if (Date.now() > end) throw new Error('no packet through');
+}
+
+try {
+  const up = await rt.up();
+  console.log(`muon up: ${up.ms} ms`);
+  const api = await rt.api();
+  const sg = (await api.req('POST', '/v2.0/security-groups', { security_group: { name: 'bench-icmp' } })).security_group.id;
+  await api.req('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' } });
+  const vm = await bootVm(rt, { name: 'fipvm', network: 'private', host: 'compute', securityGroups: [sg] });
+  const fromUpstream = async (ip: string) => (await rt.lab.tryRunOn('upstream', ['ping', '-c', '1', '-W', '0.1', '-n', ip])).code === 0;
+
+  // (1) floating IP associate → first packet from upstream
+  const fip = (await api.req('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: up.networks.public } })).floatingip;
+  const assoc: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await api.req('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: vm.vm.port_id } });
+    await until(() => fromUpstream(fip.floating_ip_address));
+    assoc.push(performance.now() - t0);
+    await api.req('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: null } });
+    await until(async () => !(await fromUpstream(fip.floating_ip_address)));
+  }
+  report('floating IP associate → first packet from upstream', assoc);
+  await api.req('DELETE', `/v2.0/floatingips/${fip.id}`);
+
+  // (2) router create + interface + gateway → SNAT works (the seed's router is removed first)
+  const subnet = (await api.req('GET', `/v2.0/subnets?network_id=${up.networks.private}`)).subnets[0].id;
+  await api.req('PUT', `/v2.0/routers/${up.networks.router}/remove_router_interface`, { subnet_id: subnet });
+  await api.req('DELETE', `/v2.0/routers/${up.networks.router}`);
+  const vmName = (await findVm(rt, 'fipvm')).name;
+  const snat = async () => (await execInVm(rt, vmName, ['ping', '-c', '1', '-W', '0.1', '-n', SEED_INTERNET])).code === 0;
+  const routers: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const r = (await api.req('POST', '/v2.0/routers', { router: { name: `bench-${i}` } })).router.id;
+    await api.req('PUT', `/v2.0/routers/${r}/add_router_interface`, { subnet_id: subnet });
+    await api.req('PUT', `/v2.0/routers/${r}`, { router: { external_gateway_info: { network_id: up.networks.public } } });
+    await until(snat);
+    routers.push(performance.now() - t0);
+    await api.req('PUT', `/v2.0/routers/${r}/remove_router_interface`, { subnet_id: subnet });
+    await api.req('DELETE', `/v2.0/routers/${r}`);
+    await until(async () => !(await snat()));
+  }
+  report('router create + interface + gateway → first packet through SNAT', routers);
+} finally {
+  // MUON_BENCH_KEEP=1 leaves the lab up to look inside (muon down --lab-root … removes it)
+  if (!process.env.MUON_BENCH_KEEP) {
+    await rt.down();
+    await rm(state, { recursive: true, force: true });
+  } else console.log(`lab left at ${rt.root}, state ${state}`);
+}
