@@ -112,13 +112,38 @@ async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts:
   }
 }
 
+/**
+ * Steps run in order, except that the nft transaction runs alongside the namespace's
+ * `ip -batch` steps right before it (ns-ip, routes): neither depends on the other, and a new
+ * floating IP needs both (one process start less on the way to its first packet).
+ */
+export function phases(steps: readonly L3Step[]): L3Step[][] {
+  const out: L3Step[][] = [];
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i];
+    if (s.op === 'nft' && out.length && out.at(-1)!.every((x) => x.op === 'ns-ip' || x.op === 'routes')) out.at(-1)!.push(s);
+    else if ((s.op === 'routes') && out.length && out.at(-1)!.every((x) => x.op === 'ns-ip')) out.at(-1)!.push(s);
+    else out.push([s]);
+  }
+  return out;
+}
+
 export async function applyL3(place: Place | undefined, plans: readonly RouterPlan[], opts: L3ApplyOptions): Promise<L3ApplyOutcome> {
   const out: L3ApplyOutcome = { done: [], failed: new Map(), problems: [], pending: [] };
+  const run = async (plan: RouterPlan, s: L3Step): Promise<void> => {
+    await step(place, plan, s, opts, out);
+    out.done.push({ router: plan.id, step: s });
+  };
   await mapLimit(plans, opts.concurrency ?? 8, async (plan) => {
-    for (const s of plan.steps) {
+    for (const phase of phases(plan.steps)) {
       try {
-        await step(place, plan, s, opts, out);
-        out.done.push({ router: plan.id, step: s });
+        const nft = phase.find((s) => s.op === 'nft');
+        const rest = phase.filter((s) => s !== nft);
+        const chain = (async () => { for (const s of rest) await run(plan, s); })();
+        const results = await Promise.allSettled([chain, ...(nft && rest.length ? [run(plan, nft)] : [])]);
+        if (nft && !rest.length) await run(plan, nft);
+        const bad = results.find((r) => r.status === 'rejected');
+        if (bad) throw (bad as PromiseRejectedResult).reason;
       } catch (e) {
         out.failed.set(plan.id, e as Error);
         // an nft table we failed to write is not vouched for any more

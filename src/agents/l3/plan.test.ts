@@ -200,3 +200,13 @@ describe('L3 plan', () => {
     assert.deepEqual(del.op === 'netns-del' && del.taps, ['tapa1b2c3d4-e5', 'tapb2c3d4e5-f6']);
   });
 });
+
+describe('L3 apply phases', () => {
+  test('nft runs beside the ip batches right before it; everything else in order', async () => {
+    const { phases } = await import('./apply.ts');
+    const s = (op: string) => ({ op }) as L3Step;
+    const steps = ['netns-add', 'sysctl', 'host-ip', 'ns-ip', 'routes', 'nft', 'conntrack-flush', 'garp'].map(s);
+    assert.deepEqual(phases(steps).map((p) => p.map((x) => x.op)), [['netns-add'], ['sysctl'], ['host-ip'], ['ns-ip', 'routes', 'nft'], ['conntrack-flush'], ['garp']]);
+    assert.deepEqual(phases(['nft', 'conntrack-flush'].map(s)).map((p) => p.map((x) => x.op)), [['nft'], ['conntrack-flush']]);
+  });
+});
