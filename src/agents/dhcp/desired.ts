@@ -154,8 +154,9 @@ export function leasablePairs(hosts: string): string[] {
   const out: string[] = [];
   for (const line of hosts.split('\n')) {
     const f = line.split(',');
-    const ip = f.find((x) => /^\d+\.\d+\.\d+\.\d+$/.test(x));
-    if (f.length >= 3 && ip) out.push(`${f[0].toLowerCase()} ${ip}`);
+    // as Neutron's _read_hosts_file_leases: the address follows the name, after an optional id:
+    const ip = f[1]?.startsWith('id:') ? f[3] : f[2];
+    if (ip && /^\d+\.\d+\.\d+\.\d+$/.test(ip)) out.push(`${f[0].toLowerCase()} ${ip}`);
   }
   return out;
 }

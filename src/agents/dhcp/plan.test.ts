@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileDhcp, compileNetwork, dhcpDir, type DesiredDhcpNetwork } from './desired.ts';
+import { compileDhcp, compileNetwork, dhcpDir, leasablePairs, type DesiredDhcpNetwork } from './desired.ts';
 import { DHCP_MAC, NET_ID, network, subnet, VM1, VM2 } from './fixtures.ts';
 import type { ObservedDhcp, ObservedDhcpNetwork } from './observe.ts';
 import { planDhcp, type DhcpAction } from './plan.ts';
@@ -217,4 +217,14 @@ test('isolated metadata: 169.254.169.254/32 on ns- and haproxy in qdhcp; added, 
   // options turned off: the address goes without a dnsmasq restart
   const acts3 = plan([before], [{ ...done, ns: { ...done.ns!, addresses: [...d.addresses, ...d.extraAddresses] } }]);
   assert.deepEqual(acts3.map((a) => a.kind), ['ip', 'write', 'reload', 'proxy-stop']);
+});
+
+test('leasable pairs come from the hosts file: MAC and IPv4 address, after an optional client id; tag-only and IPv6 lines are not leases', () => {
+  assert.deepEqual(leasablePairs([
+    'fa:16:3e:5a:01:10,host-172-16-1-10.openstacklocal,172.16.1.10',
+    'FA:16:3E:5A:01:11,id:01:aa,1.2.3.4,172.16.1.11,set:port-x',
+    'fa:16:3e:5a:01:12,set:port-y',
+    'fa:16:3e:5a:01:13,host-2001-db8--5,[2001:db8::5]',
+    '',
+  ].join('\n')), ['fa:16:3e:5a:01:10 172.16.1.10', 'fa:16:3e:5a:01:11 172.16.1.11']);
 });
