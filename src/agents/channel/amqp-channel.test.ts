@@ -3,6 +3,8 @@
 // an operator gets for a wrong password, an unreachable broker and a vhost without permissions.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { embeddedDefaults, loadConfigSources } from '../../config/load.ts';
 import { selectTransport, type RabbitTransport } from '../../config/transport.ts';
 import { connect, type Db } from '../../db/connect.ts';
@@ -55,16 +57,19 @@ describe('agent channel over RabbitMQ', { skip: rabbitSkipReason(), timeout: 240
   let net: string;
   let sg: string;
   let vm: { id: string; ip: string };
+  let dir: string;
+  let url: string;
 
   before(async () => {
     broker = await startRabbit();
     await broker.addUser('openstack', 'op@st:/%');
     await broker.addUser('lonely', 'pw', 'secluded', false);
-    const url = broker.url('openstack', 'op@st:/%'); // percent-encoded user and password, decoded by the parser
+    url = broker.url('openstack', 'op@st:/%'); // percent-encoded user and password, decoded by the parser
+    dir = await mkdtemp(`${tmpdir()}/muon-amqp-`);
     const { config } = loadConfigSources([
       { file: '<test>', text: `[DEFAULT]\nauth_strategy = noauth\ntransport_url = ${url}\nrpc_response_timeout = 10\n[oslo_messaging_rabbit]\nheartbeat_timeout_threshold = 10\n` },
     ], { defaults: embeddedDefaults() });
-    conn = connect('sqlite://');
+    conn = connect(`sqlite:///${dir}/muon.sqlite`); // a file: a second server shares it below
     await upgrade(conn);
     server = await startServer({ config, conn, host: '127.0.0.1', port: 0, log: serverLog, amqp: selectTransport(config) as RabbitTransport });
     api = async (method, path, body) => {
@@ -79,6 +84,7 @@ describe('agent channel over RabbitMQ', { skip: rabbitSkipReason(), timeout: 240
     await server?.close();
     await conn?.close();
     await broker?.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('registers and heartbeats an agent through the broker', async () => {
@@ -198,5 +204,35 @@ describe('agent channel over RabbitMQ', { skip: rabbitSkipReason(), timeout: 240
     try {
       await until('the server-side error line', 10_000, () => log.lines.find((l) => l.level === 'error' && /refused the login of user 'openstack' \(ACCESS_REFUSED\)/.test(l.msg)));
     } finally { await s.close(); }
+  });
+
+  it('a cluster URL whose first broker is down: the channel uses the next one', async () => {
+    const dead = await freePort();
+    const pw = encodeURIComponent('op@st:/%');
+    const clustered = amqpChannel(transportFor(`rabbit://openstack:${pw}@127.0.0.1:${dead},openstack:${pw}@127.0.0.1:${broker.port}/`), capture());
+    try {
+      assert.equal((await clustered.report({ ...LB, host: 'compute', configurations: CONF })).outcome, 'alive');
+    } finally { clustered.close(); }
+  });
+
+  it('servers share the queue: with the first server gone, a second one (same database) answers the same agent', async () => {
+    const { config } = loadConfigSources([
+      { file: '<test>', text: `[DEFAULT]\nauth_strategy = noauth\ntransport_url = ${url}\n` },
+    ], { defaults: embeddedDefaults() });
+    const conn2 = connect(`sqlite:///${dir}/muon.sqlite`);
+    const log2 = capture();
+    const second = await startServer({ config, conn: conn2, host: '127.0.0.1', port: 0, log: log2, amqp: selectTransport(config) as RabbitTransport });
+    const agent = amqpChannel(transportFor(url), capture());
+    try {
+      await until('the second server consuming', 20_000, () => log2.lines.find((l) => l.msg === 'connected to RabbitMQ'));
+      await server.close();
+      const snap = (await agent.watch('compute', -1, 0))!;
+      assert.deepEqual(snap.ports.map((p) => p.id), [vm.id], 'the second server reads the same database');
+      assert.equal((await agent.report({ ...LB, host: 'compute', configurations: CONF })).outcome, 'alive');
+    } finally {
+      agent.close();
+      await second.close();
+      await conn2.close();
+    }
   });
 });
