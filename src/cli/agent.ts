@@ -41,9 +41,11 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const channel = transport.kind === 'rabbit' ? amqpChannel(transport, log) : httpChannel(transport.socket);
   const lb = k === 'linuxbridge' ? linuxbridgeAgent(config) : undefined;
   const md = k === 'metadata' ? metadataAgent(config, channel, log) : undefined;
-  const def: AgentDefinition = lb ?? md
-    ?? (k === 'l3' ? l3Agent(config, { metadata: routerMetadataHooks(config) }) : dhcpAgent(config));
+  const l3 = k === 'l3' ? l3Agent(config, { metadata: routerMetadataHooks(config) }) : undefined;
+  const def: AgentDefinition = lb ?? md ?? l3 ?? dhcpAgent(config);
   const loop = new AgentLoop(channel, def, { reportIntervalMs: config.reportInterval * 1000, log });
+  // a router that failed is reported, not thrown: the L3 agent asks for its own retries
+  l3?.retryWith(() => loop.kick());
   log.info('starting', { agent: k, host: config.host, agent_socket: config.agentSocket });
   const monitor = lb ? await lb.watch(() => loop.kick(), log) : undefined;
   await md?.listen();

@@ -50,6 +50,12 @@ export interface DesiredRouter {
   fipIds: string[];
   /** qg- device and the IPv4 addresses to announce with gratuitous ARP when they appear */
   garp?: { device: string; addresses: string[] };
+  /**
+   * qr- devices and their IPv4 addresses, announced too when they appear (as Neutron's
+   * _internal_network_added does): a router re-created on a subnet has a new MAC behind the
+   * same gateway address, and VMs would keep the old one in their ARP caches
+   */
+  internalGarps: { device: string; addresses: string[] }[];
   /** radvd.conf text, or '' (no radvd) */
   radvd: string;
   problems: string[];
@@ -224,6 +230,9 @@ export function compileRouter(r: RouterState, opts: L3Options): DesiredRouter {
   return {
     id: r.id, netns: r.namespace || `${NETNS_PREFIX}${r.id}`, ports, routes, sysctls: { ...ROUTER_SYSCTLS }, nft, fips,
     fipIds: fipIds.sort(), garp, radvd: radvdConfig(ra), problems,
+    internalGarps: ports.filter((p) => p.device.startsWith('qr-'))
+      .map((p) => ({ device: p.device, addresses: p.addresses.filter((a) => !isV6(a)).map((a) => a.split('/')[0]) }))
+      .filter((g) => g.addresses.length > 0),
   };
 }
 

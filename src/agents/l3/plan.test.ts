@@ -144,11 +144,13 @@ describe('L3 plan', () => {
     const d = compileL3({ routers: [router({ floating_ips: [fip('f1', FIP, VM2_IP)] })] }, OPTS);
     const plans = planL3(d, { routers: new Map(), hostLinks: new Map() }, newMemory(), true);
     assert.equal(plans.length, 1);
-    assert.deepEqual(ops(plans[0].steps), ['netns-add', 'sysctl', 'host-ip', 'ns-ip', 'routes', 'nft', 'metadata-ensure', 'garp']);
+    assert.deepEqual(ops(plans[0].steps), ['netns-add', 'sysctl', 'host-ip', 'ns-ip', 'routes', 'nft', 'metadata-ensure', 'garp', 'garp']);
     const host = plans[0].steps.find((s) => s.op === 'host-ip')!;
     assert.deepEqual(host.op === 'host-ip' && host.cmds[0], ['link', 'add', 'tapb2c3d4e5-f6', 'mtu', '1450', 'type', 'veth', 'peer', 'name', 'qr-b2c3d4e5-f6', 'address', 'fa:16:3e:00:00:02', 'mtu', '1450', 'netns', `qrouter-${ROUTER_ID}`]);
-    const garp = plans[0].steps.at(-1)!;
-    assert.deepEqual(garp.op === 'garp' && garp.addresses, [GW_IP, FIP]);
+    const [gw, internal] = plans[0].steps.filter((x) => x.op === 'garp');
+    assert.deepEqual(gw.op === 'garp' && gw.addresses, [GW_IP, FIP]);
+    // the gateway address behind qr- is announced too: a re-created router has a new MAC there
+    assert.deepEqual(internal.op === 'garp' && [internal.device, internal.addresses], ['qr-b2c3d4e5-f6', ['172.16.1.1']]);
   });
 
   test('a realised router plans nothing (a restart with the table vouched for)', () => {

@@ -165,9 +165,9 @@ export function planRouter(d: DesiredRouter, o: ObservedRouter | undefined, host
 
   if (hasMetadataHook && !memory.metadata.has(d.id)) steps.push({ op: 'metadata-ensure' });
 
-  if (d.garp) {
-    const fresh = (added.get(d.garp.device) ?? []).filter((a) => d.garp!.addresses.includes(a));
-    if (fresh.length) steps.push({ op: 'garp', device: d.garp.device, addresses: fresh });
+  for (const g of [...(d.garp ? [d.garp] : []), ...(d.internalGarps ?? [])]) {
+    const fresh = (added.get(g.device) ?? []).filter((a) => g.addresses.includes(a));
+    if (fresh.length) steps.push({ op: 'garp', device: g.device, addresses: fresh });
   }
   return { id: d.id, netns: d.netns, remove: false, steps };
 }
