@@ -4,7 +4,8 @@
 // dnsmasq: started when none runs; restarted when its command line changed (a subnet
 // added), when it runs in another namespace than qdhcp-<id>, or when the interface it is
 // bound to was (re)made or re-addressed (--bind-interfaces binds at start); otherwise sent
-// SIGHUP when a file it re-reads changed.
+// SIGHUP when a file it re-reads changed. Leases whose host entry is gone are released
+// (dhcp_release) while dnsmasq runs. Last, the isolated-metadata haproxy (./metadata.ts).
 import { dnsmasqFiles } from '../../linux/dnsmasq.ts';
 import type { Lease } from '../../linux/dhcp-release.ts';
 import { contains, parseCidr } from '../../domain/ip/cidr.ts';
