@@ -137,18 +137,21 @@ describe('agent channel over RabbitMQ', { skip: rabbitSkipReason(), timeout: 240
       reconcile: async (d) => { seen.push(d); return {}; },
     }, { reportIntervalMs: 2000, watchWaitMs: 3000, log: agentLog });
     await loop.start();
-    await until('the first reconcile', 10_000, () => seen.length ? true : undefined);
+    try {
+      await until('the first reconcile', 10_000, () => seen.length ? true : undefined);
 
-    await broker.stop();
-    // while it is down, calls fail with a reason (not hang)
-    await assert.rejects(ch.report({ ...LB, host: 'compute' }), (e: unknown) => e instanceof ChannelError && /RabbitMQ at 127\.0\.0\.1:\d+|lost the connection/.test(e.message));
-    const rule = (await api('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg, direction: 'ingress', protocol: 'icmp' } })).body.security_group_rule;
-    await broker.start();
+      await broker.stop();
+      // while it is down, calls fail with a reason (not hang)
+      await assert.rejects(ch.report({ ...LB, host: 'compute' }), (e: unknown) => e instanceof ChannelError && /RabbitMQ at 127\.0\.0\.1:\d+|lost the connection/.test(e.message));
+      const rule = (await api('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg, direction: 'ingress', protocol: 'icmp' } })).body.security_group_rule;
+      await broker.start();
 
-    const got = await until('the change made while the broker was down', 60_000, () =>
-      seen.find((s) => s.security_groups.find((g) => g.id === sg)?.rules.some((r) => r.id === rule.id)));
-    assert.ok(got);
-    loop.stop(); // closes ch: the remaining tests make their own channels
+      const got = await until('the change made while the broker was down', 60_000, () =>
+        seen.find((s) => s.security_groups.find((g) => g.id === sg)?.rules.some((r) => r.id === rule.id)));
+      assert.ok(got);
+    } finally {
+      loop.stop(); // closes ch: the remaining tests make their own channels
+    }
     assert.ok(agentLog.lines.some((l) => l.msg === 'connected to RabbitMQ again'), 'the agent reconnected by itself');
     assert.ok(serverLog.lines.some((l) => l.msg === 'connected to RabbitMQ again'), 'the server reconnected by itself');
   });
