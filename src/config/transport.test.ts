@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfigSources } from './load.ts';
+import { loadConfig, loadConfigSources } from './load.ts';
 import { ConfigError } from './config-error.ts';
 import { parseTransportUrl, redact, selectTransport, type RabbitTransport } from './transport.ts';
 
@@ -84,4 +84,11 @@ test('bad URLs: ConfigErrors that name [DEFAULT] transport_url and say what to w
 
 test('redact hides every password of a cluster URL', () => {
   assert.equal(redact('rabbit://u:p1@h1:5672,v:p2@h2:5672/x'), 'rabbit://u:***@h1:5672,v:***@h2:5672/x');
+});
+
+test("the seed's own neutron.conf selects RabbitMQ at controller as openstack/opst", () => {
+  const t = selectTransport(loadConfig([new URL('./fixtures/seed/neutron.conf', import.meta.url).pathname]).config) as RabbitTransport;
+  assert.equal(t.kind, 'rabbit');
+  assert.deepEqual(t.brokers, [{ host: 'controller', port: 5672, username: 'openstack', password: 'opst' }]);
+  assert.equal(t.vhost, '/');
 });
