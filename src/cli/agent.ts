@@ -5,7 +5,7 @@ import { loadCliConfig } from './load-config.ts';
 import { jsonLogger } from '../api/log.ts';
 import { httpChannel } from '../agents/channel/http-channel.ts';
 import { amqpChannel } from '../agents/channel/amqp-channel.ts';
-import { selectTransport } from '../config/transport.ts';
+import { describeBrokers, selectTransport } from '../config/transport.ts';
 import { AgentLoop, type AgentDefinition } from '../agents/loop.ts';
 import { linuxbridgeAgent } from '../agents/linuxbridge/agent.ts';
 import { dhcpAgent } from '../agents/dhcp/agent.ts';
@@ -46,7 +46,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const loop = new AgentLoop(channel, def, { reportIntervalMs: config.reportInterval * 1000, log });
   // a router that failed is reported, not thrown: the L3 agent asks for its own retries
   l3?.retryWith(() => loop.kick());
-  log.info('starting', { agent: k, host: config.host, agent_socket: config.agentSocket });
+  log.info('starting', { agent: k, host: config.host, ...(transport.kind === 'rabbit' ? { rabbitmq: describeBrokers(transport) } : { agent_socket: transport.socket }) });
   const monitor = lb ? await lb.watch(() => loop.kick(), log) : undefined;
   await md?.listen();
   await loop.start();
