@@ -1,6 +1,7 @@
 // The agent channel's protocol: what agents send and receive. The HTTP transport
 // (src/api/agent-channel.ts server side, src/agents/channel/http-channel.ts agent side)
-// carries exactly these; a RabbitMQ transport would implement the same interface.
+// carries exactly these, and so does RabbitMQ (src/api/agent-channel-amqp.ts,
+// src/agents/channel/amqp-channel.ts; chosen by src/config/transport.ts).
 import type { HostState, InstanceLookup } from './host-state.ts';
 
 /** Neutron's report_state agent_state. */
