@@ -99,6 +99,13 @@ describe('agent channel over RabbitMQ', { skip: rabbitSkipReason(), timeout: 240
     assert.ok(serverLog.lines.some((l) => l.msg === 'connected to RabbitMQ' && l.fields?.role === 'server'));
   });
 
+  it('heartbeats as [oslo_messaging_rabbit] heartbeat_timeout_threshold says (the broker shows the negotiated timeout)', async () => {
+    const rows = (await broker.ctl('list_connections', '--silent', 'client_properties', 'timeout')).trim().split('\n');
+    const muon = rows.filter((r) => r.includes('muon '));
+    assert.ok(muon.length >= 2, `the server's and the agent's connections: ${rows.join(' | ')}`);
+    for (const r of muon) assert.match(r, /\t10$/, r);
+  });
+
   it('a NeutronError of the handlers comes back as a ChannelError', async () => {
     await assert.rejects(ch.report(null as never), (e: unknown) => e instanceof ChannelError && e.status === 400 && /HTTPBadRequest: body must be/.test(e.message));
   });
