@@ -53,7 +53,9 @@ export interface DesiredRouter {
   /**
    * qr- devices and their IPv4 addresses, announced too when they appear (as Neutron's
    * _internal_network_added does): a router re-created on a subnet has a new MAC behind the
-   * same gateway address, and VMs would keep the old one in their ARP caches
+   * same gateway address, and VMs would keep the old one in their ARP caches. This reaches
+   * VMs on flat networks; a VXLAN device with l2population's ARP proxy consumes every ARP
+   * frame, so there VMs re-learn the gateway only when their entry goes stale (seconds)
    */
   internalGarps: { device: string; addresses: string[] }[];
   /** radvd.conf text, or '' (no radvd) */
