@@ -123,6 +123,8 @@ export async function startRabbit(): Promise<RabbitBroker> {
     RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
     RABBITMQ_CONF_ENV_FILE: join(dir, 'rabbitmq-env.conf'),
     RABBITMQ_PID_FILE: join(dir, 'rabbit.pid'),
+    // the script then execs the VM instead of proxying it: setpriv's --pdeathsig reaches beam
+    RUNNING_UNDER_SYSTEMD: 'true',
     ERL_EPMD_PORT: String(epmdPort),
     ERL_EPMD_ADDRESS: '127.0.0.1',
   };
