@@ -92,3 +92,11 @@ test("the seed's own neutron.conf selects RabbitMQ at controller as openstack/op
   assert.deepEqual(t.brokers, [{ host: 'controller', port: 5672, username: 'openstack', password: 'opst' }]);
   assert.equal(t.vhost, '/');
 });
+
+test('TLS asked for (ssl, rabbit_use_ssl, ?ssl=1) is refused rather than sent in clear', () => {
+  for (const text of ['[oslo_messaging_rabbit]\nssl = true\nrabbit_host = c\n', '[oslo_messaging_rabbit]\nrabbit_use_ssl = True\n[DEFAULT]\ntransport_url = rabbit://u:p@c/\n']) {
+    assert.throws(() => select(text), (e: unknown) => e instanceof ConfigError && /does not do TLS yet/.test(e.message) && e.section === 'oslo_messaging_rabbit');
+  }
+  assert.throws(() => parseTransportUrl('rabbit://u:p@c:5671/?ssl=1', fb), /transport_url: \?ssl: .*TLS/);
+  assert.equal(select('[oslo_messaging_rabbit]\nssl = true\n').kind, 'unix', 'no broker configured: nothing to refuse');
+});

@@ -38,7 +38,10 @@ export function selectTransport(config: MuonConfig): Transport {
   };
   const url = config.values.DEFAULT.transport_url as string | null;
   const fallback = { username: rabbit.rabbit_userid as string, password: rabbit.rabbit_password as string, vhost: rabbit.rabbit_virtual_host as string };
-  if (url) return { kind: 'rabbit', ...parseTransportUrl(url, fallback), ...common, source: '[DEFAULT] transport_url' };
+  if (url) {
+    refuseTls(config);
+    return { kind: 'rabbit', ...parseTransportUrl(url, fallback), ...common, source: '[DEFAULT] transport_url' };
+  }
 
   const explicit = config.raw.oslo_messaging_rabbit ?? {};
   if (explicit.rabbit_host === undefined && explicit.rabbit_hosts === undefined) return { kind: 'unix', socket: config.agentSocket };
@@ -46,6 +49,7 @@ export function selectTransport(config: MuonConfig): Transport {
   if (backend !== undefined && !RABBIT_BACKENDS.has(backend.trim())) {
     throw new ConfigError(`[DEFAULT] rpc_backend = ${backend}: Muon's agents reach the server through RabbitMQ ([oslo_messaging_rabbit] is set) or the unix socket; set rpc_backend = rabbit or remove the [oslo_messaging_rabbit] hosts`, { section: 'DEFAULT', option: 'rpc_backend' });
   }
+  refuseTls(config);
   const hosts = rabbit.rabbit_hosts as string[];
   const listed = explicit.rabbit_hosts !== undefined && hosts.length > 0;
   const brokers = listed
@@ -55,6 +59,14 @@ export function selectTransport(config: MuonConfig): Transport {
     kind: 'rabbit', brokers, vhost: fallback.vhost || '/', ...common,
     source: listed ? '[oslo_messaging_rabbit] rabbit_hosts' : '[oslo_messaging_rabbit] rabbit_host / rabbit_port',
   };
+}
+
+/** Plaintext where the operator asked for TLS would be worse than not starting. */
+function refuseTls(config: MuonConfig): void {
+  const rabbit = config.values.oslo_messaging_rabbit;
+  if (rabbit.ssl !== true && rabbit.rabbit_use_ssl !== true) return;
+  const option = config.raw.oslo_messaging_rabbit?.rabbit_use_ssl !== undefined ? 'rabbit_use_ssl' : 'ssl';
+  throw new ConfigError(`[oslo_messaging_rabbit] ${option} = true: Muon's RabbitMQ transport does not do TLS yet; use a broker listener without TLS on a trusted network, or the unix socket on one machine`, { section: 'oslo_messaging_rabbit', option });
 }
 
 const OPTION = '[DEFAULT] transport_url';
@@ -70,7 +82,8 @@ const fail = (why: string): never => { throw new ConfigError(`${OPTION}: ${why}`
 export function parseTransportUrl(url: string, fallback: { username: string; password: string; vhost: string }): { brokers: BrokerHost[]; vhost: string } {
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(\/[^?#]*)?(\?[^#]*)?$/.exec(url.trim());
   if (!m) fail(`'${redact(url)}' is not a URL; expected rabbit://user:password@host:5672/`);
-  const [, scheme, netloc, path = ''] = m!;
+  const [, scheme, netloc, path = '', query = ''] = m!;
+  if (/[?&]ssl=(1|true|yes|on)\b/i.test(query)) fail("?ssl: Muon's RabbitMQ transport does not do TLS yet");
   const driver = scheme.toLowerCase().split('+')[0];
   if (driver !== 'rabbit') {
     fail(`scheme '${scheme}' is not supported: Muon's agent channel uses RabbitMQ; write rabbit://user:password@host:5672/${driver === 'amqp' ? ' (amqp:// is oslo.messaging\'s AMQP 1.0 driver)' : ''}`);
