@@ -89,6 +89,7 @@ export class AmqpLink {
     let i = 0;
     let failures = 0;
     let lastLogged = '';
+    let connectedBefore = false;
     while (!this.closed) {
       const broker = this.t.brokers[i % n];
       let conn: ChannelModel | undefined;
@@ -110,8 +111,9 @@ export class AmqpLink {
         this.conn = conn;
         this.channel = ch;
         this.broker = broker;
-        this.opts.log.info(this.lastError || failures ? 'connected to RabbitMQ again' : 'connected to RabbitMQ', { role: this.opts.role, broker: brokerAddress(broker), vhost: this.t.vhost });
+        this.opts.log.info(connectedBefore ? 'connected to RabbitMQ again' : 'connected to RabbitMQ', { role: this.opts.role, broker: brokerAddress(broker), vhost: this.t.vhost });
         this.lastError = undefined;
+        connectedBefore = true;
         lastLogged = '';
         failures = 0;
         this.settle(undefined, ch);
