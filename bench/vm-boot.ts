@@ -46,6 +46,9 @@ try {
   console.log(`boot → first ping over ${n} VMs: p50 ${fmt(pct(total, 50))}, p95 ${fmt(pct(total, 95))}, min ${fmt(Math.min(...total))}, max ${fmt(Math.max(...total))}`);
   console.log(`split (p50): ${Object.entries(parts).map(([k, v]) => `${k.replace('_ms', '')} ${fmt(pct(v, 50))}`).join(', ')}`);
 } finally {
-  await rt.down();
-  await rm(state, { recursive: true, force: true });
+  // MUON_BENCH_KEEP=1 leaves the lab up to look inside (muon down --lab-root … --state-path … removes it)
+  if (!process.env.MUON_BENCH_KEEP) {
+    await rt.down();
+    await rm(state, { recursive: true, force: true });
+  } else console.log(`lab left at ${rt.root}, state ${state}`);
 }

@@ -11,6 +11,8 @@ export interface ReconcileOutcome {
   report?: DeviceReport;
   /** things the agent cannot do, said in words (logged when they change) */
   problems?: string[];
+  /** where the reconcile's time went, phase → ms (logged with the 'reconciled' line) */
+  timings?: Record<string, number>;
 }
 
 export interface AgentLog {
@@ -47,6 +49,9 @@ export class AgentLoop {
   private lastReport = '';
   private lastProblems = '';
   private idleWaiters: (() => void)[] = [];
+  /** when the snapshot now in `desired` arrived (the wait before its reconcile is logged) */
+  private arrivedAt = 0;
+  private lastRun = -1;
   /** revision of the last snapshot reconciled without error */
   realised = -1;
   private readonly channel: AgentChannel;
@@ -118,6 +123,7 @@ export class AgentLoop {
         if (s && !this.stopped) {
           since = s.revision;
           this.desired = s;
+          this.arrivedAt = performance.now();
           this.kick();
         }
       } catch (e) {
@@ -134,6 +140,9 @@ export class AgentLoop {
         this.again = false;
         const desired = this.desired!;
         const t0 = performance.now();
+        // a new snapshot waited this long for its reconcile (a kick on the same one: no figure)
+        const queuedMs = desired.revision !== this.lastRun ? Math.round(t0 - this.arrivedAt) : undefined;
+        this.lastRun = desired.revision;
         try {
           const out = await this.def.reconcile(desired);
           this.failures = 0;
@@ -143,6 +152,7 @@ export class AgentLoop {
             this.lastProblems = problems;
             for (const p of out.problems ?? []) this.opts.log.warn(p);
           }
+          const tReconciled = performance.now();
           const report = out.report ?? {};
           const key = JSON.stringify(report);
           if (key !== this.lastReport) {
@@ -151,7 +161,11 @@ export class AgentLoop {
             if (report.up?.length || report.down?.length || report.dhcp_ready?.length || report.floatingips) await this.channel.devices(this.def.host, report);
             this.lastReport = key;
           }
-          this.opts.log.info('reconciled', { revision: desired.revision, ms: Math.round(performance.now() - t0) });
+          const t1 = performance.now();
+          this.opts.log.info('reconciled', {
+            revision: desired.revision, ms: Math.round(t1 - t0), queued_ms: queuedMs,
+            ...out.timings, report_ms: Math.round(t1 - tReconciled),
+          });
         } catch (e) {
           this.failures++;
           const delay = Math.min(10_000, 200 * 2 ** Math.min(this.failures, 6));

@@ -51,12 +51,18 @@ export function channelHandlers(deps: Deps, watch: RevisionWatch, log: Logger): 
       const until = Date.now() + Math.min(Math.max(0, waitMs), MAX_WAIT_MS);
       // Most changes concern other hosts: a snapshot equal to the one the agent has (same
       // digest) is not sent; the wait goes on until this host's state really differs.
-      for (;;) {
+      for (let unchanged = 0; ; unchanged++) {
         const rev = await watch.wait(since, Math.max(0, until - Date.now()));
         if (rev <= since) return null;
+        const t0 = performance.now();
         const state = await buildHostState(deps.conn.db, host, { dnsDomain: deps.config.dnsDomain });
         const d = stateDigest(state);
-        if (d !== digest) return { ...state, digest: d };
+        if (d !== digest) {
+          // the feed's latency: from the write's announcement to this host's snapshot leaving
+          const now = performance.now();
+          log.info('snapshot sent', { host, revision: state.revision, build_ms: Math.round(now - t0), after_write_ms: Math.round(now - watch.pokedAt), unchanged });
+          return { ...state, digest: d };
+        }
         since = rev;
         if (Date.now() >= until) return null;
       }

@@ -40,8 +40,12 @@ export class RevisionWatch {
     });
   }
 
+  /** when the last write was announced (performance.now()): the feed's latency is measured from it */
+  pokedAt = 0;
+
   /** Something was written: look at the outbox now (coalesced). */
   poke(): void {
+    this.pokedAt = performance.now();
     if (this.waiters.size === 0) return;
     if (this.checking) { this.again = true; return; }
     this.checking = this.check().finally(() => {

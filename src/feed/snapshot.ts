@@ -47,7 +47,29 @@ function group<T, K>(items: readonly T[], key: (t: T) => K): Map<K, T[]> {
   return m;
 }
 
+/** per database, per host: the last build and the revision read before it started */
+const lastBuild = new WeakMap<Db, Map<string, { revision: number; dnsDomain: string; state: Promise<HostState> }>>();
+
+/**
+ * A host's agents (Linux bridge, DHCP, L3, metadata) all wait on the same host's feed and
+ * wake together after a write: they share one build. A build started at revision R sees at
+ * least R, so a caller that reads R again may take it (callers do not mutate the result).
+ */
 export async function buildHostState(db: Db, host: string, opts: { dnsDomain: string }): Promise<HostState> {
+  const revision = await currentRevision(db);
+  let hosts = lastBuild.get(db);
+  if (!hosts) lastBuild.set(db, hosts = new Map());
+  const last = hosts.get(host);
+  if (last && last.revision === revision && last.dnsDomain === opts.dnsDomain) return last.state;
+  const state = buildFresh(db, host, opts);
+  const entry = { revision, dnsDomain: opts.dnsDomain, state };
+  hosts.set(host, entry);
+  // a failed build is not shared with later callers
+  state.catch(() => { if (hosts.get(host) === entry) hosts.delete(host); });
+  return state;
+}
+
+async function buildFresh(db: Db, host: string, opts: { dnsDomain: string }): Promise<HostState> {
   const revision = await currentRevision(db);
 
   const bound = await db.selectFrom('ports').select(PORT_COLS).where('binding_host_id', '=', host).where('binding_vif_type', '=', 'bridge').execute();

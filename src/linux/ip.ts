@@ -1,6 +1,6 @@
 // iproute2 `ip`: read links, addresses, routes and neighbours with `ip -j`, change them with
 // one `ip -batch -` call (a list of commands, each an array of tokens).
-import { exec, type Place } from './exec.ts';
+import { checkName, exec, type Place } from './exec.ts';
 
 export interface Link {
   ifindex: number;
@@ -72,6 +72,28 @@ export function parseJsonList<T>(text: string, what: string): T[] {
   }
 }
 
+/** Split concatenated JSON documents (`ip -j -batch` prints one array per command). */
+export function splitJsonDocs(text: string): unknown[] {
+  const out: unknown[] = [];
+  let depth = 0;
+  let inStr = false;
+  let esc = false;
+  let startAt = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inStr) {
+      if (esc) esc = false;
+      else if (c === '\\') esc = true;
+      else if (c === '"') inStr = false;
+      continue;
+    }
+    if (c === '"') inStr = true;
+    else if (c === '[' || c === '{') { if (depth++ === 0) startAt = i; }
+    else if (c === ']' || c === '}') { if (--depth === 0) out.push(JSON.parse(text.slice(startAt, i + 1))); }
+  }
+  return out;
+}
+
 /** A batch line from tokens. Tokens may not hold whitespace, quotes, '#' or '\' (so no token can be split or commented out). */
 export function batchLine(tokens: readonly string[]): string {
   if (tokens.length === 0) throw new Error('empty batch command');
@@ -115,8 +137,12 @@ export function neighbours(place?: Place, dev?: string): Promise<Neighbour[]> {
 export async function batch(place: Place | undefined, commands: readonly IpCommand[], opts: { force?: boolean } = {}): Promise<void> {
   if (commands.length === 0) return;
   const lines = commands.map(batchLine);
+  // in a nested namespace, `ip -n` enters it itself: one exec less than `ip netns exec`, and no /sys remount
+  const ns = place?.netns;
+  if (ns) checkName(ns, 'netns name');
+  const at: Place | undefined = ns ? { ...place, netns: undefined } : place;
   try {
-    await exec(['ip', ...(opts.force ? ['-force'] : []), '-batch', '-'], { place, input: `${lines.join('\n')}\n` });
+    await exec(['ip', ...(ns ? ['-n', ns] : []), ...(opts.force ? ['-force'] : []), '-batch', '-'], { place: at, input: `${lines.join('\n')}\n` });
   } catch (e) {
     const m = /Command failed -:(\d+)/.exec((e as Error).message);
     if (m) (e as Error).message += `\n(failing batch line ${m[1]}: ip ${lines[Number(m[1]) - 1]})`;

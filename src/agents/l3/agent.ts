@@ -67,15 +67,21 @@ export function l3Agent(config: MuonConfig, hooks: L3AgentHooks = {}): L3AgentDe
       counts.ex_gw_ports = ok.filter((x) => x.gateway).length;
       counts.interfaces = ok.reduce((n, x) => n + x.ports - (x.gateway ? 1 : 0), 0);
       counts.floating_ips = ok.reduce((n, x) => n + x.floatingIps, 0);
-      if (r.failed.size > 0 && kick) {
+      const retryLater = () => {
         failures++;
         if (timer) clearTimeout(timer);
         timer = setTimeout(() => { timer = undefined; kick?.(); }, Math.min(30_000, 1000 * 2 ** Math.min(failures - 1, 5)));
         timer.unref();
-      } else if (r.failed.size === 0) {
+      };
+      if (r.failed.size > 0 && kick) {
+        retryLater();
+      } else if (r.failed.size === 0 && memory.metadataProblems.size === 0) {
         failures = 0;
       }
-      return { report: { floatingips: r.floatingips }, problems: r.problems };
+      // metadata proxies start in the background: one that fails is reported and retried
+      const starting = [...memory.metadataPending.values()];
+      if (starting.length && kick) void Promise.allSettled(starting).then(() => { if (memory.metadataProblems.size) retryLater(); });
+      return { report: { floatingips: r.floatingips }, problems: r.problems, timings: r.timings };
     },
   };
 }

@@ -24,7 +24,7 @@ export interface L3ApplyOptions {
   memory: L3Memory;
   metadata?: MetadataHook;
   concurrency?: number;
-  /** wait for gratuitous ARPs to finish (tests); default: fire and forget */
+  /** wait for gratuitous ARPs and metadata proxy starts to finish (tests); default: in the background */
   awaitGarp?: boolean;
 }
 
@@ -35,6 +35,8 @@ export interface L3ApplyOutcome {
   problems: string[];
   /** gratuitous ARPs still running */
   pending: Promise<unknown>[];
+  /** step op → ms spent in it (summed over routers) */
+  timings: Record<string, number>;
 }
 
 async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts: L3ApplyOptions, out: L3ApplyOutcome): Promise<void> {
@@ -58,7 +60,8 @@ async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts:
       opts.memory.nft.set(plan.id, s.rendered);
       return;
     case 'conntrack-flush':
-      for (const a of s.addresses) await flushAddress(ns, a);
+      // independent deletions: one round of process starts, not one after another
+      await Promise.all(s.addresses.map((a) => flushAddress(ns, a)));
       return;
     case 'radvd':
       if (s.action === 'stop') { await stopRadvd(s.pid!); return; }
@@ -73,15 +76,27 @@ async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts:
         await startRadvd(ns, files.conf, files.pid, files.log);
       }
       return;
-    case 'metadata-ensure':
-      try {
-        await opts.metadata?.ensure(plan.id, plan.netns);
-        opts.memory.metadata.add(plan.id);
-      } catch (e) {
-        out.problems.push(`router ${plan.id}: metadata proxy: ${(e as Error).message}`);
-      }
+    case 'metadata-ensure': {
+      // haproxy's check and start take a second or more and no packet of the router waits for
+      // them: they run in the background (the next reconcile reports a failure and retries)
+      const { memory } = opts;
+      memory.metadataProblems.delete(plan.id);
+      const p = (async () => {
+        try {
+          await opts.metadata?.ensure(plan.id, plan.netns);
+          memory.metadata.add(plan.id);
+        } catch (e) {
+          memory.metadataProblems.set(plan.id, `router ${plan.id}: metadata proxy: ${(e as Error).message}`);
+        } finally {
+          memory.metadataPending.delete(plan.id);
+        }
+      })();
+      memory.metadataPending.set(plan.id, p);
+      if (opts.awaitGarp) await p; else out.pending.push(p);
       return;
+    }
     case 'metadata-remove':
+      await opts.memory.metadataPending.get(plan.id);
       try {
         await opts.metadata?.remove(plan.id);
       } catch (e) {
@@ -90,6 +105,7 @@ async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts:
       opts.memory.metadata.delete(plan.id);
       return;
     case 'netns-del': {
+      await opts.memory.metadataPending.get(plan.id); // a proxy being started goes with the rest
       // processes left inside would keep the namespace (and its veths) alive, unnamed
       const ino = (await inodes(place)).get(plan.netns);
       if (ino !== undefined) {
@@ -129,9 +145,11 @@ export function phases(steps: readonly L3Step[]): L3Step[][] {
 }
 
 export async function applyL3(place: Place | undefined, plans: readonly RouterPlan[], opts: L3ApplyOptions): Promise<L3ApplyOutcome> {
-  const out: L3ApplyOutcome = { done: [], failed: new Map(), problems: [], pending: [] };
+  const out: L3ApplyOutcome = { done: [], failed: new Map(), problems: [], pending: [], timings: {} };
   const run = async (plan: RouterPlan, s: L3Step): Promise<void> => {
+    const t0 = performance.now();
     await step(place, plan, s, opts, out);
+    out.timings[s.op] = (out.timings[s.op] ?? 0) + Math.round(performance.now() - t0);
     out.done.push({ router: plan.id, step: s });
   };
   await mapLimit(plans, opts.concurrency ?? 8, async (plan) => {

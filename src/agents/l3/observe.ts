@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Place } from '../../linux/exec.ts';
 import { tryExec } from '../../linux/exec.ts';
-import type { AddrInfo, Link, Route } from '../../linux/ip.ts';
+import { splitJsonDocs, type AddrInfo, type Link, type Route } from '../../linux/ip.ts';
 import { RUN_NETNS } from '../../linux/netns.ts';
 import { read as readSysctls } from '../../linux/sysctl.ts';
 import { findRadvd, type RunningRadvd } from '../../linux/radvd.ts';
@@ -47,6 +47,8 @@ export interface ObservedRouter {
 
 export interface ObservedL3 {
   routers: Map<string, ObservedRouter>;
+  /** routers not read: their namespace exists and the caller vouches for the rest (ObserveSkip.router) */
+  unread?: Set<string>;
   /** namespaces that could not be read (left alone this round; their routers reported failed) */
   errors?: Map<string, Error>;
   /** host links by name (taps) */
@@ -57,6 +59,12 @@ export interface ObservedL3 {
 export interface ObserveSkip {
   nft: { has(id: string): boolean };
   sysctls: { has(id: string): boolean };
+  /**
+   * Routers the caller vouches for as long as their namespace and these host links (taps)
+   * exist: not read. `expect`: routers to read at once, beside the host's listing (their
+   * namespaces are expected to exist; a read of one that does not is dropped).
+   */
+  routers?: { vouched: Map<string, readonly string[]>; expect: readonly string[] };
 }
 
 const isUp = (flags: unknown): boolean => Array.isArray(flags) && flags.includes('UP');
@@ -73,27 +81,7 @@ interface AddrLink {
   addr_info: AddrInfo[];
 }
 
-/** Split concatenated JSON documents (`ip -j -batch` prints one array per command). */
-export function splitJsonDocs(text: string): unknown[] {
-  const out: unknown[] = [];
-  let depth = 0;
-  let inStr = false;
-  let esc = false;
-  let startAt = -1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inStr) {
-      if (esc) esc = false;
-      else if (c === '\\') esc = true;
-      else if (c === '"') inStr = false;
-      continue;
-    }
-    if (c === '"') inStr = true;
-    else if (c === '[' || c === '{') { if (depth++ === 0) startAt = i; }
-    else if (c === ']' || c === '}') { if (--depth === 0) out.push(JSON.parse(text.slice(startAt, i + 1))); }
-  }
-  return out;
-}
+export { splitJsonDocs };
 
 /** One `ip -j -d -batch -` in the namespace: links with addresses, then this agent's v4 and v6 routes. */
 export const OBSERVE_BATCH = ['addr show', 'route show root 0.0.0.0/0 proto static', 'route show root ::/0 proto static'];
@@ -102,7 +90,8 @@ export async function observeRouter(place: Place | undefined, id: string, netns:
   const ns: Place = { ...place, netns };
   const files = radvdFiles(stateDir, id);
   const [ipOut, sysctls, nft, radvd, radvdConf] = await Promise.all([
-    tryExec(['ip', '-j', '-d', '-batch', '-'], { place: ns, input: `${OBSERVE_BATCH.join('\n')}\n` }),
+    // `ip -n`: ip enters the namespace itself (no `ip netns exec` and its /sys remount)
+    tryExec(['ip', '-n', netns, '-j', '-d', '-batch', '-'], { place, input: `${OBSERVE_BATCH.join('\n')}\n` }),
     skip?.sysctls.has(id) ? undefined : readSysctls(ns, Object.keys(ROUTER_SYSCTLS)),
     skip?.nft.has(id) ? undefined : tryExec(['nft', 'list', 'table', 'ip', NAT_TABLE], { place: ns }).then((r) => (r.code === 0 ? r.stdout : undefined)),
     findRadvd(files.pid),
@@ -135,9 +124,18 @@ export async function observeRouter(place: Place | undefined, id: string, netns:
 
 /** Every qrouter-* namespace of the place, read. */
 export async function observeL3(place: Place | undefined, stateDir: string, skip?: ObserveSkip): Promise<ObservedL3> {
+  // the routers expected to change are read beside the host's listing (one round of process
+  // starts, not two); a read fails when the namespace is not there, which the listing tells
+  const early = new Map<string, Promise<ObservedRouter | Error>>();
+  for (const id of skip?.routers?.expect ?? []) {
+    early.set(id, observeRouter(place, id, `${NETNS_PREFIX}${id}`, stateDir, skip).catch((e: unknown) => e as Error));
+  }
   // one exec for the host: its links and its namespaces
   const r = await tryExec(['ip', '-j', '-d', '-batch', '-'], { place, input: 'link show\nnetns list\n' });
-  if (r.code !== 0) throw new Error(`ip -j -d -batch (links, namespaces): ${r.stderr.trim()}`);
+  if (r.code !== 0) {
+    await Promise.all(early.values());
+    throw new Error(`ip -j -d -batch (links, namespaces): ${r.stderr.trim()}`);
+  }
   const docs = splitJsonDocs(r.stdout) as [Link[], { name: string }[]?];
   const host = docs[0] ?? [];
   const nsNames = (docs[1] ?? []).map((n) => n.name);
@@ -148,14 +146,23 @@ export async function observeL3(place: Place | undefined, stateDir: string, skip
   }
   const routers = new Map<string, ObservedRouter>();
   const errors = new Map<string, Error>();
+  const unread = new Set<string>();
   const names = nsNames.filter((n) => n.startsWith(NETNS_PREFIX)).sort();
-  await mapLimit(names, 8, async (n) => {
+  const vouched = skip?.routers?.vouched;
+  const toRead: string[] = [];
+  for (const n of names) {
     const id = n.slice(NETNS_PREFIX.length);
-    try {
-      routers.set(id, await observeRouter(place, id, n, stateDir, skip));
-    } catch (e) {
-      errors.set(id, e as Error);
-    }
+    const taps = vouched?.get(id);
+    if (taps && !early.has(id) && taps.every((t) => hostLinks.has(t))) unread.add(id);
+    else toRead.push(n);
+  }
+  await mapLimit(toRead, 8, async (n) => {
+    const id = n.slice(NETNS_PREFIX.length);
+    const got = await (early.get(id) ?? observeRouter(place, id, n, stateDir, skip).catch((e: unknown) => e as Error));
+    if (got instanceof Error) errors.set(id, got);
+    else routers.set(id, got);
   });
-  return { routers, hostLinks, errors };
+  // reads of namespaces that are not there are dropped (the routers are planned as new)
+  await Promise.all(early.values());
+  return { routers, hostLinks, errors, unread };
 }

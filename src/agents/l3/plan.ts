@@ -45,9 +45,26 @@ export interface L3Memory {
   sysctls: Set<string>;
   /** routers whose metadata proxy this process has ensured */
   metadata: Set<string>;
+  /** metadata proxies being started in the background (not on the way to a router's first packet) */
+  metadataPending: Map<string, Promise<void>>;
+  /** why a background metadata proxy start failed (reported, and retried, by the next reconcile) */
+  metadataProblems: Map<string, string>;
+  /**
+   * router → its compiled desired state (routerKey) as this process last realised it without
+   * error: such a router is not read again while its desired state stays the same (its
+   * namespace and taps are still checked in the host's listing), except at a full resync
+   */
+  realised: Map<string, string>;
+  /** when every router was last read (performance.now()); 0: never */
+  fullObserveAt: number;
 }
 
-export const newMemory = (): L3Memory => ({ nft: new Map(), sysctls: new Set(), metadata: new Set() });
+export const newMemory = (): L3Memory => ({
+  nft: new Map(), sysctls: new Set(), metadata: new Set(), metadataPending: new Map(), metadataProblems: new Map(), realised: new Map(), fullObserveAt: 0,
+});
+
+/** What a router's realisation depends on: equal keys, same kernel state to aim for. */
+export const routerKey = (d: DesiredRouter): string => JSON.stringify(d);
 
 const routeKey = (r: { dst: string; via?: string; family: 4 | 6 }): string => `${r.family}|${r.dst}|${r.via ?? ''}`;
 
@@ -163,7 +180,7 @@ export function planRouter(d: DesiredRouter, o: ObservedRouter | undefined, host
     steps.push({ op: 'radvd', action: 'reload', config: d.radvd, pid: running.pid });
   }
 
-  if (hasMetadataHook && !memory.metadata.has(d.id)) steps.push({ op: 'metadata-ensure' });
+  if (hasMetadataHook && !memory.metadata.has(d.id) && !memory.metadataPending.has(d.id)) steps.push({ op: 'metadata-ensure' });
 
   for (const g of [...(d.garp ? [d.garp] : []), ...(d.internalGarps ?? [])]) {
     const fresh = (added.get(g.device) ?? []).filter((a) => g.addresses.includes(a));
@@ -188,6 +205,7 @@ export function planL3(desired: CompiledL3, observed: ObservedL3, memory: L3Memo
   const want = new Set(desired.routers.map((r) => r.id));
   for (const d of desired.routers) {
     if (observed.errors?.has(d.id)) continue; // unreadable: nothing planned (reconcile reports it)
+    if (observed.unread?.has(d.id)) continue; // realised by this process as desired now: nothing to do
     const p = planRouter(d, observed.routers.get(d.id), observed.hostLinks, memory, hasMetadataHook);
     if (p.steps.length) out.push(p);
   }

@@ -5,7 +5,10 @@ import type { Place } from '../../linux/exec.ts';
 import { applyL3, type MetadataHook } from './apply.ts';
 import { compileL3, type L3Options } from './desired.ts';
 import { observeL3 } from './observe.ts';
-import { planL3, type L3Memory, type RouterPlan } from './plan.ts';
+import { planL3, routerKey, type L3Memory, type RouterPlan } from './plan.ts';
+
+/** every router is read again this often (hand edits to a router left alone otherwise wait for it) */
+export const FULL_OBSERVE_MS = 60_000;
 
 export interface L3RouterReport {
   id: string;
@@ -28,6 +31,8 @@ export interface L3ReconcileReport {
   /** gratuitous ARPs still running */
   pending: Promise<unknown>[];
   ms: number;
+  /** phase → ms: observe, plan, then each apply step's op */
+  timings: Record<string, number>;
 }
 
 export async function reconcileL3(
@@ -35,13 +40,35 @@ export async function reconcileL3(
 ): Promise<L3ReconcileReport> {
   const t0 = performance.now();
   const desired = compileL3(state, opts);
-  const observed = await observeL3(place, opts.stateDir, opts.memory);
+  const tCompiled = performance.now();
+  // a router this process realised as it is desired now is not read again (its namespace and
+  // taps still are, in the host's listing); the others are read beside that listing
+  const mem = opts.memory;
+  const full = mem.fullObserveAt === 0 || tCompiled - mem.fullObserveAt > FULL_OBSERVE_MS;
+  if (full) mem.fullObserveAt = tCompiled;
+  const keys = new Map(desired.routers.map((d) => [d.id, routerKey(d)]));
+  const vouched = new Map<string, string[]>();
+  const expect: string[] = [];
+  for (const d of desired.routers) {
+    const metadataOk = !opts.metadata || mem.metadata.has(d.id) || mem.metadataPending.has(d.id);
+    if (!full && metadataOk && mem.realised.get(d.id) === keys.get(d.id)) vouched.set(d.id, d.ports.map((p) => p.tap));
+    else if (mem.realised.has(d.id) || mem.nft.has(d.id)) expect.push(d.id);
+  }
+  const observed = await observeL3(place, opts.stateDir, { ...mem, routers: { vouched, expect } });
+  const tObserved = performance.now();
   const plans = planL3(desired, observed, opts.memory, !!opts.metadata);
+  const tPlanned = performance.now();
   const outcome = await applyL3(place, plans, { stateDir: opts.stateDir, memory: opts.memory, metadata: opts.metadata, awaitGarp: opts.awaitGarp });
   for (const [id, e] of observed.errors ?? []) outcome.failed.set(id, new Error(`cannot read its namespace: ${e.message}`));
 
   // a router realised without error has its sysctls right now (set, or read as right)
   for (const d of desired.routers) if (!outcome.failed.has(d.id)) opts.memory.sysctls.add(d.id);
+  for (const d of desired.routers) {
+    // a router with trouble (a route that would not go in, …) is read and planned again next time
+    if (outcome.failed.has(d.id) || outcome.problems.some((p) => p.startsWith(`router ${d.id}:`))) mem.realised.delete(d.id);
+    else mem.realised.set(d.id, keys.get(d.id)!);
+  }
+  for (const id of [...mem.realised.keys()]) if (!keys.has(id)) mem.realised.delete(id);
   const floatingips: Record<string, 'ACTIVE' | 'DOWN' | 'ERROR'> = {};
   const problems = [...desired.problems];
   const routers = desired.routers.map((d): L3RouterReport => {
@@ -62,8 +89,15 @@ export async function reconcileL3(
   const removed = plans.filter((p) => p.remove && !outcome.failed.has(p.id)).map((p) => p.id);
   for (const p of plans) if (p.remove && outcome.failed.has(p.id)) problems.push(`router ${p.id}: removal failed: ${outcome.failed.get(p.id)!.message}`);
   problems.push(...outcome.problems);
+  // background metadata proxy starts that failed (their routers plan the start again)
+  for (const [id, p] of mem.metadataProblems) if (keys.has(id)) problems.push(p); else mem.metadataProblems.delete(id);
   return {
     routers, removed, floatingips, problems, plans, failed: outcome.failed, pending: outcome.pending,
     ms: Math.round(performance.now() - t0),
+    timings: {
+      compile_ms: Math.round(tCompiled - t0), observe_ms: Math.round(tObserved - tCompiled), plan_ms: Math.round(tPlanned - tObserved),
+      apply_ms: Math.round(performance.now() - tPlanned),
+      ...Object.fromEntries(Object.entries(outcome.timings).map(([k, v]) => [`${k}_ms`, v])),
+    },
   };
 }

@@ -68,6 +68,7 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
         if (set.length) l2.problems.push(`set ${set.join(', ')} = 1: bridged traffic was bypassing the security groups`);
         bridgeNetfilter = true;
       }
+      const tFw = performance.now();
       if (firewall) {
         // a whole replace now and then undoes any hand edits an incremental update would keep
         const previous = Date.now() - lastReplace > RESYNC_MS ? undefined : applied;
@@ -79,9 +80,10 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
           l2.problems.push(`incremental firewall update failed, replaced the tables instead: ${r.failed.split('\n')[0]}`);
         }
       }
+      l2.timings.firewall_ms = Math.round(performance.now() - tFw);
       devices = l2.presentPorts.length;
       // a port is "up" only once its tap is plugged AND its filter is in place
-      return { report: { up: l2.presentPorts, down: l2.absentPorts }, problems: l2.problems };
+      return { report: { up: l2.presentPorts, down: l2.absentPorts }, problems: l2.problems, timings: l2.timings };
     },
     async watch(kick, log) {
       const start = async (): Promise<LinkMonitor> => monitorLinks(undefined, {

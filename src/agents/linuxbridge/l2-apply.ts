@@ -8,7 +8,8 @@
 import type { HostState } from '../../feed/host-state.ts';
 import { applyFdb, fdb, fdbCommand } from '../../linux/bridge.ts';
 import type { Place } from '../../linux/exec.ts';
-import { addresses, batch, links, neighbours, routes } from '../../linux/ip.ts';
+import { exec } from '../../linux/exec.ts';
+import { batch, links, splitJsonDocs, type Link, type LinkAddresses, type Neighbour, type Route } from '../../linux/ip.ts';
 import { write as writeSysctls } from '../../linux/sysctl.ts';
 import { planL2, presentPorts, type L2Observed, type L2Plan, type L2Settings } from './l2-plan.ts';
 
@@ -21,14 +22,29 @@ export interface L2ApplyResult {
   /** ids of desired ports whose tap does not exist yet */
   absentPorts: string[];
   ms: number;
+  /** phase → ms: observe, plan, ip, sysctl, fdb, relist */
+  timings: Record<string, number>;
 }
 
-/** Read what the plan needs from the host at `place`. */
+/** `ip -d` prints what plain `ip -j route` leaves out as defaults; without them a route reads the same either way. */
+function plainRoute(r: Route & { type?: string }): Route {
+  const out: Route & { type?: string } = { ...r };
+  if (out.type === 'unicast') delete out.type;
+  if (out.scope === 'global') delete out.scope;
+  if (out.protocol === 'boot') delete out.protocol;
+  return out;
+}
+
+/** Read what the plan needs from the host at `place`: one `ip -j -d -batch` (links, addresses, IPv4 routes, neighbours) beside `bridge -j fdb`. */
 export async function observeL2(place: Place | undefined): Promise<L2Observed> {
-  const [l, a, r, f, n] = await Promise.all([
-    links(place), addresses(place), routes(place, { family: 4 }), fdb(place), neighbours(place),
+  const [r, f] = await Promise.all([
+    exec(['ip', '-j', '-d', '-batch', '-'], { place, input: 'link show\naddr show\nroute show\nneigh show\n' }),
+    fdb(place),
   ]);
-  return { links: l, addrs: a, routes: r, fdb: f, neigh: n };
+  const docs = splitJsonDocs(r.stdout);
+  if (docs.length !== 4) throw new Error(`ip -j -d -batch (links, addresses, routes, neighbours): expected 4 JSON lists, got ${docs.length}`);
+  const [l, a, routes, n] = docs as [Link[], LinkAddresses[], Route[], Neighbour[]];
+  return { links: l, addrs: a, routes: routes.map(plainRoute), fdb: f, neigh: n };
 }
 
 async function run(step: () => Promise<void>, problems: string[]): Promise<void> {
@@ -40,16 +56,21 @@ async function run(step: () => Promise<void>, problems: string[]): Promise<void>
 }
 
 /** Apply a plan made from `observed`; returns the change lines (errors go to `problems`). */
-export async function applyPlan(place: Place | undefined, plan: L2Plan, problems: string[]): Promise<string[]> {
+export async function applyPlan(place: Place | undefined, plan: L2Plan, problems: string[], timings: Record<string, number> = {}): Promise<string[]> {
   const changed = [
     ...plan.ip.map((c) => `ip ${c.join(' ')}`),
     ...Object.entries(plan.sysctls).map(([k, v]) => `sysctl ${k}=${v}`),
     ...plan.fdb.map((c) => `bridge ${fdbCommand(c).join(' ')}`),
   ];
   // order matters: the ip batch creates the devices that sysctls and fdb entries name
+  let t = performance.now();
+  const lap = (k: string) => { const now = performance.now(); timings[k] = Math.round(now - t); t = now; };
   await run(() => batch(place, plan.ip, { force: true }), problems);
+  lap('ip_ms');
   await run(() => writeSysctls(place, plan.sysctls), problems);
+  lap('sysctl_ms');
   await run(() => applyFdb(place, plan.fdb, { force: true }), problems);
+  lap('fdb_ms');
   return changed;
 }
 
@@ -57,12 +78,18 @@ export async function applyPlan(place: Place | undefined, plan: L2Plan, problems
 export async function applyL2(place: Place | undefined, desired: HostState, settings: L2Settings): Promise<L2ApplyResult> {
   const t0 = performance.now();
   const observed = await observeL2(place);
+  const tObserved = performance.now();
   const plan = planL2(desired, settings, observed);
+  const tPlanned = performance.now();
   const problems = [...plan.problems];
-  const changed = await applyPlan(place, plan, problems);
+  const timings: Record<string, number> = { observe_ms: Math.round(tObserved - t0), plan_ms: Math.round(tPlanned - tObserved) };
+  const changed = await applyPlan(place, plan, problems, timings);
+  const tApplied = performance.now();
   // port state after the change; when nothing changed the observation is still true
   const after = changed.length ? await links(place) : observed.links;
+  timings.relist_ms = Math.round(performance.now() - tApplied);
   return {
+    timings,
     changed,
     problems,
     presentPorts: presentPorts(desired.ports, plan.bridges, after),
