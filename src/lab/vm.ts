@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { batch } from '../linux/ip.ts';
-import { add as addNetns, del as delNetns, list as listNetns } from '../linux/netns.ts';
+import { del as delNetns, list as listNetns } from '../linux/netns.ts';
 import { interactive, tryExec } from '../linux/exec.ts';
 import { ApiError } from './api-client.ts';
 import type { LabRuntime } from './runtime.ts';
@@ -136,13 +136,14 @@ export async function bootVm(rt: LabRuntime, o: BootOptions): Promise<{ vm: VmRe
   // plug, as libvirt does: the tap on the host (MTU of the network), eth0 in the VM (MTU 1500 until DHCP says otherwise)
   const place = rt.lab.place(o.host);
   const tap = `tap${port.id.slice(0, 11)}`;
-  await addNetns(place, vm.netns);
+  // two process starts: the namespace and the veth (eth0 made with the port's MAC) in one batch
+  // on the host, then lo and eth0 up inside (a device moved to another namespace arrives down)
   await batch(place, [
-    ['link', 'add', tap, 'mtu', String(net.mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', vm.netns],
+    ['netns', 'add', vm.netns],
+    ['link', 'add', tap, 'mtu', String(net.mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'address', port.mac_address, 'netns', vm.netns],
     ['link', 'set', tap, 'up'],
   ]);
   await batch(rt.lab.place(o.host, vm.netns), [
-    ['link', 'set', 'eth0', 'address', port.mac_address],
     ['link', 'set', 'lo', 'up'],
     ['link', 'set', 'eth0', 'up'],
   ]);

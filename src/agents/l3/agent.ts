@@ -10,7 +10,7 @@ import type { AgentDefinition, ReconcileOutcome } from '../loop.ts';
 import type { MetadataHook } from './apply.ts';
 import type { L3Options } from './desired.ts';
 import { newMemory } from './plan.ts';
-import { reconcileL3 } from './reconcile.ts';
+import { FULL_OBSERVE_MS, reconcileL3 } from './reconcile.ts';
 
 export type { MetadataHook } from './apply.ts';
 
@@ -59,7 +59,11 @@ export function l3Agent(config: MuonConfig, hooks: L3AgentHooks = {}): L3AgentDe
       extensions: ['port_forwarding'],
       ...counts,
     }),
-    retryWith(k) { kick = k; },
+    retryWith(k) {
+      kick = k;
+      // the periodic read of every router happens on its own round, not on a change's
+      setInterval(() => { memory.fullObserveDue = true; kick?.(); }, FULL_OBSERVE_MS).unref();
+    },
     async reconcile(desired: HostState): Promise<ReconcileOutcome> {
       const r = await reconcileL3(hooks.place, desired, { ...opts, memory, metadata: hooks.metadata });
       const ok = r.routers.filter((x) => !x.error);

@@ -54,13 +54,15 @@ export interface L3Memory {
    * error: such a router is not read again while its desired state stays the same (its
    * namespace and taps are still checked in the host's listing), except at a full resync
    */
-  realised: Map<string, string>;
+  realised: Map<string, { key: string; router: DesiredRouter }>;
   /** when every router was last read (performance.now()); 0: never */
   fullObserveAt: number;
+  /** read every router at the next reconcile (the agent's resync timer sets it, between changes) */
+  fullObserveDue: boolean;
 }
 
 export const newMemory = (): L3Memory => ({
-  nft: new Map(), sysctls: new Set(), metadata: new Set(), metadataPending: new Map(), metadataProblems: new Map(), realised: new Map(), fullObserveAt: 0,
+  nft: new Map(), sysctls: new Set(), metadata: new Set(), metadataPending: new Map(), metadataProblems: new Map(), realised: new Map(), fullObserveAt: 0, fullObserveDue: false,
 });
 
 /** What a router's realisation depends on: equal keys, same kernel state to aim for. */

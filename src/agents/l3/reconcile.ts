@@ -5,9 +5,14 @@ import type { Place } from '../../linux/exec.ts';
 import { applyL3, type MetadataHook } from './apply.ts';
 import { compileL3, type L3Options } from './desired.ts';
 import { observeL3 } from './observe.ts';
+import { rememberedHost } from './remembered.ts';
 import { planL3, routerKey, type L3Memory, type RouterPlan } from './plan.ts';
 
-/** every router is read again this often (hand edits to a router left alone otherwise wait for it) */
+/**
+ * Every router is read again this often (hand edits to a router left alone otherwise wait for
+ * it). The agent asks for it between changes (L3Memory.fullObserveDue); past twice this, the
+ * next reconcile reads everything anyway.
+ */
 export const FULL_OBSERVE_MS = 60_000;
 
 export interface L3RouterReport {
@@ -44,17 +49,21 @@ export async function reconcileL3(
   // a router this process realised as it is desired now is not read again (its namespace and
   // taps still are, in the host's listing); the others are read beside that listing
   const mem = opts.memory;
-  const full = mem.fullObserveAt === 0 || tCompiled - mem.fullObserveAt > FULL_OBSERVE_MS;
-  if (full) mem.fullObserveAt = tCompiled;
+  const full = mem.fullObserveAt === 0 || mem.fullObserveDue || tCompiled - mem.fullObserveAt > 2 * FULL_OBSERVE_MS;
+  if (full) { mem.fullObserveAt = tCompiled; mem.fullObserveDue = false; }
   const keys = new Map(desired.routers.map((d) => [d.id, routerKey(d)]));
-  const vouched = new Map<string, string[]>();
-  const expect: string[] = [];
-  for (const d of desired.routers) {
-    const metadataOk = !opts.metadata || mem.metadata.has(d.id) || mem.metadataPending.has(d.id);
-    if (!full && metadataOk && mem.realised.get(d.id) === keys.get(d.id)) vouched.set(d.id, d.ports.map((p) => p.tap));
-    else if (mem.realised.has(d.id) || mem.nft.has(d.id)) expect.push(d.id);
+  // between full reads, what this process realised stands in for the kernel (remembered.ts)
+  let observed = full ? undefined : rememberedHost(desired.routers, mem.realised, keys);
+  if (!observed) {
+    const vouched = new Map<string, string[]>();
+    const expect: string[] = [];
+    for (const d of desired.routers) {
+      const metadataOk = !opts.metadata || mem.metadata.has(d.id) || mem.metadataPending.has(d.id);
+      if (!full && metadataOk && mem.realised.get(d.id)?.key === keys.get(d.id)) vouched.set(d.id, d.ports.map((p) => p.tap));
+      else if (mem.realised.has(d.id) || mem.nft.has(d.id)) expect.push(d.id);
+    }
+    observed = await observeL3(place, opts.stateDir, { ...mem, routers: { vouched, expect } });
   }
-  const observed = await observeL3(place, opts.stateDir, { ...mem, routers: { vouched, expect } });
   const tObserved = performance.now();
   const plans = planL3(desired, observed, opts.memory, !!opts.metadata);
   const tPlanned = performance.now();
@@ -66,8 +75,10 @@ export async function reconcileL3(
   for (const d of desired.routers) {
     // a router with trouble (a route that would not go in, …) is read and planned again next time
     if (outcome.failed.has(d.id) || outcome.problems.some((p) => p.startsWith(`router ${d.id}:`))) mem.realised.delete(d.id);
-    else mem.realised.set(d.id, keys.get(d.id)!);
+    else mem.realised.set(d.id, { key: keys.get(d.id)!, router: d });
   }
+  // after a failure the kernel is read again: memory may be what was wrong
+  if (outcome.failed.size) mem.fullObserveAt = 0;
   for (const id of [...mem.realised.keys()]) if (!keys.has(id)) mem.realised.delete(id);
   const floatingips: Record<string, 'ACTIVE' | 'DOWN' | 'ERROR'> = {};
   const problems = [...desired.problems];

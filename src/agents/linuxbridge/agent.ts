@@ -60,16 +60,11 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
       extensions: [],
     }),
     async reconcile(desired: HostState): Promise<ReconcileOutcome> {
-      const l2 = await applyL2(undefined, desired, settings);
-      if (firewall && !bridgeNetfilter) {
-        // Without these, bridged traffic never reaches the inet table: every security group
-        // would be silently bypassed (the data-plane facts show it). Set once per start.
-        const set = await ensureSysctls(undefined, BR_NETFILTER);
-        if (set.length) l2.problems.push(`set ${set.join(', ')} = 1: bridged traffic was bypassing the security groups`);
-        bridgeNetfilter = true;
-      }
-      const tFw = performance.now();
-      if (firewall) {
+      // The filter is compiled from the desired state alone (its maps name taps, they need not
+      // exist): it is written while L2 reads and wires the host, not after it.
+      const fwProblems: string[] = [];
+      const t0 = performance.now();
+      const fw = firewall ? (async () => {
         // a whole replace now and then undoes any hand edits an incremental update would keep
         const previous = Date.now() - lastReplace > RESYNC_MS ? undefined : applied;
         applied = undefined; // until this update is known to have been applied
@@ -77,10 +72,23 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
         applied = r.model;
         if (r.how === 'replaced') lastReplace = Date.now();
         if (r.failed !== undefined) {
-          l2.problems.push(`incremental firewall update failed, replaced the tables instead: ${r.failed.split('\n')[0]}`);
+          fwProblems.push(`incremental firewall update failed, replaced the tables instead: ${r.failed.split('\n')[0]}`);
         }
+        return Math.round(performance.now() - t0);
+      })() : Promise.resolve(0);
+      const [l2r, fwr] = await Promise.allSettled([applyL2(undefined, desired, settings), fw]);
+      if (l2r.status === 'rejected') throw l2r.reason;
+      if (fwr.status === 'rejected') throw fwr.reason;
+      const l2 = l2r.value;
+      if (firewall && !bridgeNetfilter) {
+        // Without these, bridged traffic never reaches the inet table: every security group
+        // would be silently bypassed (the data-plane facts show it). Set once per start.
+        const set = await ensureSysctls(undefined, BR_NETFILTER);
+        if (set.length) l2.problems.push(`set ${set.join(', ')} = 1: bridged traffic was bypassing the security groups`);
+        bridgeNetfilter = true;
       }
-      l2.timings.firewall_ms = Math.round(performance.now() - tFw);
+      l2.problems.push(...fwProblems);
+      l2.timings.firewall_ms = fwr.value;
       devices = l2.presentPorts.length;
       // a port is "up" only once its tap is plugged AND its filter is in place
       return { report: { up: l2.presentPorts, down: l2.absentPorts }, problems: l2.problems, timings: l2.timings };
