@@ -14,6 +14,8 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 function runtime(flags: Map<string, string | true>): LabRuntime {
   const port = flags.get('api-port');
   return new LabRuntime({
+    // only `muon up` reads it: down, status and vm work the same on either lab
+    machines: flags.has('two-machines') ? 'two' : undefined,
     root: typeof flags.get('lab-root') === 'string' ? String(flags.get('lab-root')) : undefined,
     statePath: typeof flags.get('state-path') === 'string' ? String(flags.get('state-path')) : undefined,
     apiPort: typeof port === 'string' ? Number(port) : undefined,
@@ -24,7 +26,7 @@ function runtime(flags: Map<string, string | true>): LabRuntime {
 const COMMON = ['lab-root', 'state-path', 'api-port'];
 
 export async function upCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { value: COMMON, bool: ['no-networks', 'no-router'] });
+  const args = parseArgs(argv, { value: COMMON, bool: ['no-networks', 'no-router', 'two-machines'] });
   if (!isRoot) {
     process.stderr.write([
       'muon up builds the lab (the seed\'s controller and compute machines in network namespaces,',

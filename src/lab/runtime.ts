@@ -15,6 +15,9 @@ import { agentIni, LAB_NOVA, SEED_AGENT_HOSTS, serverOverlay, type LabAgentHost,
 import { Lab, type LabStatus } from './topology.ts';
 import { AGENT_IDENTITIES } from '../domain/agent-types.ts';
 import { deleteAllVms, listVms, type VmRecord } from './vm.ts';
+import { stopForwarders } from './api-forwarder.ts';
+import { LabBroker } from './broker.ts';
+import { prepareTwoMachines, twoMachineServerConf, writeTwoMachineAgentFiles, type TwoMachineSettings } from './two-machines.ts';
 
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 
@@ -34,6 +37,12 @@ export interface LabRuntimeOptions {
   /** port of the stand-in Nova's compute API on 127.0.0.1 (default 8774) */
   novaPort?: number;
   hosts?: LabAgentHost[];
+  /**
+   * 'two' (`muon up --two-machines`, ./two-machines.ts): the broker, the server and its identity
+   * run on controller, compute reaches them only over the wire (RabbitMQ); the API is forwarded
+   * to 127.0.0.1. Default 'one': the server in the machine's namespaces, agents on a unix socket.
+   */
+  machines?: 'one' | 'two';
   say?: (line: string) => void;
 }
 
@@ -52,6 +61,8 @@ export class LabRuntime {
   readonly hosts: LabAgentHost[];
   private readonly opts: LabRuntimeOptions;
   private client: ApiClient | undefined;
+  /** the two-machine lab's broker on controller (undefined in the default lab) */
+  readonly broker: LabBroker | undefined;
 
   constructor(opts: LabRuntimeOptions = {}) {
     this.opts = opts;
@@ -61,15 +72,24 @@ export class LabRuntime {
     this.identityPort = opts.identityPort ?? 5000;
     this.novaApiPort = opts.novaPort ?? 8774;
     this.hosts = opts.hosts ?? SEED_AGENT_HOSTS;
+    this.broker = opts.machines === 'two' ? new LabBroker(this.lab) : undefined;
+  }
+
+  get twoMachines(): boolean { return this.opts.machines === 'two'; }
+  /** two machines: the server's own files live in the controller's state, out of compute's reach */
+  private get serverDir(): string { return this.twoMachines ? this.lab.stateDir('controller') : this.lab.paths.stateDir; }
+  private get etcDir(): string { return this.twoMachines ? `${this.serverDir}/etc` : `${this.root}/etc`; }
+  private get twoSettings(): TwoMachineSettings {
+    return { apiPort: this.apiPort, identityPort: this.identityPort, statePath: this.statePath, etcDir: this.etcDir };
   }
 
   get root(): string { return this.lab.paths.root; }
-  get agentSocket(): string { return `${this.root}/agent.sock`; }
+  get agentSocket(): string { return `${this.twoMachines ? this.serverDir : this.root}/agent.sock`; }
   get apiUrl(): string { return `http://127.0.0.1:${this.apiPort}`; }
-  private get serverPidFile(): string { return `${this.lab.paths.stateDir}/server.pid`; }
+  private get serverPidFile(): string { return `${this.serverDir}/server.pid`; }
   private agentPidFile(host: string, kind: string): string { return `${this.lab.stateDir(host)}/${kind}-agent.pid`; }
   agentLog(host: string, kind: string): string { return `${this.lab.stateDir(host)}/${kind}-agent.log`; }
-  get serverLog(): string { return `${this.lab.paths.stateDir}/server.log`; }
+  get serverLog(): string { return `${this.serverDir}/server.log`; }
 
   private say(line: string): void {
     this.opts.say?.(line);
@@ -89,6 +109,7 @@ export class LabRuntime {
     const topo = await this.lab.up();
     this.say(topo.changes.length ? `lab: ${topo.changes.length} changes to the emulated machines (${topo.ms} ms)` : 'lab: machines already up');
     for (const n of topo.notes) this.say(`note: ${n}`);
+    if (this.broker) for (const line of await prepareTwoMachines(this.lab, this.broker, this.twoSettings)) this.say(line);
     await this.ensureServer();
     for (const h of this.hosts) for (const kind of h.agents) await this.ensureAgent(h, kind);
     await this.waitForAgents(30_000);
@@ -99,7 +120,7 @@ export class LabRuntime {
   }
 
   private async ensureServer(): Promise<void> {
-    const etc = `${this.root}/etc`;
+    const etc = this.etcDir;
     await mkdir(etc, { recursive: true });
     if (await alivePid(this.serverPidFile)) {
       this.say(`server: running (pid ${await readFile(this.serverPidFile, 'utf8').then((s) => s.trim())})`);
@@ -125,9 +146,14 @@ export class LabRuntime {
       l3Failover: this.opts.l3Failover,
       nova: admin && { authUrl: admin.OS_AUTH_URL, username: admin.OS_USERNAME, password: admin.OS_PASSWORD, projectName: admin.OS_PROJECT_NAME, endpoint: `${this.novaApiUrl}/v2.1` },
     }));
-    const pid = await start([process.execPath, MAIN, 'server', '--config-file', `${etc}/neutron.conf`, '--config-file', `${etc}/lab.conf`], {
-      logFile: this.serverLog,
-    });
+    const argv = [process.execPath, MAIN, 'server', '--config-file', `${etc}/neutron.conf`, '--config-file', `${etc}/lab.conf`];
+    if (this.twoMachines) {
+      await writeFile(`${etc}/two-machines.conf`, twoMachineServerConf(this.twoSettings));
+      argv.push('--config-file', `${etc}/two-machines.conf`);
+    }
+    const pid = this.twoMachines
+      ? await this.lab.startOn('controller', argv, { logFile: this.serverLog })
+      : await start(argv, { logFile: this.serverLog });
     await writeFile(this.serverPidFile, `${pid}\n`);
     const until = Date.now() + 30_000;
     for (;;) {
@@ -161,21 +187,32 @@ export class LabRuntime {
       this.say(`controller: stand-in Nova metadata API on ${LAB_NOVA.metadataHost}:${LAB_NOVA.metadataPort} (pid ${pid})`);
     }
     if (!(await alivePid(`${dir}/nova-api.pid`))) {
-      const pid = await start([process.execPath, MAIN, 'nova-standin', '--api-listen', `127.0.0.1:${this.novaApiPort}`, ...files], { logFile: `${dir}/nova-api.log` });
+      // beside the server: on controller in the two-machine lab (its 127.0.0.1 there)
+      const argv = [process.execPath, MAIN, 'nova-standin', '--api-listen', `127.0.0.1:${this.novaApiPort}`, ...files];
+      const pid = this.twoMachines
+        ? await this.lab.startOn('controller', argv, { logFile: `${dir}/nova-api.log` })
+        : await start(argv, { logFile: `${dir}/nova-api.log` });
       await writeFile(`${dir}/nova-api.pid`, `${pid}\n`);
       this.say(`stand-in Nova compute API (os-server-external-events) on ${this.novaApiUrl} (pid ${pid})`);
     }
   }
 
-  private async ensureAgent(h: LabAgentHost, kind: LabAgentKind): Promise<void> {
+  private async ensureAgent(h: LabAgentHost, kind: LabAgentKind, opts: { rabbitPassword?: string } = {}): Promise<void> {
     const pidFile = this.agentPidFile(h.host, kind);
     const hostNet = await nsInode(hostPair(this.lab.paths, h.host).net);
     const old = await alivePid(pidFile);
     if (old && (await netInodeOf(old)) === hostNet) return;
     const stateDir = this.lab.stateDir(h.host);
-    const ini = `${stateDir}/${kind}_agent.ini`;
-    await writeFile(ini, agentIni(kind, h, this.agentSocket, stateDir, this.opts.reportInterval));
-    const pid = await this.lab.startOn(h.host, [process.execPath, MAIN, 'agent', kind, '--config-file', ini], { logFile: this.agentLog(h.host, kind) });
+    let files: string[];
+    if (this.twoMachines) {
+      // every agent over RabbitMQ, as in the seed (see two-machines.ts)
+      files = await writeTwoMachineAgentFiles(kind, h, stateDir, this.opts.reportInterval, opts.rabbitPassword);
+    } else {
+      const ini = `${stateDir}/${kind}_agent.ini`;
+      await writeFile(ini, agentIni(kind, h, this.agentSocket, stateDir, this.opts.reportInterval));
+      files = [ini];
+    }
+    const pid = await this.lab.startOn(h.host, [process.execPath, MAIN, 'agent', kind, ...files.flatMap((f) => ['--config-file', f])], { logFile: this.agentLog(h.host, kind) });
     await writeFile(pidFile, `${pid}\n`);
     this.say(`${h.host}: ${kind} agent started (pid ${pid}), log ${this.agentLog(h.host, kind)}`);
   }
@@ -192,10 +229,11 @@ export class LabRuntime {
     }
   }
 
-  async startAgent(host: string, kind: LabAgentKind): Promise<void> {
+  /** `rabbitPassword` (two-machine lab): start it with that [oslo_messaging_rabbit] rabbit_password instead of the seed's. */
+  async startAgent(host: string, kind: LabAgentKind, opts: { rabbitPassword?: string } = {}): Promise<void> {
     const h = this.hosts.find((x) => x.host === host);
     if (!h) throw new Error(`no agent host ${host}`);
-    await this.ensureAgent(h, kind);
+    await this.ensureAgent(h, kind, opts);
   }
 
   async waitForAgents(timeoutMs: number): Promise<void> {
@@ -265,11 +303,13 @@ export class LabRuntime {
     if (serverPid) vmsDeleted = await deleteAllVms(this).catch(() => []);
     // the stand-in Nova's compute API runs beside the server, outside the lab's namespaces
     const novaPid = await alivePid(`${this.lab.paths.stateDir}/nova-api.pid`);
+    // the two-machine lab's forwarders of 127.0.0.1 (none in the default lab); their pid files go with the lab
+    const forwarders = await stopForwarders(this.lab.paths.stateDir);
     const r = await this.lab.down();
     const outside = [serverPid, novaPid].filter((p): p is number => p !== undefined);
     if (outside.length) await terminate(outside);
     this.client = undefined;
-    return { ms: Math.round(performance.now() - t0), vmsDeleted, killed: r.killed.length + outside.length };
+    return { ms: Math.round(performance.now() - t0), vmsDeleted, killed: r.killed.length + outside.length + forwarders.length };
   }
 
   async status(): Promise<{ lab: LabStatus; server: number | undefined; agents: unknown[]; vms: VmRecord[] }> {
@@ -290,5 +330,6 @@ export function sweepStaleLabRuntimes(parent: string, prefix: string): Promise<s
   return sweepStaleLabs(parent, prefix, async (root) => {
     const pids = [await alivePid(`${root}/state/server.pid`), await alivePid(`${root}/state/nova-api.pid`)].filter((p): p is number => p !== undefined);
     if (pids.length) await terminate(pids);
+    await stopForwarders(`${root}/state`);
   });
 }

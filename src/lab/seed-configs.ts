@@ -129,3 +129,32 @@ export function agentIni(kind: LabAgentKind, h: LabAgentHost, agentSocket: strin
     case 'metadata': return metadataAgentIni(h, agentSocket, stateDir, reportInterval);
   }
 }
+
+/** Where and how an agent or the server reaches the broker: the seed's `[oslo_messaging_rabbit]` values. */
+export interface LabRabbitSettings {
+  /** an address: the lab has no name service, so the seed's `controller` is written 192.168.81.66 */
+  host: string;
+  port: number;
+  userid: string;
+  password: string;
+}
+
+/**
+ * neutron.conf's messaging lines as the seed wrote them on both machines (Liberty's
+ * `rpc_backend = rabbit` and `[oslo_messaging_rabbit]`), for the two-machine lab; the agents and
+ * the server read it before their own file, as `--config-file neutron.conf --config-file …`.
+ */
+export function libertyMessagingConf(r: LabRabbitSettings): string {
+  return [
+    '# written by `muon up --two-machines`: the seed\'s neutron.conf messaging options',
+    '[DEFAULT]',
+    'rpc_backend = rabbit',
+    '[oslo_messaging_rabbit]',
+    '# the address, not the name `controller`: the lab has no name service',
+    `rabbit_host = ${r.host}`,
+    ...(r.port !== 5672 ? [`rabbit_port = ${r.port}`] : []),
+    `rabbit_userid = ${r.userid}`,
+    `rabbit_password = ${r.password}`,
+    '',
+  ].join('\n');
+}
