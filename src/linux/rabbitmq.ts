@@ -69,7 +69,7 @@ export function rabbitEnv(s: RabbitNodeSpec): NodeJS.ProcessEnv {
     RABBITMQ_ENABLED_PLUGINS_FILE: join(s.dir, 'enabled_plugins'),
     RABBITMQ_CONF_ENV_FILE: join(s.dir, 'rabbitmq-env.conf'),
     RABBITMQ_PID_FILE: join(s.dir, 'rabbit.pid'),
-    // the script then execs the VM instead of proxying it: the pid we get is beam's
+    // the script then execs the VM instead of proxying it: the pid we get (and signal) is beam's
     RUNNING_UNDER_SYSTEMD: 'true',
     ERL_EPMD_PORT: String(s.epmdPort),
     ERL_EPMD_ADDRESS: '127.0.0.1',

@@ -6,16 +6,15 @@
 // port and directory (users, vhosts and durable queues survive); destroy() removes it all, also
 // at process exit and on SIGINT/SIGTERM (and a later run reaps a directory left by a hard kill).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, makeTempDir, reapStaleDirs, removeTempDir } from './db-servers.ts';
 import { isCI } from './test-db.ts';
+// the node's files and environment are the lab broker's too (src/lab/broker.ts)
+import { epmdArgv, RABBIT_CTL as CTL, RABBIT_SERVER as SERVER, rabbitEnv, rabbitUnavailableReason, writeRabbitFiles, type RabbitNodeSpec } from '../../src/linux/rabbitmq.ts';
 
-const BIN = process.env.MUON_RABBITMQ_BIN ?? '/usr/lib/rabbitmq/bin';
-const SERVER = join(BIN, 'rabbitmq-server');
-const CTL = join(BIN, 'rabbitmqctl');
-const EPMD = '/usr/bin/epmd';
+export { rabbitUnavailableReason };
 const SETPRIV = '/usr/bin/setpriv';
 const START_TIMEOUT_S = 90;
 
@@ -35,12 +34,6 @@ export interface RabbitBroker {
   start(): Promise<void>;
   /** stops it and removes everything; idempotent */
   destroy(): Promise<void>;
-}
-
-/** Why a broker cannot be started here, or null. */
-export function rabbitUnavailableReason(): string | null {
-  const missing = [SERVER, CTL, EPMD].filter((p) => !existsSync(p));
-  return missing.length ? `RabbitMQ is not installed (${missing.join(', ')} missing): apt-get install rabbitmq-server` : null;
 }
 
 /** For `describe(name, { skip: rabbitSkipReason() }, …)`: never skips under CI=true (the tests fail there). */
@@ -95,42 +88,12 @@ export async function startRabbit(): Promise<RabbitBroker> {
   const dir = makeTempDir('rabbitmq');
   const [port, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
   const node = `muon-test-${process.pid}-${port}@localhost`;
-  mkdirSync(join(dir, 'mnesia'));
-  mkdirSync(join(dir, 'log'));
-  writeFileSync(join(dir, 'rabbitmq.conf'), [
-    `listeners.tcp.default = 127.0.0.1:${port}`,
-    'loopback_users = none',
-    'log.file.level = info',
-    '',
-  ].join('\n'));
-  writeFileSync(join(dir, 'enabled_plugins'), '[].\n'); // no management plugin
-  writeFileSync(join(dir, 'rabbitmq-env.conf'), '');
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-    LANG: 'C.UTF-8',
-    HOME: dir, // a fresh ~/.erlang.cookie, shared by the broker and rabbitmqctl
-    RABBITMQ_NODENAME: node,
-    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
-    RABBITMQ_NODE_PORT: String(port),
-    RABBITMQ_DIST_PORT: String(distPort),
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
-    RABBITMQ_CTL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}', // rabbitmqctl's own node, loopback too
-    RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
-    RABBITMQ_LOG_BASE: join(dir, 'log'),
-    RABBITMQ_LOGS: join(dir, 'log', 'rabbit.log'),
-    RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq.conf'),
-    RABBITMQ_ADVANCED_CONFIG_FILE: join(dir, 'advanced.config'),
-    RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
-    RABBITMQ_CONF_ENV_FILE: join(dir, 'rabbitmq-env.conf'),
-    RABBITMQ_PID_FILE: join(dir, 'rabbit.pid'),
-    // the script then execs the VM instead of proxying it: setpriv's --pdeathsig reaches beam
-    RUNNING_UNDER_SYSTEMD: 'true',
-    ERL_EPMD_PORT: String(epmdPort),
-    ERL_EPMD_ADDRESS: '127.0.0.1',
-  };
+  const spec: RabbitNodeSpec = { dir, node, amqpAddress: '127.0.0.1', port, distPort, epmdPort };
+  writeRabbitFiles(spec);
+  const env = rabbitEnv(spec);
   const out = join(dir, 'server.out');
   // our own epmd in the foreground (not the broker's -daemon one, which would outlive us)
-  const epmd = spawnGroup([EPMD, '-port', String(epmdPort), '-address', '127.0.0.1'], env, join(dir, 'epmd.out'));
+  const epmd = spawnGroup(epmdArgv(spec), env, join(dir, 'epmd.out'));
   let server: ChildProcess | undefined;
   let serverExit: Promise<string> = Promise.resolve('not started');
 
