@@ -14,7 +14,7 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 function runtime(flags: Map<string, string | true>): LabRuntime {
   const port = flags.get('api-port');
   return new LabRuntime({
-    // only `muon up` reads it: down, status and vm work the same on either lab
+    // only `muon up` takes it: down, status, vm (and up again) find what the lab was started as
     machines: flags.has('two-machines') ? 'two' : undefined,
     root: typeof flags.get('lab-root') === 'string' ? String(flags.get('lab-root')) : undefined,
     statePath: typeof flags.get('state-path') === 'string' ? String(flags.get('state-path')) : undefined,

@@ -115,15 +115,37 @@ describe('the two-machine lab, end to end', { skip, timeout: 600_000 }, () => {
     assert.ok(await ping('vm2', ips.vm1), 'vm2 → vm1');
   });
 
+  test('without the option, the runtime finds a two-machine lab (muon status, vm, down); muon up again changes nothing', async () => {
+    const same = { root: rt.root, statePath: stateDir, apiPort: rt.apiPort, identityPort: rt.identityPort, novaPort: rt.novaApiPort };
+    const found = new LabRuntime(same);
+    assert.equal(found.twoMachines, true);
+    assert.ok((await found.status()).server, 'the server on controller is found by its pid file in the controller\'s state');
+    const said: string[] = [];
+    await new LabRuntime({ ...same, reportInterval: 1, agentDownTime: 30, say: (l) => said.push(l) }).up({ router: false });
+    assert.deepEqual(said.filter((l) => /started|forwarding|rabbitmq-server|covered|created/.test(l)), [], said.join('\n'));
+    await assert.rejects(new LabRuntime({ ...same, machines: 'one' }).up({ router: false }), /runs as two machines \(muon up --two-machines\): run muon down first/);
+  });
+
   test('the broker stops and starts while vm1 pings vm2: no ping lost; then a security-group rule reaches both hosts', async (t) => {
     const api = await rt.api();
-    // a group without rules: its members are not pingable, from either host
+    // a group without rules: its members c1 (compute) and c2 (controller) answer no ping
     const sg = (await api.req('POST', '/v2.0/security-groups', { security_group: { name: 'closed' } })).security_group;
     for (const [name, host] of [['c1', 'compute'], ['c2', 'controller']] as const) {
       ips[name] = (await bootVm(rt, { name, network: 'private', host, securityGroups: [sg.id] })).vm.ip_address!;
     }
-    assert.equal(await ping('vm2', ips.c1), false, 'c1 (compute) is closed');
-    assert.equal(await ping('vm1', ips.c2), false, 'c2 (controller) is closed');
+    /** ICMP from `from` into the group; resolves when `from` pings c1 (compute's filter) and c2 (controller's) */
+    const openFor = async (from: 'vm1' | 'vm2') => {
+      const t0 = Date.now();
+      await api.req('POST', '/v2.0/security-group-rules', { security_group_rule: {
+        security_group_id: sg.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp', remote_ip_prefix: `${ips[from]}/32` } });
+      await eventually(`compute applied the rule: ${from} → c1`, () => ping(from, ips.c1, '0.2'));
+      const compute = Date.now() - t0;
+      await eventually(`controller applied the rule: ${from} → c2`, () => ping(from, ips.c2, '0.2'));
+      return `compute ${compute} ms, both ${Date.now() - t0} ms`;
+    };
+    for (const from of ['vm1', 'vm2']) for (const to of ['c1', 'c2']) assert.equal(await ping(from, ips[to]), false, `${from} → ${to}: closed`);
+    t.diagnostic(`ICMP rule → ping through, before the broker restart: ${await openFor('vm2')}`);
+    for (const to of ['c1', 'c2']) assert.equal(await ping('vm1', ips[to]), false, `vm1 → ${to}: still closed`);
 
     const logs = [rt.agentLog('compute', 'linuxbridge'), rt.agentLog('controller', 'linuxbridge')];
     const offsets = await Promise.all(logs.map(logSize));
@@ -159,12 +181,7 @@ describe('the two-machine lab, end to end', { skip, timeout: 600_000 }, () => {
     assert.ok(received >= sentN - 1 && received === seqs.length, `no ping lost while the broker restarted: ${sentN} sent, ${received} answered`);
     t.diagnostic(`${sentN} pings sent while the broker stopped and started, ${received} answered`);
 
-    const ruleAt = Date.now();
-    await api.req('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' } });
-    await eventually('compute applied the rule: vm2 → c1', () => ping('vm2', ips.c1, '0.2'));
-    const computeMs = Date.now() - ruleAt;
-    await eventually('controller applied the rule: vm1 → c2', () => ping('vm1', ips.c2, '0.2'));
-    t.diagnostic(`ICMP rule → ping through on compute after ${computeMs} ms, on both hosts after ${Date.now() - ruleAt} ms (over RabbitMQ, after a broker restart)`);
+    t.diagnostic(`ICMP rule → ping through, after the broker restart: ${await openFor('vm1')}`);
   });
 
   test('a wrong rabbit_password on compute is one agent log line saying so', async () => {

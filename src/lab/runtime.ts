@@ -4,6 +4,7 @@
 // agents inside the emulated hosts (controller: linuxbridge + DHCP, compute: linuxbridge),
 // waits for them to report, and creates the seed's `public` and `private` networks through
 // the API. Every step checks what is there first, so `muon up` twice changes nothing.
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { embeddedDefaults } from '../config/load.ts';
@@ -17,7 +18,7 @@ import { AGENT_IDENTITIES } from '../domain/agent-types.ts';
 import { deleteAllVms, listVms, type VmRecord } from './vm.ts';
 import { stopForwarders } from './api-forwarder.ts';
 import { LabBroker } from './broker.ts';
-import { prepareTwoMachines, twoMachineServerConf, writeTwoMachineAgentFiles, type TwoMachineSettings } from './two-machines.ts';
+import { prepareTwoMachines, TWO_MACHINES_MARKER, twoMachineServerConf, writeTwoMachineAgentFiles, type TwoMachineSettings } from './two-machines.ts';
 
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 
@@ -40,7 +41,9 @@ export interface LabRuntimeOptions {
   /**
    * 'two' (`muon up --two-machines`, ./two-machines.ts): the broker, the server and its identity
    * run on controller, compute reaches them only over the wire (RabbitMQ); the API is forwarded
-   * to 127.0.0.1. Default 'one': the server in the machine's namespaces, agents on a unix socket.
+   * to 127.0.0.1. 'one': the server in the machine's namespaces, agents on a unix socket.
+   * Default: what the lab under `root` was started as ('one' when it is not up), so that
+   * `muon down`, `status` and `vm` need no flag.
    */
   machines?: 'one' | 'two';
   say?: (line: string) => void;
@@ -63,6 +66,7 @@ export class LabRuntime {
   private client: ApiClient | undefined;
   /** the two-machine lab's broker on controller (undefined in the default lab) */
   readonly broker: LabBroker | undefined;
+  private readonly machines: 'one' | 'two';
 
   constructor(opts: LabRuntimeOptions = {}) {
     this.opts = opts;
@@ -72,10 +76,12 @@ export class LabRuntime {
     this.identityPort = opts.identityPort ?? 5000;
     this.novaApiPort = opts.novaPort ?? 8774;
     this.hosts = opts.hosts ?? SEED_AGENT_HOSTS;
-    this.broker = opts.machines === 'two' ? new LabBroker(this.lab) : undefined;
+    this.machines = opts.machines ?? (existsSync(this.twoMachinesMarker) ? 'two' : 'one');
+    this.broker = this.machines === 'two' ? new LabBroker(this.lab) : undefined;
   }
 
-  get twoMachines(): boolean { return this.opts.machines === 'two'; }
+  get twoMachines(): boolean { return this.machines === 'two'; }
+  private get twoMachinesMarker(): string { return `${this.lab.paths.stateDir}/${TWO_MACHINES_MARKER}`; }
   /** two machines: the server's own files live in the controller's state, out of compute's reach */
   private get serverDir(): string { return this.twoMachines ? this.lab.stateDir('controller') : this.lab.paths.stateDir; }
   private get etcDir(): string { return this.twoMachines ? `${this.serverDir}/etc` : `${this.root}/etc`; }
@@ -109,6 +115,7 @@ export class LabRuntime {
     const topo = await this.lab.up();
     this.say(topo.changes.length ? `lab: ${topo.changes.length} changes to the emulated machines (${topo.ms} ms)` : 'lab: machines already up');
     for (const n of topo.notes) this.say(`note: ${n}`);
+    await this.checkMachines();
     if (this.broker) for (const line of await prepareTwoMachines(this.lab, this.broker, this.twoSettings)) this.say(line);
     await this.ensureServer();
     for (const h of this.hosts) for (const kind of h.agents) await this.ensureAgent(h, kind);
@@ -117,6 +124,17 @@ export class LabRuntime {
     const networks = opts.networks === false ? {} : await this.ensureSeedNetworks();
     if (opts.networks !== false && opts.router !== false) networks.router = await this.ensureSeedRouter(networks);
     return { ms: Math.round(performance.now() - t0), networks };
+  }
+
+  /** One lab root is one kind of lab: refuse to mix them (the servers would fight over the API port). */
+  private async checkMachines(): Promise<void> {
+    if (!this.twoMachines) {
+      if (existsSync(this.twoMachinesMarker)) throw new Error(`the lab under ${this.root} runs as two machines (muon up --two-machines): run muon down first, or keep --two-machines`);
+      return;
+    }
+    const oneServer = await alivePid(`${this.lab.paths.stateDir}/server.pid`);
+    if (oneServer) throw new Error(`the lab under ${this.root} runs its server on this machine (pid ${oneServer}; muon up without --two-machines): run muon down first, or drop --two-machines`);
+    await writeFile(this.twoMachinesMarker, 'two machines: the server and RabbitMQ run on controller (muon up --two-machines)\n');
   }
 
   private async ensureServer(): Promise<void> {

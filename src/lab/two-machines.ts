@@ -15,6 +15,8 @@ import { agentIni, libertyMessagingConf, type LabAgentHost, type LabAgentKind } 
 import type { Lab } from './topology.ts';
 
 export const CONTROLLER_ADDRESS = '192.168.81.66';
+/** a file in the lab's state saying the lab under that root runs as two machines */
+export const TWO_MACHINES_MARKER = 'two-machines';
 
 export interface TwoMachineSettings {
   apiPort: number;
