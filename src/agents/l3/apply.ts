@@ -2,7 +2,7 @@
 // and a failure stops only that router's remaining steps.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tryExec, type Place } from '../../linux/exec.ts';
-import { batch } from '../../linux/ip.ts';
+import { batch, type IpCommand } from '../../linux/ip.ts';
 import { add as addNetns, del as delNetns, inodes } from '../../linux/netns.ts';
 import { write as writeSysctls } from '../../linux/sysctl.ts';
 import { apply as nftApply } from '../../linux/nft.ts';
@@ -131,17 +131,41 @@ async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts:
 /**
  * Steps run in order, except that the nft transaction runs alongside the namespace's
  * `ip -batch` steps right before it (ns-ip, routes): neither depends on the other, and a new
- * floating IP needs both (one process start less on the way to its first packet).
+ * floating IP needs both (one process start less on the way to its first packet). The
+ * sysctls join that phase too when no device is created in between (they must precede the
+ * veths, which take conf.default.* when created; `lo` and the namespace exist already).
  */
 export function phases(steps: readonly L3Step[]): L3Step[][] {
   const out: L3Step[][] = [];
+  const joins = (ops: L3Step['op'][]) => out.length > 0 && out.at(-1)!.every((x) => ops.includes(x.op));
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i];
-    if (s.op === 'nft' && out.length && out.at(-1)!.every((x) => x.op === 'ns-ip' || x.op === 'routes')) out.at(-1)!.push(s);
-    else if ((s.op === 'routes') && out.length && out.at(-1)!.every((x) => x.op === 'ns-ip')) out.at(-1)!.push(s);
+    if (s.op === 'nft' && joins(['ns-ip', 'routes', 'sysctl'])) out.at(-1)!.push(s);
+    else if (s.op === 'routes' && joins(['ns-ip', 'sysctl'])) out.at(-1)!.push(s);
+    else if (s.op === 'ns-ip' && joins(['sysctl'])) out.at(-1)!.push(s);
     else out.push([s]);
   }
   return out;
+}
+
+/**
+ * ns-ip then routes as ONE `ip -batch`: the routes ride after the namespace's commands. When a
+ * route line fails (the namespace's lines all went in), the routes from that line on are
+ * applied as before, with -force, a failure there being a problem, not a router failure.
+ */
+async function nsIpAndRoutes(ns: Place, nsIp: IpCommand[], routes: IpCommand[], plan: RouterPlan, out: L3ApplyOutcome): Promise<void> {
+  try {
+    await batch(ns, [...nsIp, ...routes]);
+    return;
+  } catch (e) {
+    const line = Number(/failing batch line (\d+)/.exec((e as Error).message)?.[1] ?? 0);
+    if (line <= nsIp.length) throw e;
+    try {
+      await batch(ns, routes.slice(line - 1 - nsIp.length), { force: true });
+    } catch (e2) {
+      out.problems.push(`router ${plan.id}: some routes could not be installed: ${(e2 as Error).message}`);
+    }
+  }
 }
 
 export async function applyL3(place: Place | undefined, plans: readonly RouterPlan[], opts: L3ApplyOptions): Promise<L3ApplyOutcome> {
@@ -155,11 +179,22 @@ export async function applyL3(place: Place | undefined, plans: readonly RouterPl
   await mapLimit(plans, opts.concurrency ?? 8, async (plan) => {
     for (const phase of phases(plan.steps)) {
       try {
-        const nft = phase.find((s) => s.op === 'nft');
-        const rest = phase.filter((s) => s !== nft);
-        const chain = (async () => { for (const s of rest) await run(plan, s); })();
-        const results = await Promise.allSettled([chain, ...(nft && rest.length ? [run(plan, nft)] : [])]);
-        if (nft && !rest.length) await run(plan, nft);
+        // nft and sysctl beside the chain of ip batches (ns-ip and routes together, see above)
+        const beside: L3Step[] = phase.length > 1 ? phase.filter((s) => s.op === 'nft' || s.op === 'sysctl') : [];
+        const rest = phase.filter((s) => !beside.includes(s));
+        const nsIp = rest.find((s) => s.op === 'ns-ip');
+        const routes = rest.find((s) => s.op === 'routes');
+        const chain = (async () => {
+          if (nsIp?.op === 'ns-ip' && routes?.op === 'routes' && rest.length === 2) {
+            const t0 = performance.now();
+            await nsIpAndRoutes({ ...place, netns: plan.netns }, [...nsIp.cmds], [...routes.cmds], plan, out);
+            out.timings['ns-ip+routes'] = (out.timings['ns-ip+routes'] ?? 0) + Math.round(performance.now() - t0);
+            out.done.push({ router: plan.id, step: nsIp }, { router: plan.id, step: routes });
+            return;
+          }
+          for (const s of rest) await run(plan, s);
+        })();
+        const results = await Promise.allSettled([chain, ...beside.map((s) => run(plan, s))]);
         const bad = results.find((r) => r.status === 'rejected');
         if (bad) throw (bad as PromiseRejectedResult).reason;
       } catch (e) {

@@ -210,5 +210,8 @@ describe('L3 apply phases', () => {
     const steps = ['netns-add', 'sysctl', 'host-ip', 'ns-ip', 'routes', 'nft', 'conntrack-flush', 'garp'].map(s);
     assert.deepEqual(phases(steps).map((p) => p.map((x) => x.op)), [['netns-add'], ['sysctl'], ['host-ip'], ['ns-ip', 'routes', 'nft'], ['conntrack-flush'], ['garp']]);
     assert.deepEqual(phases(['nft', 'conntrack-flush'].map(s)).map((p) => p.map((x) => x.op)), [['nft'], ['conntrack-flush']]);
+    // a new router without ports: its sysctls go beside lo up and the table (no veth is made after them)
+    assert.deepEqual(phases(['netns-add', 'sysctl', 'ns-ip', 'nft', 'metadata-ensure'].map(s)).map((p) => p.map((x) => x.op)),
+      [['netns-add'], ['sysctl', 'ns-ip', 'nft'], ['metadata-ensure']]);
   });
 });
