@@ -215,7 +215,7 @@ describe('the seed deployment with routers, floating IPs and metadata, end to en
       await rt.up({ networks: false }); // the lab puts its stand-in back
     }
     const vm1 = await findVm(rt, 'vm1');
-    await eventually('metadata answers again', async () => (await execInVm(rt, 'vm1', ['curl', '-s', '-m', '3', 'http://169.254.169.254/latest/meta-data/instance-id'], { timeoutMs: 5000 })).stdout.trim() === vm1.instance_id);
+    await eventually('metadata answers again', async () => (await execInVm(rt, 'vm1', ['curl', '-s', '-m', '3', 'http://169.254.169.254/latest/meta-data/instance-id'], { timeoutMs: 5000 })).stdout.trim() === vm1.instance_id, 30_000);
   });
 
   test('an IPv6 slaac subnet on the router gives a VM an address from router advertisements', async () => {

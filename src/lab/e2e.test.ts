@@ -262,7 +262,8 @@ describe('the lab, end to end', { skip: rootSkip }, () => {
   });
 
   test('restarting the DHCP agent keeps dnsmasq running; muon up again changes nothing', async () => {
-    const pids = async () => (await rt.lab.tryRunOn('controller', ['pgrep', '-x', 'dnsmasq'])).stdout.trim().split('\n').filter(Boolean).sort();
+    // this lab's dnsmasq only (its pid files are under the lab's state): other labs may run beside it
+    const pids = async () => (await rt.lab.tryRunOn('controller', ['pgrep', '-f', `^dnsmasq .*${rt.lab.stateDir('controller')}/dhcp/`])).stdout.trim().split('\n').filter(Boolean).sort();
     const before = await pids();
     assert.ok(before.length >= 2, 'a dnsmasq per network with DHCP');
     await rt.stopAgent('controller', 'dhcp');
@@ -283,7 +284,7 @@ describe('the lab, end to end', { skip: rootSkip }, () => {
     await rt.stopAgent('compute', 'linuxbridge');
     await rt.startAgent('compute', 'linuxbridge');
     await rt.waitForAgents(10_000);
-    await eventually('bridge-nf-call-iptables is 1 again', async () => (await get()) === '1');
+    await eventually('bridge-nf-call-iptables is 1 again', async () => (await get()) === '1', 20_000);
   });
 
   test('an agent that stops heartbeating is reported dead, with the time it was last seen', async () => {
