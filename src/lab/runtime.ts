@@ -211,7 +211,7 @@ export class LabRuntime {
         ? await this.lab.startOn('controller', argv, { logFile: `${dir}/nova-api.log` })
         : await start(argv, { logFile: `${dir}/nova-api.log` });
       await writeFile(`${dir}/nova-api.pid`, `${pid}\n`);
-      this.say(`stand-in Nova compute API (os-server-external-events) on ${this.novaApiUrl} (pid ${pid})`);
+      this.say(`stand-in Nova compute API (os-server-external-events) on ${this.twoMachines ? 'controller\'s ' : ''}${this.novaApiUrl} (pid ${pid})`);
     }
   }
 

@@ -98,9 +98,10 @@ export async function writeTwoMachineAgentFiles(kind: LabAgentKind, h: LabAgentH
   const conf = `${stateDir}/neutron.conf`;
   const ini = `${stateDir}/${kind}_agent.ini`;
   await writeFile(conf, libertyMessagingConf(rabbitSettings(password)));
-  // [oslo_messaging_rabbit] wins over [muon] agent_socket: this host has no socket to reach
+  // no [muon] agent_socket: this host has no socket to reach (and without that section header,
+  // linuxbridge's prevent_arp_spoofing lands in [agent], where it belongs)
   const text = agentIni(kind, h, '-', stateDir, reportInterval)
-    .replace(/^agent_socket = -$/m, '# agent_socket: not used, the agents reach the server through RabbitMQ (neutron.conf)');
+    .replace(/^\[muon\]\nagent_socket = -\n/m, '# no [muon] agent_socket: the agents reach the server through RabbitMQ (neutron.conf)\n');
   await writeFile(ini, text);
   return [conf, ini];
 }
