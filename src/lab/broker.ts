@@ -52,6 +52,8 @@ export class LabBroker {
 
   /** Start the broker process (same node and data as before: users and durable queues survive) and wait until it serves. */
   async start(): Promise<void> {
+    // a second beam with the same node name would only fail to start
+    if (await this.running('server')) return;
     writeRabbitFiles(this.spec);
     const place = this.lab.place('controller');
     const epmdRunning = await this.running('epmd');
