@@ -14,9 +14,12 @@ commands:
   db upgrade [--config-file FILE ...]  apply database migrations
   agent linuxbridge|dhcp|l3|metadata --config-file FILE ...
                                        run an agent of this host (connects to [muon] agent_socket)
-  up [--no-networks] [--no-router]     (root) the seed's two machines emulated in namespaces, the
+  up [--no-networks] [--no-router] [--two-machines]
+                                       (root) the seed's two machines emulated in namespaces, the
                                        server on 127.0.0.1:9696, every agent, a stand-in Nova, and the
-                                       seed's public and private networks and router; without root, the API alone
+                                       seed's public and private networks and router; --two-machines: the
+                                       server and a RabbitMQ broker on the controller, compute reaching them
+                                       only over the wire; without root, the API alone
   down                                 remove the lab (processes, namespaces, VMs)
   status [--json]                      hosts, agents and VMs of the lab
   vm boot NAME --network NET --host HOST [--security-group SG] [--no-port-security]
