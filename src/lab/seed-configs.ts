@@ -73,6 +73,8 @@ function common(h: LabAgentHost, agentSocket: string, stateDir: string, reportIn
 export function linuxbridgeAgentIni(h: LabAgentHost, agentSocket: string, stateDir: string, reportInterval = 30): string {
   return [
     ...common(h, agentSocket, stateDir, reportInterval),
+    // the seed's [agent] option (common() ends in [muon]: it must not land there)
+    '[agent]',
     'prevent_arp_spoofing = True',
     '[linux_bridge]',
     `physical_interface_mappings = ${Object.entries(h.mappings).map(([p, i]) => `${p}:${i}`).join(',')}`,
