@@ -17,6 +17,7 @@ import { freePort } from '../../test/support/muon-server.ts';
 import { LabRuntime, sweepStaleLabRuntimes } from './runtime.ts';
 import { readOpenrc } from './api-client.ts';
 import { bootVm, execInVm, findVm } from './vm.ts';
+import { isAlive } from '../linux/proc.ts';
 import { SEED_INTERNET, SEED_GATEWAY } from './topology.ts';
 
 const PREFIX = 'muon-lab-e2e3-';
@@ -29,6 +30,8 @@ describe('the seed deployment with routers, floating IPs and metadata, end to en
   let routerId = '';
   let publicNet = '';
   let gwIp = '';
+  /** processes started inside VMs: deleting a VM (muon down) must end them */
+  const listeners: number[] = [];
 
   const api = () => rt.api();
   const ipOf = async (vm: string) => (await findVm(rt, vm)).ip_address!;
@@ -50,7 +53,7 @@ describe('the seed deployment with routers, floating IPs and metadata, end to en
   /** A TCP listener in a VM answering with a fixed line. */
   const listen = async (vm: string, port: number, text: string) => {
     const v = await findVm(rt, vm);
-    await rt.lab.startOn(v.host, ['socat', `TCP-LISTEN:${port},fork,reuseaddr`, `EXEC:echo ${text}`], { netns: v.netns, settleMs: 50 });
+    listeners.push(await rt.lab.startOn(v.host, ['socat', `TCP-LISTEN:${port},fork,reuseaddr`, `EXEC:echo ${text}`], { netns: v.netns, settleMs: 50 }));
   };
 
   before(async () => {
@@ -72,6 +75,9 @@ describe('the seed deployment with routers, floating IPs and metadata, end to en
 
   after(async () => {
     await rt?.down();
+    const left = (await Promise.all(listeners.map(async (pid) => ((await isAlive(pid)) ? pid : 0)))).filter(Boolean);
+    for (const pid of left) process.kill(pid, 'SIGKILL');
+    assert.deepEqual(left, [], 'processes that ran in VMs ended with them');
     if (stateDir) await rm(stateDir, { recursive: true, force: true });
     assert.equal(await rulesetText(), rootRuleset, 'the machine\'s own ruleset is unchanged');
     assert.deepEqual((await links()).map((l) => l.ifname).sort(), rootLinks, 'the machine\'s own links are unchanged');

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { batch } from '../linux/ip.ts';
-import { del as delNetns, list as listNetns } from '../linux/netns.ts';
+import { del as delNetns, inodes as netnsInodes } from '../linux/netns.ts';
+import { processesIn, terminate } from '../linux/proc.ts';
 import { interactive, tryExec } from '../linux/exec.ts';
 import { ApiError } from './api-client.ts';
 import type { LabRuntime } from './runtime.ts';
@@ -176,7 +177,13 @@ export async function bootVm(rt: LabRuntime, o: BootOptions): Promise<{ vm: VmRe
 export async function deleteVm(rt: LabRuntime, name: string): Promise<void> {
   const vm = await findVm(rt, name);
   const place = rt.lab.place(vm.host);
-  if ((await listNetns(place)).includes(vm.netns)) await delNetns(place, vm.netns); // the veth pair goes with it
+  const ino = (await netnsInodes(place)).get(vm.netns);
+  if (ino !== undefined) {
+    // power off: what ran in the VM would keep its namespace alive, unnamed, past any teardown
+    const inside = await processesIn({ net: new Set([ino]) });
+    if (inside.length) await terminate(inside.map((p) => p.pid));
+    await delNetns(place, vm.netns); // the veth pair goes with it
+  }
   try {
     await (await rt.api()).req('DELETE', `/v2.0/ports/${vm.port_id}`);
   } catch (e) {
