@@ -4,29 +4,13 @@
 // however many routers the host has.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { chunks } from '../services/standard-attrs.ts';
+import { byChunks, group as groupBy } from './chunked.ts';
 import { L3_AGENT_TYPE } from '../domain/agent-types.ts';
 import { deviceName, type FloatingIpState, type PortForwardingState, type RouterPortState, type RouterState } from './host-state.ts';
 
 type Db = Kysely<Database>;
 
 const GW_OWNER = 'network:router_gateway';
-
-async function byChunks<T>(ids: readonly string[], f: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
-  const out: T[] = [];
-  for (const c of chunks(ids)) out.push(...(await f(c)));
-  return out;
-}
-
-function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const i of items) {
-    const k = key(i);
-    const l = m.get(k);
-    if (l) l.push(i); else m.set(k, [i]);
-  }
-  return m;
-}
 
 export async function loadHostRouters(db: Db, host: string): Promise<RouterState[]> {
   const agent = await db.selectFrom('agents').select('id').where('agent_type', '=', L3_AGENT_TYPE).where('host', '=', host).executeTakeFirst();

@@ -4,7 +4,7 @@
 // change committed while the snapshot is assembled is always seen again by the next watch.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { chunks } from '../services/standard-attrs.ts';
+import { byChunks, group } from './chunked.ts';
 import { parseIp } from '../domain/ip/address.ts';
 import { currentRevision } from './revision.ts';
 import { loadHostRouters } from './router-state.ts';
@@ -31,21 +31,6 @@ interface PortBase {
 }
 
 const PORT_COLS = ['id', 'network_id', 'mac_address', 'admin_state_up', 'device_owner', 'device_id', 'port_security_enabled', 'binding_host_id', 'dns_name'] as const;
-
-async function byChunks<T>(ids: readonly string[], f: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
-  const out: T[] = [];
-  for (const c of chunks(ids)) out.push(...(await f(c)));
-  return out;
-}
-
-function group<T, K>(items: readonly T[], key: (t: T) => K): Map<K, T[]> {
-  const m = new Map<K, T[]>();
-  for (const i of items) {
-    const l = m.get(key(i));
-    if (l) l.push(i); else m.set(key(i), [i]);
-  }
-  return m;
-}
 
 /** per database, per host: the last build and the revision read before it started */
 const lastBuild = new WeakMap<Db, Map<string, { revision: number; dnsDomain: string; state: Promise<HostState> }>>();

@@ -92,7 +92,7 @@ for (const kind of TEST_DB_KINDS) describe(`L3 scheduling and the routers feed [
     // the Linux bridge agent of the same host wires the taps
     assert.deepEqual(s.ports.map((p) => p.device).sort(), [r.gw_port!.tap, r.interfaces[0].tap].sort());
     assert.deepEqual((await state('compute')).routers, []);
-    // compute learns the router's qr MAC through l2population
+    // l2population reaches only hosts with a port on the network: compute has none yet
     const peer = (await state('compute')).l2pop;
     assert.equal(peer.length, 0, 'no bound port on compute yet: no l2pop for it');
   });
