@@ -53,9 +53,8 @@ try {
   await api.req('DELETE', `/v2.0/floatingips/${fip.id}`);
 
   // (2) router create + interface + gateway → SNAT works. Each repetition gets a network of its
-  // own with a VM booted first (not timed): a VM that knew an earlier router's MAC behind the
-  // same gateway address would only re-learn it when its ARP entry goes stale (VXLAN with
-  // l2population's ARP proxy carries no gratuitous ARP), which is not what is measured here.
+  // own with a VM booted first (not timed), which pings all along: its first ARP for the
+  // gateway goes unanswered, so it learns the router from the router's announcement.
   const routers: number[] = [];
   for (let i = 0; i < n; i++) {
     const net = (await api.req('POST', '/v2.0/networks', { network: { name: `bench-net-${i}` } })).network.id;

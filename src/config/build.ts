@@ -67,6 +67,7 @@ export function buildConfig(values: Values, raw: Record<string, Record<string, s
       ttl: values.vxlan.ttl as number | null,
       tos: values.vxlan.tos as number | null,
       udpDstport: values.vxlan.udp_dstport as number | null,
+      arpResponder: values.vxlan.arp_responder as boolean,
     },
     values,
     raw,

@@ -26,7 +26,7 @@ test('the controller\'s files load with the seed\'s values', () => {
   assert.equal(c.securityGroup.enableSecurityGroup, true);
   assert.equal(c.securityGroup.firewallDriver, 'neutron.agent.linux.iptables_firewall.IptablesFirewallDrive');
   assert.deepEqual(c.linuxBridge.physicalInterfaceMappings, { public: 'eno1' });
-  assert.deepEqual(c.vxlan, { enableVxlan: true, localIp: '192.168.81.66', l2Population: true, ttl: null, tos: null, udpDstport: null });
+  assert.deepEqual(c.vxlan, { enableVxlan: true, localIp: '192.168.81.66', l2Population: true, ttl: null, tos: null, udpDstport: null, arpResponder: false });
   assert.equal(c.values.agent.prevent_arp_spoofing, true);
   assert.equal(c.values.DEFAULT.interface_driver, 'neutron.agent.linux.interface.BridgeInterfaceDriver');
   assert.equal(c.values.DEFAULT.external_network_bridge, '');

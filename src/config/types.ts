@@ -111,6 +111,8 @@ export interface MuonConfig {
     ttl: number | null;
     tos: number | null;
     udpDstport: number | null;
+    /** arp_responder: answer ARP/ND from the vxlan device's neighbour entries (Neutron's default: off) */
+    arpResponder: boolean;
   };
 
   /** Every registered option, typed and validated, defaults filled in, deprecated names folded into

@@ -113,6 +113,22 @@ export function links(place?: Place, dev?: string): Promise<Link[]> {
   return readJson<Link>(place, ['-d', 'link', 'show', ...(dev ? ['dev', dev] : [])]);
 }
 
+/**
+ * Wait until `dev` is a bridge port (has a master): another agent enslaves it (the Linux
+ * bridge agent plugs the L3 agent's taps). Polls every `intervalMs`; resolves false after
+ * `timeoutMs`, or when the device cannot be read (gone).
+ */
+export async function untilEnslaved(place: Place | undefined, dev: string, timeoutMs: number, intervalMs = 20): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    let l: Link | undefined;
+    try { l = (await links(place, dev))[0]; } catch { return false; }
+    if (l?.master) return true;
+    if (!l || Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
 /** `ip -j addr show` */
 export function addresses(place?: Place, dev?: string): Promise<LinkAddresses[]> {
   return readJson<LinkAddresses>(place, ['addr', 'show', ...(dev ? ['dev', dev] : [])]);

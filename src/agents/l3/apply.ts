@@ -2,7 +2,7 @@
 // and a failure stops only that router's remaining steps.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tryExec, type Place } from '../../linux/exec.ts';
-import { batch, type IpCommand } from '../../linux/ip.ts';
+import { batch, untilEnslaved, type IpCommand } from '../../linux/ip.ts';
 import { add as addNetns, del as delNetns, inodes } from '../../linux/netns.ts';
 import { write as writeSysctls } from '../../linux/sysctl.ts';
 import { apply as nftApply } from '../../linux/nft.ts';
@@ -13,6 +13,9 @@ import { processesIn, terminate } from '../../linux/proc.ts';
 import { mapLimit } from '../dhcp/pool.ts';
 import { raDir, radvdFiles } from './desired.ts';
 import type { L3Memory, L3Step, RouterPlan } from './plan.ts';
+
+/** How long an announcement waits for its tap to be bridged before going out anyway. */
+const GARP_PLUG_WAIT_MS = 10_000;
 
 export interface MetadataHook {
   ensure(routerId: string, namespace: string): Promise<void>;
@@ -121,7 +124,11 @@ async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts:
       return;
     }
     case 'garp': {
-      const p = Promise.all(s.addresses.map((a) => gratuitousArp(ns, s.device, a)));
+      // a new tap is plugged by the Linux bridge agent moments later: announcing before that
+      // reaches no one, and VMs still resolving the gateway would wait for their own next
+      // ARP (a second). So the first announcement goes out as the tap joins its bridge.
+      const p = untilEnslaved(place, s.tap, GARP_PLUG_WAIT_MS)
+        .then(() => Promise.all(s.addresses.map((a) => gratuitousArp(ns, s.device, a))));
       if (opts.awaitGarp) await p; else out.pending.push(p);
       return;
     }

@@ -49,18 +49,26 @@ export interface DesiredRouter {
   /** floating IP ids realised with this router */
   fipIds: string[];
   /** qg- device and the IPv4 addresses to announce with gratuitous ARP when they appear */
-  garp?: { device: string; addresses: string[] };
+  garp?: Garp;
   /**
    * qr- devices and their IPv4 addresses, announced too when they appear (as Neutron's
    * _internal_network_added does): a router re-created on a subnet has a new MAC behind the
-   * same gateway address, and VMs would keep the old one in their ARP caches. This reaches
-   * VMs on flat networks; a VXLAN device with l2population's ARP proxy consumes every ARP
-   * frame, so there VMs re-learn the gateway only when their entry goes stale (seconds)
+   * same gateway address, and VMs would keep the old one in their ARP caches. Over VXLAN this
+   * reaches VMs on other hosts only without [vxlan] arp_responder (Neutron's default): the
+   * kernel's ARP proxy consumes every ARP frame, gratuitous ones included
    */
-  internalGarps: { device: string; addresses: string[] }[];
+  internalGarps: Garp[];
   /** radvd.conf text, or '' (no radvd) */
   radvd: string;
   problems: string[];
+}
+
+/** Addresses to announce from a router device; `tap` is its host end, which must be in a
+ *  bridge (plugged by the Linux bridge agent) before an announcement can reach anyone. */
+export interface Garp {
+  device: string;
+  tap: string;
+  addresses: string[];
 }
 
 export interface CompiledL3 {
@@ -204,7 +212,7 @@ export function compileRouter(r: RouterState, opts: L3Options): DesiredRouter {
       routes.push({ dst: 'default', via: s.gateway_ip, family });
     }
     const v4 = port.addresses.filter((a) => !isV6(a)).map((a) => a.split('/')[0]);
-    if (v4.length) garp = { device: g.device, addresses: v4 };
+    if (v4.length) garp = { device: g.device, tap: port.tap, addresses: v4 };
   } else if (r.floating_ips.length || r.port_forwardings.length) {
     problems.push(`router ${r.id}: floating IPs without an external gateway; not realised`);
   }
@@ -233,7 +241,7 @@ export function compileRouter(r: RouterState, opts: L3Options): DesiredRouter {
     id: r.id, netns: r.namespace || `${NETNS_PREFIX}${r.id}`, ports, routes, sysctls: { ...ROUTER_SYSCTLS }, nft, fips,
     fipIds: fipIds.sort(), garp, radvd: radvdConfig(ra), problems,
     internalGarps: ports.filter((p) => p.device.startsWith('qr-'))
-      .map((p) => ({ device: p.device, addresses: p.addresses.filter((a) => !isV6(a)).map((a) => a.split('/')[0]) }))
+      .map((p) => ({ device: p.device, tap: p.tap, addresses: p.addresses.filter((a) => !isV6(a)).map((a) => a.split('/')[0]) }))
       .filter((g) => g.addresses.length > 0),
   };
 }

@@ -39,7 +39,7 @@ describe('L3 compile', () => {
     assert.deepEqual(d.ports.find((p) => p.kind === 'qr')!.addresses, ['172.16.1.1/24']);
     assert.deepEqual(d.routes, [{ dst: 'default', via: '192.168.81.254', family: 4 }]);
     assert.deepEqual(d.fips, { [FIP]: VM2_IP });
-    assert.deepEqual(d.garp, { device: qg.device, addresses: [GW_IP, FIP] });
+    assert.deepEqual(d.garp, { device: qg.device, tap: qg.tap, addresses: [GW_IP, FIP] });
   });
 
   test('an IPv6 external subnet gets its own default route', () => {

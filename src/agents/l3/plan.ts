@@ -26,8 +26,8 @@ export type L3Step =
   | { op: 'metadata-ensure' }
   | { op: 'metadata-remove' }
   | { op: 'netns-del'; taps: string[] }
-  /** gratuitous ARP for addresses that just appeared on qg- */
-  | { op: 'garp'; device: string; addresses: string[] };
+  /** gratuitous ARP for addresses that just appeared on qg-/qr-, once `tap` is bridged */
+  | { op: 'garp'; device: string; tap: string; addresses: string[] };
 
 export interface RouterPlan {
   id: string;
@@ -186,7 +186,7 @@ export function planRouter(d: DesiredRouter, o: ObservedRouter | undefined, host
 
   for (const g of [...(d.garp ? [d.garp] : []), ...(d.internalGarps ?? [])]) {
     const fresh = (added.get(g.device) ?? []).filter((a) => g.addresses.includes(a));
-    if (fresh.length) steps.push({ op: 'garp', device: g.device, addresses: fresh });
+    if (fresh.length) steps.push({ op: 'garp', device: g.device, tap: g.tap, addresses: fresh });
   }
   return { id: d.id, netns: d.netns, remove: false, steps };
 }

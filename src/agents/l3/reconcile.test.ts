@@ -182,7 +182,7 @@ describe('L3 agent data plane: a router namespace with real packets', { skip: ro
     await batch(h.nested('upstream'), [['neigh', 'replace', FIP2, 'lladdr', '02:00:00:00:00:99', 'dev', 'eth0', 'nud', 'stale']]);
     const r = await reconcileL3(h.place, { routers: [router({ floating_ips: [fip('fip-1', FIP, VM2_IP), fip('fip-2', FIP2, VM1_IP)] })] },
       { stateDir, agentMode: 'legacy', handleInternalOnlyRouters: true, memory, metadata, awaitGarp: true });
-    assert.deepEqual(r.plans.flatMap((p) => p.steps.filter((s) => s.op === 'garp')), [{ op: 'garp', device: router().gw_port!.device, addresses: [FIP2] }]);
+    assert.deepEqual(r.plans.flatMap((p) => p.steps.filter((s) => s.op === 'garp')), [{ op: 'garp', device: router().gw_port!.device, tap: router().gw_port!.tap, addresses: [FIP2] }]);
     const n = await tryExec(['ip', 'neigh', 'show', FIP2, 'dev', 'eth0'], { place: h.nested('upstream') });
     assert.match(n.stdout, /lladdr fa:16:3e:00:00:01/, n.stdout);
   });
@@ -216,5 +216,27 @@ describe('L3 agent data plane: a router namespace with real packets', { skip: ro
     assert.equal(await findRadvd(radvdFiles(stateDir, ROUTER_ID).pid), undefined, 'radvd stopped, its files gone');
     assert.equal(await ask(h.nested('vm1'), INTERNET, 8080), '');
     assert.deepEqual((await reconcile([])).plans, []);
+  });
+  test('announcements wait for the Linux bridge agent to plug the taps', async () => {
+    // a router made anew whose taps are plugged only later: announcing at once would reach
+    // no one, and vm1, still resolving its gateway, would wait for its own next ARP
+    await reconcile([]);
+    const stale = (place: Place, addr: string) => batch(place, [['neigh', 'replace', addr, 'lladdr', '02:00:00:00:00:99', 'dev', 'eth0', 'nud', 'stale']]);
+    await stale(h.nested('upstream'), GW_IP);
+    await stale(h.nested('vm1'), '172.16.1.1');
+    const r = await reconcile([router()]);
+    assert.equal(r.failed.size, 0, r.problems.join('\n'));
+    await new Promise((res) => setTimeout(res, 2500)); // past all three of an arping started at once
+    await plug(router());
+    const learnt = async (place: Place, addr: string, mac: string): Promise<boolean> => {
+      for (let i = 0; i < 60; i++) {
+        if ((await tryExec(['ip', 'neigh', 'show', addr, 'dev', 'eth0'], { place })).stdout.includes(mac)) return true;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      return false;
+    };
+    assert.ok(await learnt(h.nested('upstream'), GW_IP, 'fa:16:3e:00:00:01'), 'upstream learnt the gateway port from its announcement');
+    assert.ok(await learnt(h.nested('vm1'), '172.16.1.1', 'fa:16:3e:00:00:02'), 'vm1 learnt the router interface from its announcement');
+    await reconcile([]);
   });
 });

@@ -30,6 +30,7 @@ export function l2Settings(config: MuonConfig): L2Settings {
       udpDstport: config.vxlan.udpDstport ?? 4789,
       ttl: config.vxlan.ttl,
       tos: config.vxlan.tos,
+      arpResponder: config.vxlan.arpResponder,
     },
   };
 }

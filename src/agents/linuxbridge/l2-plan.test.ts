@@ -15,7 +15,8 @@ const ENO1_MAC = '52:54:00:12:34:56';
 const SETTINGS: L2Settings = {
   physicalInterfaceMappings: { public: 'eno1' },
   bridgeMappings: {},
-  vxlan: { enabled: true, localIp: '192.168.81.66', udpDstport: 4789, ttl: null, tos: null },
+  // arp_responder on: these tests cover the neighbour entries; the default (off) has its own tests
+  vxlan: { enabled: true, localIp: '192.168.81.66', udpDstport: 4789, ttl: null, tos: null, arpResponder: true },
 };
 
 function port(id: string, network: NetworkState, mac: string, ip: string, extra: Partial<PortState> = {}): PortState {
@@ -153,6 +154,23 @@ test('in sync: the plan is empty (also with kernel-made fdb and neighbour entrie
   assert.deepEqual(p.problems, []);
   assert.ok(isEmptyPlan(p), JSON.stringify(p, null, 1));
   assert.deepEqual(p.absentPorts, [QG.id]);
+});
+
+test('arp_responder off (Neutron\'s default): vxlan without proxy, no neighbour entries, ours removed', () => {
+  const off: L2Settings = { ...SETTINGS, vxlan: { ...SETTINGS.vxlan, arpResponder: false } };
+  const bare = planL2(hostState(), off, bareHost());
+  assert.ok(bare.ip.some((c) => c.join(' ') === 'link add vxlan-10 type vxlan id 10 dstport 4789 local 192.168.81.66 ttl 64 nolearning'));
+  assert.ok(!bare.ip.some((c) => c[0] === 'neigh'), 'ARP floods to the VTEPs: no proxy entries');
+  assert.equal(bare.fdb.length, 3, 'the flood and unicast fdb entries are still made');
+  // a device made with proxy (arp_responder was on) is made again without it, and the
+  // permanent neighbour we had written goes
+  const o = syncedHost();
+  const p = planL2(hostState(), off, o);
+  assert.deepEqual(p.ip.slice(0, 2), [ip('link del vxlan-10'), ip('link add vxlan-10 type vxlan id 10 dstport 4789 local 192.168.81.66 ttl 64 nolearning')]);
+  o.links = o.links.map((l) => (l.ifname === 'vxlan-10' ? { ...l, linkinfo: { info_kind: 'vxlan', info_data: (({ proxy: _, ...rest }) => rest)(VXLAN_DATA) } } : l));
+  assert.deepEqual(planL2(hostState(), off, o).ip, [ip('neigh del 172.16.1.10 dev vxlan-10')]);
+  o.neigh = o.neigh.filter((n) => n.dev !== 'vxlan-10');
+  assert.ok(isEmptyPlan(planL2(hostState(), off, o)));
 });
 
 test('IPv6 seen on our bridge or vxlan device: only the sysctl is planned', () => {

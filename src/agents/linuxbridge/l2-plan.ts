@@ -10,8 +10,8 @@
 //   - flat: the mapped interface enslaved, its IPv4 addresses and routes moved onto the bridge
 //     and its MAC copied to it (Neutron's _update_interface_ip_details), so the host keeps
 //     its address through the bridge;
-//   - vxlan: `vxlan-<vni>` without multicast group (l2pop unicast flooding), `proxy` so that
-//     the kernel answers ARP/ND from the neighbour entries we write;
+//   - vxlan: `vxlan-<vni>` without multicast group (l2pop unicast flooding); with
+//     arp_responder, `proxy` so that the kernel answers ARP/ND from the neighbour entries we write;
 //   - ports: the existing tap enslaved to its network's bridge, MTU, up/down by admin state;
 //   - l2pop: per remote VTEP a flood entry, per remote port a unicast fdb entry and a
 //     permanent neighbour entry; stale ones of ours removed;
@@ -36,6 +36,10 @@ export interface VxlanSettings {
   ttl?: number | null;
   /** [vxlan] tos; default unset */
   tos?: number | null;
+  /** [vxlan] arp_responder (default off, as Neutron's): the vxlan device gets `proxy` and a
+   *  permanent neighbour per remote port, so the kernel answers ARP/ND locally and ARP never
+   *  crosses the tunnel — gratuitous ARP included, which is why it is off by default. */
+  arpResponder?: boolean;
 }
 
 export interface L2Settings {
@@ -171,7 +175,8 @@ function vxlanMatches(l: Link, vni: number, v: VxlanSettings): boolean {
   const d = l.linkinfo?.info_data ?? {};
   const tos = v.tos ? tosText(v.tos) : undefined;
   return d.id === vni && d.local === v.localIp && d.port === (v.udpDstport ?? DEFAULT_DSTPORT)
-    && d.learning === false && d.proxy === true && d.ttl === (v.ttl ?? DEFAULT_TTL)
+    && d.learning === false && (d.proxy === true) === !!v.arpResponder && // ip prints proxy only when on
+    d.ttl === (v.ttl ?? DEFAULT_TTL)
     && d.tos === tos && d.group === undefined && d.remote === undefined && d.link === undefined;
 }
 
@@ -180,7 +185,8 @@ const tosText = (tos: number): string => `0x${tos.toString(16)}`;
 
 function vxlanAdd(dev: string, vni: number, v: VxlanSettings): IpCommand {
   return ['link', 'add', dev, 'type', 'vxlan', 'id', String(vni), 'dstport', String(v.udpDstport ?? DEFAULT_DSTPORT),
-    'local', v.localIp as string, 'ttl', String(v.ttl ?? DEFAULT_TTL), ...(v.tos ? ['tos', tosText(v.tos)] : []), 'nolearning', 'proxy'];
+    'local', v.localIp as string, 'ttl', String(v.ttl ?? DEFAULT_TTL), ...(v.tos ? ['tos', tosText(v.tos)] : []), 'nolearning',
+    ...(v.arpResponder ? ['proxy'] : [])];
 }
 
 const disableIpv6 = (dev: string): string => `net.ipv6.conf.${dev}.disable_ipv6`;
@@ -342,7 +348,7 @@ export function planL2(desired: HostState, settings: L2Settings, observed: L2Obs
   // ---- l2population on our vxlan devices
   for (const [netId, vt] of vteps) {
     const peers = desired.l2pop.filter((p) => p.network_id === netId && p.vtep !== settings.vxlan.localIp);
-    planL2pop(plan, vt.dev, peers, vt.fresh ? { fdb: [], neigh: [] } : observed);
+    planL2pop(plan, vt.dev, peers, vt.fresh ? { fdb: [], neigh: [] } : observed, !!settings.vxlan.arpResponder);
   }
   return plan;
 }
@@ -357,8 +363,9 @@ function planPort(p: PortState, tap: Link, bridge: string, mtu: number): string[
 }
 
 /**
- * l2pop on one vxlan device: flood entries per VTEP, one unicast entry per remote MAC, and a
- * permanent neighbour per remote IP (with `proxy`, ARP never crosses the tunnel). Only entries
+ * l2pop on one vxlan device: flood entries per VTEP, one unicast entry per remote MAC, and,
+ * with arp_responder, a permanent neighbour per remote IP (then ARP never crosses the tunnel;
+ * without it, ours are removed and ARP floods to the VTEPs). Only entries
  * we would have made are considered: fdb entries with a `dst` on the device itself (not the
  * bridge's learned/local ones), permanent neighbours.
  */
@@ -367,6 +374,7 @@ function planL2pop(
   dev: string,
   peers: readonly { vtep: string; ports: [string, string][] }[],
   observed: Pick<L2Observed, 'fdb' | 'neigh'>,
+  arpResponder: boolean,
 ): void {
   const flood = new Set<string>();
   const unicast = new Map<string, string>(); // mac → vtep (last one wins, like fdb replace)
@@ -379,7 +387,7 @@ function planL2pop(
       if (!MAC.test(mac) || (addr && !isIP(addr))) { plan.problems.push(`l2pop: invalid port entry ${JSON.stringify([m, addr])} behind ${p.vtep} on ${dev}`); continue; }
       if (mac === FLOOD_MAC) continue;
       unicast.set(mac, p.vtep);
-      if (addr) neigh.set(addr, mac);
+      if (addr && arpResponder) neigh.set(addr, mac);
     }
   }
   const have = new Map<string, string[]>(); // mac → dsts
