@@ -4,7 +4,7 @@
 // with backoff after a failure. Events (a feed change, a tap appearing, a revived agent) only
 // say "look again"; each reconcile computes the whole host from the latest snapshot.
 import type { AgentChannel, AgentStateReport, DeviceReport } from '../feed/channel.ts';
-import type { HostState } from '../feed/host-state.ts';
+import type { HostState, HostStatePart } from '../feed/host-state.ts';
 
 export interface ReconcileOutcome {
   /** devices to report to the server (level triggered; sent when it differs from the last one sent) */
@@ -27,6 +27,8 @@ export interface AgentDefinition {
   identity: Omit<AgentStateReport, 'host' | 'configurations' | 'start_flag'>;
   configurations(): Record<string, unknown>;
   reconcile(desired: HostState): Promise<ReconcileOutcome>;
+  /** the sections of the host state `reconcile` reads (undefined: all): other changes do not wake it */
+  parts?: readonly HostStatePart[];
 }
 
 export interface LoopOptions {
@@ -118,7 +120,7 @@ export class AgentLoop {
     let errors = 0;
     while (!this.stopped) {
       try {
-        const s = await this.channel.watch(this.def.host, since, this.opts.watchWaitMs ?? 25_000, this.desired?.digest);
+        const s = await this.channel.watch(this.def.host, since, this.opts.watchWaitMs ?? 25_000, this.desired?.digest, this.def.parts);
         errors = 0;
         if (s && !this.stopped) {
           since = s.revision;

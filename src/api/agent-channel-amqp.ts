@@ -68,7 +68,7 @@ async function dispatch(h: ChannelHandlers, req: ChannelRequest): Promise<unknow
       if (typeof req.host !== 'string' || !Number.isInteger(req.since) || !Number.isInteger(req.wait_ms)) {
         throw HTTPBadRequest('watch needs host (string), since and wait_ms (integers)');
       }
-      return h.watch(req.host, req.since, req.wait_ms, req.digest ?? null);
+      return h.watch(req.host, req.since, req.wait_ms, req.digest ?? null, req.parts);
     }
     case 'devices': {
       if (typeof req.host !== 'string') throw HTTPBadRequest('devices needs host (string)');

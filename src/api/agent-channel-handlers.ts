@@ -12,7 +12,7 @@ import { lookupInstance } from '../services/metadata-lookup.ts';
 import { reportFloatingIpStatuses } from '../services/floatingip-status.ts';
 import { buildHostState } from '../feed/snapshot.ts';
 import type { RevisionWatch } from '../feed/revision-watch.ts';
-import type { HostState, InstanceLookup } from '../feed/host-state.ts';
+import { HOST_STATE_PARTS, type HostState, type HostStatePart, type InstanceLookup } from '../feed/host-state.ts';
 import type { InstanceQuery, ReportOutcome } from '../feed/channel.ts';
 
 /** the longest a watch may wait (a transport's own timeouts must exceed it) */
@@ -20,15 +20,27 @@ export const MAX_WAIT_MS = 55_000;
 
 export interface ChannelHandlers {
   report(body: unknown): Promise<{ id: string; outcome: ReportOutcome }>;
-  /** HostState (with digest) once it differs from `digest` past revision `since`; null after `waitMs` */
-  watch(host: string, since: number, waitMs: number, digest?: string | null): Promise<HostState | null>;
+  /** HostState (with digest) once it differs from `digest` past revision `since`; null after
+   *  `waitMs`. `parts` (untrusted): the sections the agent reads; absent, all of them. */
+  watch(host: string, since: number, waitMs: number, digest?: string | null, parts?: unknown): Promise<HostState | null>;
   devices(host: string, body: unknown): Promise<{ changed: string[] }>;
   lookupInstance(body: unknown): Promise<InstanceLookup | null>;
 }
 
-/** What the snapshot says, without its revision: equal digests, nothing to do. */
-export function stateDigest(state: HostState): string {
-  return createHash('sha256').update(JSON.stringify({ ...state, revision: 0 })).digest('hex').slice(0, 32);
+/** What the snapshot says (in `parts`, when given), without its revision: equal digests, nothing to do. */
+export function stateDigest(state: HostState, parts?: readonly HostStatePart[]): string {
+  const what = parts ? { host: state.host, parts, ...Object.fromEntries(parts.map((k) => [k, state[k]])) } : { ...state, revision: 0 };
+  return createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 32);
+}
+
+/** Check a watch's `parts`: undefined/null (all sections) or a list of section names. */
+export function watchParts(v: unknown): HostStatePart[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  const known = new Set<string>(HOST_STATE_PARTS);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && known.has(x))) {
+    throw HTTPBadRequest(`parts must be a list of host state sections (${HOST_STATE_PARTS.join(', ')})`);
+  }
+  return [...new Set(v as HostStatePart[])].sort();
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -47,7 +59,8 @@ export function channelHandlers(deps: Deps, watch: RevisionWatch, log: Logger): 
       return r;
     },
 
-    async watch(host, since, waitMs, digest) {
+    async watch(host, since, waitMs, digest, rawParts) {
+      const parts = watchParts(rawParts);
       const until = Date.now() + Math.min(Math.max(0, waitMs), MAX_WAIT_MS);
       // Most changes concern other hosts: a snapshot equal to the one the agent has (same
       // digest) is not sent; the wait goes on until this host's state really differs.
@@ -56,7 +69,7 @@ export function channelHandlers(deps: Deps, watch: RevisionWatch, log: Logger): 
         if (rev <= since) return null;
         const t0 = performance.now();
         const state = await buildHostState(deps.conn.db, host, { dnsDomain: deps.config.dnsDomain });
-        const d = stateDigest(state);
+        const d = stateDigest(state, parts);
         if (d !== digest) {
           // the feed's latency: from the write's announcement to this host's snapshot leaving
           const now = performance.now();

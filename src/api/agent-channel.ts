@@ -57,7 +57,9 @@ async function route(h: ChannelHandlers, req: IncomingMessage): Promise<{ status
     const host = parts[2];
     if (parts[3] === 'state') {
       only('GET');
-      const state = await h.watch(host, intParam(url, 'since', -1), intParam(url, 'wait', 0), url.searchParams.get('digest'));
+      const parts = url.searchParams.get('parts');
+      const state = await h.watch(host, intParam(url, 'since', -1), intParam(url, 'wait', 0), url.searchParams.get('digest'),
+        parts === null ? undefined : parts.split(',').filter(Boolean));
       return { status: 200, body: state };
     }
     if (parts[3] === 'devices') {

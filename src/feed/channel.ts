@@ -2,7 +2,7 @@
 // (src/api/agent-channel.ts server side, src/agents/channel/http-channel.ts agent side)
 // carries exactly these, and so does RabbitMQ (src/api/agent-channel-amqp.ts,
 // src/agents/channel/amqp-channel.ts; chosen by src/config/transport.ts).
-import type { HostState, InstanceLookup } from './host-state.ts';
+import type { HostState, HostStatePart, InstanceLookup } from './host-state.ts';
 
 /** Neutron's report_state agent_state. */
 export interface AgentStateReport {
@@ -47,8 +47,10 @@ export interface AgentChannel {
   /**
    * The host's desired state once the feed is past `since` (at once if it already is) and it
    * differs from the state whose digest is `digest`; null after waitMs without such a change.
+   * With `parts`, only those sections count as a difference (and the digest covers only
+   * them): an agent is not woken for changes it does not read. Undefined: every section.
    */
-  watch(host: string, since: number, waitMs: number, digest?: string): Promise<HostState | null>;
+  watch(host: string, since: number, waitMs: number, digest?: string, parts?: readonly HostStatePart[]): Promise<HostState | null>;
   devices(host: string, report: DeviceReport): Promise<string[]>;
   /** The port behind a metadata request; null when none matches (the VM gets a 404). */
   lookupInstance(query: InstanceQuery): Promise<InstanceLookup | null>;

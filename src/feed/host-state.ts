@@ -222,6 +222,13 @@ export interface HostState {
   digest?: string;
 }
 
+/** The sections of a HostState an agent may follow (each agent type reads only some). */
+export type HostStatePart = Exclude<keyof HostState, 'host' | 'revision' | 'digest'>;
+
+export const HOST_STATE_PARTS: readonly HostStatePart[] = [
+  'networks', 'ports', 'security_groups', 'remote_groups', 'address_groups', 'l2pop', 'dhcp', 'routers',
+];
+
 /** Neutron's device name rule: prefix + first 11 characters of the id. */
 export function deviceName(prefix: 'tap' | 'ns-' | 'qr-' | 'qg-' | 'brq', id: string): string {
   return `${prefix}${id.slice(0, 11)}`;

@@ -13,7 +13,7 @@ export const REPLY_TO = 'amq.rabbitmq.reply-to';
 
 export type ChannelRequest =
   | { method: 'report'; body: unknown }
-  | { method: 'watch'; host: string; since: number; wait_ms: number; digest?: string | null }
+  | { method: 'watch'; host: string; since: number; wait_ms: number; digest?: string | null; parts?: readonly string[] }
   | { method: 'devices'; host: string; body: unknown }
   | { method: 'lookup_instance'; body: unknown };
 

@@ -128,6 +128,11 @@ describe('agent channel over RabbitMQ', { skip: rabbitSkipReason(), timeout: 240
     assert.ok(next.security_groups.find((g) => g.id === sg)!.rules.some((r) => r.id === rule.id));
     // nothing new: a short watch answers null
     assert.equal(await ch.watch('compute', next.revision, 200, next.digest), null);
+    // the sections an agent reads travel too: the L3 agent's digest covers its routers only
+    const routers = (await ch.watch('compute', -1, 0, undefined, ['routers']))!;
+    assert.notEqual(routers.digest, next.digest);
+    assert.equal(await ch.watch('compute', routers.revision, 200, routers.digest, ['routers']), null);
+    await assert.rejects(ch.watch('compute', -1, 0, undefined, ['bogus' as never]), /parts must be a list/);
   });
 
   it('devices and lookupInstance', async () => {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import type { AgentChannel, AgentStateReport, DeviceReport, InstanceQuery, ReportOutcome } from '../../feed/channel.ts';
-import type { HostState, InstanceLookup } from '../../feed/host-state.ts';
+import type { HostState, HostStatePart, InstanceLookup } from '../../feed/host-state.ts';
 import type { RabbitTransport } from '../../config/transport.ts';
 import { AmqpLink, type LinkLog } from '../../transport/amqp-link.ts';
 import { brokerAddress } from '../../transport/amqp-errors.ts';
@@ -89,8 +89,8 @@ export function amqpChannel(t: RabbitTransport, log: LinkLog): AgentChannel & { 
     async report(state: AgentStateReport) {
       return await call({ method: 'report', body: { agent_state: state } }, t.callTimeoutMs) as { id: string; outcome: ReportOutcome };
     },
-    async watch(host: string, since: number, waitMs: number, digest?: string) {
-      return await call({ method: 'watch', host, since, wait_ms: waitMs, digest: digest ?? null }, waitMs + WATCH_MARGIN_MS) as HostState | null;
+    async watch(host: string, since: number, waitMs: number, digest?: string, parts?: readonly HostStatePart[]) {
+      return await call({ method: 'watch', host, since, wait_ms: waitMs, digest: digest ?? null, ...(parts ? { parts } : {}) }, waitMs + WATCH_MARGIN_MS) as HostState | null;
     },
     async devices(host: string, report: DeviceReport) {
       return (await call({ method: 'devices', host, body: report }, t.callTimeoutMs) as { changed: string[] }).changed;

@@ -1,7 +1,7 @@
 // Agent side of the HTTP agent channel: JSON over a unix socket (src/api/agent-channel.ts).
 import { Agent, request } from 'node:http';
 import type { AgentChannel, AgentStateReport, DeviceReport, InstanceQuery, ReportOutcome } from '../../feed/channel.ts';
-import type { HostState, InstanceLookup } from '../../feed/host-state.ts';
+import type { HostState, HostStatePart, InstanceLookup } from '../../feed/host-state.ts';
 
 export class ChannelError extends Error {
   readonly status: number;
@@ -47,9 +47,10 @@ export function httpChannel(socketPath: string): AgentChannel {
     async report(state: AgentStateReport) {
       return (await call('POST', '/v1/report', { agent_state: state })).body as { id: string; outcome: ReportOutcome };
     },
-    async watch(host: string, since: number, waitMs: number, digest?: string) {
+    async watch(host: string, since: number, waitMs: number, digest?: string, parts?: readonly HostStatePart[]) {
       const d = digest ? `&digest=${encodeURIComponent(digest)}` : '';
-      const r = await call('GET', `/v1/hosts/${encodeURIComponent(host)}/state?since=${since}&wait=${waitMs}${d}`, undefined, waitMs + 30_000);
+      const p = parts ? `&parts=${parts.join(',')}` : '';
+      const r = await call('GET', `/v1/hosts/${encodeURIComponent(host)}/state?since=${since}&wait=${waitMs}${d}${p}`, undefined, waitMs + 30_000);
       return r.status === 204 ? null : (r.body as HostState);
     },
     async devices(host: string, report: DeviceReport) {

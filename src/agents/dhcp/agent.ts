@@ -59,6 +59,7 @@ export function dhcpAgent(config: MuonConfig): AgentDefinition {
     host: config.host,
     // DHCP (and L3) agents carry an availability zone ([agent] availability_zone); L2 agents do not
     identity: { ...AGENT_IDENTITIES.dhcp, availability_zone: (config.values.agent.availability_zone as string | null) ?? 'nova' },
+    parts: ['dhcp'],
     configurations: () => ({
       dhcp_driver: 'neutron.agent.linux.dhcp.Dnsmasq', dhcp_lease_duration: opts.leaseDuration, networks,
       log_agent_heartbeats: false,

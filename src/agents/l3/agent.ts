@@ -49,6 +49,7 @@ export function l3Agent(config: MuonConfig, hooks: L3AgentHooks = {}): L3AgentDe
   return {
     host: config.host,
     identity: { ...AGENT_IDENTITIES.l3, availability_zone: (config.values.agent.availability_zone as string | null) ?? 'nova' },
+    parts: ['routers'],
     configurations: () => ({
       agent_mode: opts.agentMode,
       handle_internal_only_routers: opts.handleInternalOnlyRouters,

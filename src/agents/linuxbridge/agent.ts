@@ -51,6 +51,8 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
   return {
     host: config.host,
     identity: AGENT_IDENTITIES.linuxbridge,
+    // bridges, taps, l2pop and the filter: not the DHCP or router sections
+    parts: ['networks', 'ports', 'security_groups', 'remote_groups', 'address_groups', 'l2pop'],
     configurations: () => ({
       interface_mappings: settings.physicalInterfaceMappings,
       bridge_mappings: settings.bridgeMappings,

@@ -46,6 +46,7 @@ export function metadataAgent(config: MuonConfig, channel: AgentChannel, log: Ag
   return {
     host: config.host,
     identity: { ...AGENT_IDENTITIES.metadata },
+    parts: [], // it serves lookups; no host state to realise
     configurations: () => ({
       metadata_proxy_socket: o.socketPath,
       nova_metadata_host: o.novaHost,

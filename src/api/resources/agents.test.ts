@@ -201,4 +201,20 @@ for (const kind of TEST_DB_KINDS) describe(`agents, binding and provisioning [${
     // without the digest the agent gets the snapshot again
     assert.equal((await ch.watch('edge', cur.revision, 0))?.digest, cur.digest);
   });
+
+  it('wakes an agent only for the sections of the host state it reads', async () => {
+    const routersOnly = (await ch.watch('compute', -1, 0, undefined, ['routers']))!;
+    const groupsOnly = (await ch.watch('compute', -1, 0, undefined, ['security_groups']))!;
+    assert.notEqual(routersOnly.digest, groupsOnly.digest);
+    const l3 = ch.watch('compute', routersOnly.revision, 600, routersOnly.digest, ['routers']);
+    const lb = ch.watch('compute', groupsOnly.revision, 20_000, groupsOnly.digest, ['security_groups']);
+    // a rule in the default group of compute's ports: the filter's concern, not the routers'
+    const sg = groupsOnly.security_groups[0].id;
+    const rule = await api.req('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 2222, port_range_max: 2222 } });
+    assert.equal(rule.status, 201);
+    const woken = await lb;
+    assert.ok(woken?.security_groups.some((g) => g.rules.some((r) => r.port_range_min === 2222)));
+    assert.equal(await l3, null, 'the routers section did not change');
+    await assert.rejects(ch.watch('compute', -1, 0, undefined, ['routers', 'nonsense' as never]), /parts must be a list of host state sections/);
+  });
 });
