@@ -9,7 +9,7 @@ import { inTransaction, type Tx } from '../db/transaction.ts';
 import type { AddressGroupsTable } from '../db/schema.ts';
 import { whereFilters, orderAndPage, type ColumnMap } from '../db/list-sql.ts';
 import { AddressesAlreadyExist, AddressesNotFound, AddressGroupInUse, AddressGroupNotFound, HTTPBadRequest, InvalidAttribute } from '../errors/catalog.ts';
-import { checkRevision, chunks, nowIso, recordChange } from './standard-attrs.ts';
+import { checkRevision, chunks, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { formatCidr, parseCidr } from '../domain/ip/cidr.ts';
 import { ACCESS_SHARED, rbacGrants, sharedWith } from '../db/repos/rbac.ts';

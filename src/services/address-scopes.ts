@@ -10,7 +10,7 @@ import { inTransaction, type Tx } from '../db/transaction.ts';
 import { getAddressScopeRow, listAddressScopeRows } from '../db/repos/subnetpools.ts';
 import { AddressScopeInUse, AddressScopeNotFound, AddressScopeUpdateError } from '../errors/catalog.ts';
 import { enforceOrHide } from './authorize.ts';
-import { recordChange } from './standard-attrs.ts';
+import { recordChange } from '../db/standard-attrs.ts';
 import { asSeenBy } from '../db/repos/rbac.ts';
 import { deleteEntriesOf, setWildcardShared } from './rbac.ts';
 

@@ -14,7 +14,7 @@ import { visibleNetwork } from './networks.ts';
 import { portTarget } from './ports.ts';
 import { createServicePort, deleteServicePort } from './service-ports.ts';
 import { bumpRevisionOf, INTF_OWNER } from './routers.ts';
-import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
+import { checkRevision, insertTags, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { enforceQuotaForItems } from './quotas.ts';
 import { notifyPortsChanged } from './nova-notifier.ts';

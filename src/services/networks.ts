@@ -14,7 +14,7 @@ import { validateProviderSegment, maxMtu, tenantRanges, type Segment } from '../
 import {
   ExternalNetworkInUse, FlatNetworkInUse, InvalidInput, NetworkInUse, NetworkNotFound, NoNetworkAvailable, TunnelIdInUse, VlanIdInUse,
 } from '../errors/catalog.ts';
-import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
+import { checkRevision, insertTags, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { lockNamed } from '../db/locks.ts';
 import { enforceQuotaForItems } from './quotas.ts';

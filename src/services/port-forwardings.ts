@@ -13,7 +13,7 @@ import { getPortRow, sortFixedIps } from '../db/repos/ports.ts';
 import { portTarget } from './ports.ts';
 import { floatingIpTarget } from './floatingips.ts';
 import { bumpRevisionOf, INTF_OWNER } from './routers.ts';
-import { recordChange } from './standard-attrs.ts';
+import { recordChange } from '../db/standard-attrs.ts';
 import { parseIp, normalizeIp } from '../domain/ip/address.ts';
 import { pyRepr } from '../api/attributes.ts';
 import { NeutronError } from '../errors/neutron-error.ts';

@@ -24,7 +24,7 @@ import {
   NetworkMacAddressGenerationFailure, NetworkNotFound, PortBound, PortNotFound, PortSecurityAndIPRequiredForSecurityGroups,
   PortSecurityPortHasSecurityGroup, SecurityGroupNotFound, ServicePortInUse,
 } from '../errors/catalog.ts';
-import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
+import { checkRevision, insertTags, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { normalizeMac, randomMac } from '../domain/ip/mac.ts';
 import { allocateIps, isAutoAddressSubnet, releaseIps, type FixedIp, type FixedIpRequest } from './ipam.ts';
 import { computeBinding, requireL2 } from './port-binding.ts';

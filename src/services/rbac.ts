@@ -19,7 +19,7 @@ import {
 } from '../errors/catalog.ts';
 import type { NeutronError } from '../errors/neutron-error.ts';
 import { enforceQuotaForItems } from './quotas.ts';
-import { nowIso, recordChange } from './standard-attrs.ts';
+import { nowIso, recordChange } from '../db/standard-attrs.ts';
 
 type ObjectTable = 'networks' | 'security_groups' | 'address_scopes' | 'subnetpools' | 'address_groups';
 

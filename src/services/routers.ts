@@ -12,7 +12,7 @@ import { getRouterRow, listRouterRows, loadRouters, type RouteRow, type RouterRe
 import { visibleNetwork } from './networks.ts';
 import { createServicePort, deleteServicePort } from './service-ports.ts';
 import { syncRouterHosting } from './l3-scheduling.ts';
-import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
+import { checkRevision, insertTags, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { validateHostRoutes } from '../domain/ipam/subnet-validators.ts';
 import { enforceOrHide } from './authorize.ts';
 import { enforceQuotaForItems } from './quotas.ts';

@@ -14,7 +14,7 @@ import {
   SecurityGroupRuleExists, SecurityGroupRuleNotFound, SecurityGroupRulesNotSingleTenant,
 } from '../errors/catalog.ts';
 import { ruleKey, validateRule, type RuleInput } from '../domain/security-group-rules.ts';
-import { checkRevision, nowIso, recordChange } from './standard-attrs.ts';
+import { checkRevision, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { enforceQuotaForItems } from './quotas.ts';
 import { bumpGroup, ensureDefaultGroup } from './security-groups.ts';

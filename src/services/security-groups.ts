@@ -11,7 +11,7 @@ import { getGroupRow, groupInUse, listGroupRows, loadGroups, type SecurityGroupR
 import {
   SecurityGroupCannotRemoveDefault, SecurityGroupCannotUpdateDefault, SecurityGroupInUse, SecurityGroupNotFound,
 } from '../errors/catalog.ts';
-import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
+import { checkRevision, insertTags, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { enforceQuota, enforceQuotaForItems } from './quotas.ts';
 import { sharedWith } from '../db/repos/rbac.ts';

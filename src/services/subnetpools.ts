@@ -27,7 +27,7 @@ import {
 import { NeutronError } from '../errors/neutron-error.ts';
 import { enforceOrHide } from './authorize.ts';
 import { enforceQuotaForItems } from './quotas.ts';
-import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
+import { checkRevision, insertTags, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { addressScopeTarget } from './address-scopes.ts';
 import { asSeenBy } from '../db/repos/rbac.ts';
 import { deleteEntriesOf, setWildcardShared } from './rbac.ts';

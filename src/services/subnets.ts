@@ -28,7 +28,7 @@ import {
   BadRequest, GatewayIpInUse, InvalidInput, NetworkNotFound, SubnetInUse, SubnetNotFound,
 } from '../errors/catalog.ts';
 import { addAutoAddressesOnNetworkPorts, isAutoAddressSubnet, rebuildFreeRanges } from './ipam.ts';
-import { bumpRevision, checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
+import { bumpRevision, checkRevision, insertTags, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { enforceQuotaForItems } from './quotas.ts';
 import { allocateFromPool, checkNetworkSubnetpools, recheckPoolAllocation, resolveSubnetpoolId } from './subnet-allocation.ts';

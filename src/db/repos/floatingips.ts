@@ -5,7 +5,7 @@ import type { Database, FloatingIpsTable, PortsTable } from '../schema.ts';
 import type { ListQuery } from '../../api/list-query.ts';
 import type { Tx } from '../transaction.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
-import { chunks, loadTags, nowIso, recordChange } from '../../services/standard-attrs.ts';
+import { chunks, loadTags, nowIso, recordChange } from '../standard-attrs.ts';
 
 type Q = Kysely<Database>;
 

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Database, RoutersTable } from '../schema.ts';
 import type { ListQuery } from '../../api/list-query.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
-import { chunks, loadTags } from '../../services/standard-attrs.ts';
+import { chunks, loadTags } from '../standard-attrs.ts';
 import { sortFixedIps, type PortFixedIp } from './ports.ts';
 
 type Q = Kysely<Database>;
