@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { ListQuery } from '../api/list-query.ts';
+import type { ListQuery } from '../db/list-query.ts';
 import type { Item } from '../api/body.ts';
 import { inTransaction, isUniqueViolation, RetryRequest, type Tx } from '../db/transaction.ts';
 import { getNetworkRow, getVisibleNetworkRow, listNetworkRows, loadNetworks, type NetworkRecord } from '../db/repos/networks.ts';

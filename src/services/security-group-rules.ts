@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { sharedWith } from '../db/repos/rbac.ts';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { ListQuery } from '../api/list-query.ts';
+import type { ListQuery } from '../db/list-query.ts';
 import type { Item } from '../api/body.ts';
 import { inTransaction, type Tx } from '../db/transaction.ts';
 import { getGroupRow, getRuleRow, getRuleRows, listRuleRows, type RuleRecord } from '../db/repos/security-groups.ts';

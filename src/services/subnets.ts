@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import { ensureDhcpForNetwork } from './dhcp-scheduling.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { ListQuery } from '../api/list-query.ts';
+import type { ListQuery } from '../db/list-query.ts';
 import type { Item } from '../api/body.ts';
 import { inTransaction, type Tx } from '../db/transaction.ts';
 import type { NetworksTable, SubnetsTable } from '../db/schema.ts';

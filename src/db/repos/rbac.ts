@@ -2,7 +2,7 @@
 // with that project?" without loading entries object by object.
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Database, RbacPoliciesTable } from '../schema.ts';
-import type { ListQuery } from '../../api/list-query.ts';
+import type { ListQuery } from '../list-query.ts';
 import { whereFilters, orderAndPage, type ColumnMap } from '../list-sql.ts';
 import { chunks } from '../standard-attrs.ts';
 

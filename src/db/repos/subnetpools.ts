@@ -3,7 +3,7 @@
 import type { Kysely } from 'kysely';
 import { sql, type SqlBool } from 'kysely';
 import type { AddressScopesTable, Database, SubnetpoolsTable } from '../schema.ts';
-import type { ListQuery } from '../../api/list-query.ts';
+import type { ListQuery } from '../list-query.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
 import { chunks, loadTags } from '../standard-attrs.ts';
 import { parseCidr } from '../../domain/ip/cidr.ts';

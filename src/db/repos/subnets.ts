@@ -3,7 +3,7 @@
 import type { Kysely } from 'kysely';
 import { sql, type SqlBool } from 'kysely';
 import type { Database, NetworksTable, SubnetsTable } from '../schema.ts';
-import type { ListQuery } from '../../api/list-query.ts';
+import type { ListQuery } from '../list-query.ts';
 import { ACCESS_SHARED, rbacGrants } from './rbac.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
 import { chunks, loadTags } from '../standard-attrs.ts';
