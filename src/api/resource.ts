@@ -2,7 +2,7 @@
 // api/v2/base.Controller): body preparation, policy-visible rendering, fields,
 // pagination links, If-Match.
 import type { AttrMap } from './attributes.ts';
-import type { Item } from './body.ts';
+import type { Item } from '../services/item.ts';
 import type { Deps } from '../services/deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { ListQuery } from '../db/list-query.ts';

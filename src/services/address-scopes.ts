@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { ListQuery } from '../db/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { Item } from './item.ts';
 import type { AddressScopesTable } from '../db/schema.ts';
 import { inTransaction, type Tx } from '../db/transaction.ts';
 import { getAddressScopeRow, listAddressScopeRows } from '../db/repos/subnetpools.ts';

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { ListQuery } from '../db/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { Item } from './item.ts';
 import { inTransaction, isUniqueViolation, RetryRequest, type Tx } from '../db/transaction.ts';
 import { getNetworkRow, getVisibleNetworkRow, listNetworkRows, loadNetworks, type NetworkRecord } from '../db/repos/networks.ts';
 import { ACCESS_EXTERNAL, ACCESS_SHARED, grantsFor } from '../db/repos/rbac.ts';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { Item } from '../api/body.ts';
+import type { Item } from './item.ts';
 import type { FloatingIpsTable, PortForwardingsTable } from '../db/schema.ts';
 import { inTransaction, isUniqueViolation, type Tx } from '../db/transaction.ts';
 import { getFloatingIpRow } from '../db/repos/floatingips.ts';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { ListQuery } from '../db/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { Item } from './item.ts';
 import { inTransaction, isUniqueViolation, RetryRequest, type Tx } from '../db/transaction.ts';
 import {
   getPortRow, getPortRows, listPortKeys as listPortRowKeys, listPortRows, loadPorts, sortDhcpOpts, sortFixedIps, sortPairs, type FixedIpFilter, type PortAddressPair, type PortDhcpOpt, type PortRecord, type PortRow,

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { ListQuery } from '../db/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { Item } from './item.ts';
 import { inTransaction, type Tx } from '../db/transaction.ts';
 import type { RoutersTable } from '../db/schema.ts';
 import { getRouterRow, listRouterRows, loadRouters, type RouteRow, type RouterRecord } from '../db/repos/routers.ts';

@@ -6,7 +6,7 @@ import { sharedWith } from '../db/repos/rbac.ts';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { ListQuery } from '../db/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { Item } from './item.ts';
 import { inTransaction, type Tx } from '../db/transaction.ts';
 import { getGroupRow, getRuleRow, getRuleRows, listRuleRows, type RuleRecord } from '../db/repos/security-groups.ts';
 import {

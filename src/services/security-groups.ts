@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { ListQuery } from '../db/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { Item } from './item.ts';
 import { inTransaction, isUniqueViolation, type Tx } from '../db/transaction.ts';
 import type { SecurityGroupsTable } from '../db/schema.ts';
 import { getGroupRow, groupInUse, listGroupRows, loadGroups, type SecurityGroupRecord } from '../db/repos/security-groups.ts';

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { ListQuery } from '../db/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { Item } from './item.ts';
 import type { SubnetpoolsTable } from '../db/schema.ts';
 import { inTransaction, type Tx } from '../db/transaction.ts';
 import {

@@ -7,7 +7,7 @@ import type { Deps } from './deps.ts';
 import { ensureDhcpForNetwork } from './dhcp-scheduling.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { ListQuery } from '../db/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { Item } from './item.ts';
 import { inTransaction, type Tx } from '../db/transaction.ts';
 import type { NetworksTable, SubnetsTable } from '../db/schema.ts';
 import {
