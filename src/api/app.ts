@@ -17,7 +17,7 @@ import { parseIfMatch } from './if-match.ts';
 import { shaper, type ResourceDef } from './resource.ts';
 import { extensions, renderExtension } from './extensions.ts';
 import { noauthContext } from './auth-noauth.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../services/log.ts';
 import { handleTags } from './tags.ts';
 
 export interface SubRoute {
