@@ -15,7 +15,7 @@ import { floatingIpTarget } from './floatingips.ts';
 import { bumpRevisionOf, INTF_OWNER } from './routers.ts';
 import { recordChange } from '../db/standard-attrs.ts';
 import { parseIp, normalizeIp } from '../domain/ip/address.ts';
-import { pyRepr } from '../api/attributes.ts';
+import { pyRepr } from '../domain/py-str.ts';
 import { NeutronError } from '../errors/neutron-error.ts';
 import {
   BadRequest, FloatingIPNotFound, FloatingIPPortAlreadyAssociated, PortForwardingNotFound, PortNotFound,

@@ -20,7 +20,7 @@ import { validateAvailabilityZoneHints } from './availability-zones.ts';
 import type { FixedIpRequest } from './ipam.ts';
 import { parseIp } from '../domain/ip/address.ts';
 import { contains, parseCidr } from '../domain/ip/cidr.ts';
-import { pyRepr } from '../api/attributes.ts';
+import { pyRepr } from '../domain/py-str.ts';
 import {
   BadRequest, FlavorNotFound, HTTPBadRequest, InvalidAttribute, InvalidRoutes, RouterExternalGatewayInUseByFloatingIp, RouterInUse, RouterNotFound, RoutesExhausted,
 } from '../errors/catalog.ts';
