@@ -1,7 +1,7 @@
 // The `muon` command: one executable, subcommands as DESIGN.md lists them.
 import { ConfigError } from '../config/config-error.ts';
 import { DbUrlError } from '../db/connection-url.ts';
-import { UsageError } from './args.ts';
+import { UserError } from '../errors/user-error.ts';
 import { serverCommand } from './server.ts';
 import { dbCommand } from './db-upgrade.ts';
 import { agentCommand } from './agent.ts';
@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
-  if (e instanceof ConfigError || e instanceof UsageError || e instanceof DbUrlError) {
+  if (e instanceof UserError || e instanceof ConfigError || e instanceof DbUrlError) {
     process.stderr.write(`error: ${e.message}\n`);
     process.exitCode = 2;
   } else {

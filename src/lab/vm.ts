@@ -12,6 +12,7 @@ import { interactive, tryExec } from '../linux/exec.ts';
 import { requestLease, writeUdhcpcScript } from '../linux/udhcpc.ts';
 import { ApiError } from './api-client.ts';
 import type { LabRuntime } from './runtime.ts';
+import { UserError } from '../errors/user-error.ts';
 
 export interface VmRecord {
   name: string;
@@ -51,8 +52,9 @@ async function writeRegistry(rt: LabRuntime, vms: VmRecord[]): Promise<void> {
 export const listVms = readRegistry;
 
 export async function findVm(rt: LabRuntime, name: string): Promise<VmRecord> {
+  await rt.requireRunning();
   const vm = (await readRegistry(rt)).find((v) => v.name === name);
-  if (!vm) throw new Error(`no VM named '${name}' in the lab (muon vm list shows them)`);
+  if (!vm) throw new UserError(`no VM named '${name}' in the lab (muon vm list shows them)`);
   return vm;
 }
 
@@ -69,16 +71,17 @@ export interface BootOptions {
 }
 
 export async function bootVm(rt: LabRuntime, o: BootOptions): Promise<{ vm: VmRecord; timings: BootTimings }> {
-  if (!NAME.test(o.name)) throw new Error(`invalid VM name '${o.name}': lowercase letters, digits and '-', starting with a letter, at most 21 characters`);
+  if (!NAME.test(o.name)) throw new UserError(`invalid VM name '${o.name}': lowercase letters, digits and '-', starting with a letter, at most 21 characters`);
   if (!rt.lab.hosts.includes(o.host) || !rt.hosts.some((h) => h.host === o.host)) {
-    throw new Error(`unknown host '${o.host}'; VMs run on: ${rt.hosts.map((h) => h.host).join(', ')}`);
+    throw new UserError(`unknown host '${o.host}'; VMs run on: ${rt.hosts.map((h) => h.host).join(', ')}`);
   }
+  await rt.requireRunning();
   const vms = await readRegistry(rt);
-  if (vms.some((v) => v.name === o.name)) throw new Error(`a VM named '${o.name}' exists already`);
+  if (vms.some((v) => v.name === o.name)) throw new UserError(`a VM named '${o.name}' exists already`);
   const api = await rt.api();
   const t0 = performance.now();
   const nets = (await api.req('GET', `/v2.0/networks?${/^[0-9a-f-]{36}$/.test(o.network) ? 'id' : 'name'}=${encodeURIComponent(o.network)}`)).networks as { id: string; mtu: number }[];
-  if (nets.length !== 1) throw new Error(nets.length ? `more than one network is named '${o.network}'; give its id` : `no network '${o.network}'`);
+  if (nets.length !== 1) throw new UserError(nets.length ? `more than one network is named '${o.network}'; give its id` : `no network '${o.network}'`);
   const net = nets[0];
   let sgIds: string[] | undefined;
   if (o.securityGroups) {
@@ -86,7 +89,7 @@ export async function bootVm(rt: LabRuntime, o: BootOptions): Promise<{ vm: VmRe
     for (const g of o.securityGroups) {
       if (/^[0-9a-f-]{36}$/.test(g)) { sgIds.push(g); continue; }
       const found = (await api.req('GET', `/v2.0/security-groups?name=${encodeURIComponent(g)}&project_id=${api.projectId}`)).security_groups as { id: string }[];
-      if (found.length !== 1) throw new Error(`security group '${g}': ${found.length ? 'ambiguous, give its id' : 'not found'}`);
+      if (found.length !== 1) throw new UserError(`security group '${g}': ${found.length ? 'ambiguous, give its id' : 'not found'}`);
       sgIds.push(found[0].id);
     }
   }
