@@ -10,7 +10,11 @@ import { downCommand, labCommand, statusCommand, upCommand, vmCommand } from './
 const USAGE = `usage: muon <command> [options]
 
 commands:
-  server [--config-file FILE ...]      serve the Networking API (default 127.0.0.1:9696, SQLite, built-in identity on :5000)
+  server [--config-file FILE ...]      serve the Networking API. Without config files: on 127.0.0.1:9696,
+                                       SQLite in ./state, tokens required, from the built-in identity
+                                       on :5000 (source state/admin-openrc.sh). With config files: as
+                                       they say; by default tokens from the Keystone of [keystone_authtoken]
+                                       ([muon] identity = embedded: the built-in one; auth_strategy = noauth: none)
   db upgrade [--config-file FILE ...]  apply database migrations
   agent linuxbridge|dhcp|l3|metadata --config-file FILE ...
                                        run an agent of this host (connects to [muon] agent_socket)
