@@ -13,7 +13,7 @@ import { startServer } from '../src/api/server.ts';
 import { httpChannel } from '../src/agents/channel/http-channel.ts';
 import { amqpChannel } from '../src/agents/channel/amqp-channel.ts';
 import type { AgentChannel } from '../src/feed/channel.ts';
-import { silentLogger } from '../src/api/log.ts';
+import { silentLogger } from '../src/services/log.ts';
 import { startRabbit } from '../test/support/rabbitmq.ts';
 
 const n = Number(process.argv[2] ?? 50);

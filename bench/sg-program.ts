@@ -5,7 +5,9 @@
 // two existing groups, one rule added to one group, one remote-group member added (each undone
 // incrementally before the next run). Prints times (best / median of 5) and tears the namespace down.
 //   node bench/sg-program.ts [rules] [ports]
-import { compileFirewall, firewallModel, planFirewallUpdate, type FirewallModel } from '../src/agents/linuxbridge/firewall.ts';
+import { firewallModel, type FirewallModel } from '../src/agents/linuxbridge/firewall/model.ts';
+import { compileFirewall } from '../src/agents/linuxbridge/firewall/render.ts';
+import { planFirewallUpdate } from '../src/agents/linuxbridge/firewall/update.ts';
 import { deviceName, type HostState, type SecurityGroupRuleState, type SecurityGroupState } from '../src/feed/host-state.ts';
 import { apply } from '../src/linux/nft.ts';
 import { scratchHost } from '../src/linux/testing.ts';

@@ -5,7 +5,7 @@
 // only once answered: up to PREFETCH run at once (most are watches, long-polls of up to 55 s),
 // and those a dying server held are redelivered to another one.
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { Logger } from './log.ts';
+import type { Logger } from '../services/log.ts';
 import type { RabbitTransport } from '../config/transport.ts';
 import type { ChannelHandlers } from './agent-channel-handlers.ts';
 import { NeutronError } from '../errors/neutron-error.ts';

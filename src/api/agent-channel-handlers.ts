@@ -4,7 +4,7 @@
 // JSON and are checked here; errors are NeutronErrors the transport renders.
 import { createHash } from 'node:crypto';
 import type { Deps } from '../services/deps.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../services/log.ts';
 import { HTTPBadRequest } from '../errors/catalog.ts';
 import { reportState, type AgentStateReport } from '../services/agents.ts';
 import { reportDevices, type DeviceReport } from '../services/port-binding.ts';

@@ -11,7 +11,7 @@
 // a delta, so a revision is never "too old").
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deps } from '../services/deps.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../services/log.ts';
 import { NeutronError } from '../errors/neutron-error.ts';
 import { parseJson, readBody } from './body.ts';
 import { HTTPBadRequest, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPNotFound } from '../errors/catalog.ts';

@@ -10,13 +10,14 @@ import {
   ExtensionNotFound, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPNotAcceptable, HTTPNotFound,
 } from '../errors/catalog.ts';
 import { extractItems, extractUpdate, parseJson, prepareCreate, prepareUpdate, readBody } from './body.ts';
-import { parseListQuery, paginationLinks, type ListQuery } from './list-query.ts';
+import { parseListQuery, paginationLinks } from './list-query.ts';
+import type { ListQuery } from '../db/list-query.ts';
 import { createViewCache, type ViewCache } from './view-cache.ts';
 import { parseIfMatch } from './if-match.ts';
 import { shaper, type ResourceDef } from './resource.ts';
 import { extensions, renderExtension } from './extensions.ts';
 import { noauthContext } from './auth-noauth.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../services/log.ts';
 import { handleTags } from './tags.ts';
 
 export interface SubRoute {

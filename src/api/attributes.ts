@@ -3,6 +3,8 @@
 // unknown or read-only attributes, fill defaults, convert and validate input
 // with Neutron's exact messages, and to know what may be filtered or sorted.
 import { InvalidInput } from '../errors/catalog.ts';
+import { pyStr } from '../domain/py-str.ts';
+import { validUuid } from '../domain/uuid.ts';
 
 /** A validator returns null when valid, or the "Reason: ..." text Neutron prints. */
 export type Validator = (value: unknown) => string | null;
@@ -66,9 +68,6 @@ export const validStringOrNone = (maxLen?: number): Validator => {
   return (v) => (v === null ? null : s(v));
 };
 
-const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-export const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID_RE.test(v);
-export const validUuid: Validator = (v) => (isUuid(v) ? null : `'${pyStr(v)}' is not a valid UUID`);
 export const validUuidOrNone: Validator = (v) => (v === null ? null : validUuid(v));
 
 export function validValues(values: readonly unknown[]): Validator {
@@ -92,25 +91,6 @@ export function validRange(min: number, max: number): Validator {
     if (v > max) return `'${v}' is too large - must be no more than '${max}'`;
     return null;
   };
-}
-
-/** Python-ish rendering of a value inside messages ('None', 'True', lists as repr). */
-export function pyStr(v: unknown): string {
-  if (v === null || v === undefined) return 'None';
-  if (v === true) return 'True';
-  if (v === false) return 'False';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-  return pyRepr(v);
-}
-
-export function pyRepr(v: unknown): string {
-  if (v === null || v === undefined) return 'None';
-  if (typeof v === 'string') return `'${v}'`;
-  if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (typeof v === 'object') return `{${Object.entries(v as object).map(([k, x]) => `'${k}': ${pyRepr(x)}`).join(', ')}}`;
-  return String(v);
 }
 
 // ---- standard attributes shared by every resource with standard-attr-* extensions ----

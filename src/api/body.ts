@@ -7,8 +7,7 @@ import {
 } from '../errors/catalog.ts';
 import type { AttrMap } from './attributes.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-
-export type Item = Record<string, unknown>;
+import type { Item } from '../services/item.ts';
 
 export function parseJson(raw: string): unknown {
   if (raw.trim() === '') return undefined;

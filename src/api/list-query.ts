@@ -4,23 +4,7 @@ import {
   InvalidFilter, InvalidLimit, InvalidSortDir, InvalidSortKey, SortCountMismatch, TenantIdProjectIdFilterConflict,
 } from '../errors/catalog.ts';
 import type { AttrMap } from './attributes.ts';
-
-export interface SortSpec { key: string; dir: 'asc' | 'desc' }
-
-export interface TagFilters { all: string[]; any: string[]; notAll: string[]; notAny: string[] }
-
-export interface ListQuery {
-  /** attribute → accepted values (OR within, AND across); '' means "is empty". */
-  filters: Map<string, unknown[]>;
-  /** Raw values of resource-specific filters (fixed_ips, ip_address_substr, ...). */
-  special: Map<string, string[]>;
-  tags: TagFilters;
-  fields: string[] | null;
-  sorts: SortSpec[];
-  limit: number | null;
-  marker: string | null;
-  pageReverse: boolean;
-}
+import type { ListQuery, TagFilters } from '../db/list-query.ts';
 
 const RESERVED = new Set(['fields', 'sort_key', 'sort_dir', 'limit', 'marker', 'page_reverse']);
 const TAG_KEYS: Record<string, keyof TagFilters> = { tags: 'all', 'tags-any': 'any', 'not-tags': 'notAll', 'not-tags-any': 'notAny' };

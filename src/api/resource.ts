@@ -2,10 +2,10 @@
 // api/v2/base.Controller): body preparation, policy-visible rendering, fields,
 // pagination links, If-Match.
 import type { AttrMap } from './attributes.ts';
-import type { Item } from './body.ts';
+import type { Item } from '../services/item.ts';
 import type { Deps } from '../services/deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { ListQuery } from './list-query.ts';
+import type { ListQuery } from '../db/list-query.ts';
 import type { NeutronError } from '../errors/neutron-error.ts';
 
 /** A member action: PUT /v2.0/<plural>/{id}/<action> with a free-form body (routers'

@@ -22,7 +22,7 @@ import { addressScopesResource } from './resources/address-scopes.ts';
 import { rbacPoliciesResource } from './resources/rbac-policies.ts';
 import { quotasRoute } from './resources/quotas.ts';
 import { availabilityZonesRoute } from './resources/availability-zones.ts';
-import { silentLogger, type Logger } from './log.ts';
+import { silentLogger, type Logger } from '../services/log.ts';
 import { createPolicy } from '../services/policy.ts';
 import { RevisionWatch } from '../feed/revision-watch.ts';
 import { pruneChanges } from '../feed/revision.ts';

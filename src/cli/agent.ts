@@ -2,7 +2,7 @@
 // connected to the server through the agent channel ([muon] agent_socket).
 import { parseArgs, UsageError } from './args.ts';
 import { loadCliConfig } from './load-config.ts';
-import { jsonLogger } from '../api/log.ts';
+import { jsonLogger } from '../services/log.ts';
 import { httpChannel } from '../agents/channel/http-channel.ts';
 import { amqpChannel } from '../agents/channel/amqp-channel.ts';
 import { describeBrokers, selectTransport } from '../config/transport.ts';

@@ -1,10 +1,11 @@
 // Command-line flags as Neutron's tools take them: repeated --config-file, plus
 // a few Muon-specific ones. Unknown flags are errors, with a suggestion.
 import { closest } from '../config/did-you-mean.ts';
+import { UserError } from '../errors/user-error.ts';
 
 export interface ParsedArgs { configFiles: string[]; flags: Map<string, string | true>; positional: string[] }
 
-export class UsageError extends Error {}
+export class UsageError extends UserError {}
 
 export function parseArgs(argv: string[], known: { value: string[]; bool: string[] }): ParsedArgs {
   const configFiles: string[] = [];

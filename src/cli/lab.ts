@@ -126,5 +126,6 @@ export async function labCommand(argv: string[]): Promise<number> {
   const rt = runtime(args.flags);
   const host = args.positional[0];
   if (!rt.lab.hosts.includes(host) || host === 'fabric') throw new UsageError(`unknown lab machine '${host}'; machines: ${rt.lab.hosts.filter((h) => h !== 'fabric').join(', ')}`);
+  await rt.requireRunning();
   return interactive(rest.slice(dash + 1), { place: rt.lab.place(host) });
 }

@@ -1,7 +1,7 @@
 // The `muon` command: one executable, subcommands as DESIGN.md lists them.
 import { ConfigError } from '../config/config-error.ts';
 import { DbUrlError } from '../db/connection-url.ts';
-import { UsageError } from './args.ts';
+import { UserError } from '../errors/user-error.ts';
 import { serverCommand } from './server.ts';
 import { dbCommand } from './db-upgrade.ts';
 import { agentCommand } from './agent.ts';
@@ -10,7 +10,11 @@ import { downCommand, labCommand, statusCommand, upCommand, vmCommand } from './
 const USAGE = `usage: muon <command> [options]
 
 commands:
-  server [--config-file FILE ...]      serve the Networking API (default 127.0.0.1:9696, SQLite, built-in identity on :5000)
+  server [--config-file FILE ...]      serve the Networking API. Without config files: on 127.0.0.1:9696,
+                                       SQLite in ./state, tokens required, from the built-in identity
+                                       on :5000 (source state/admin-openrc.sh). With config files: as
+                                       they say; by default tokens from the Keystone of [keystone_authtoken]
+                                       ([muon] identity = embedded: the built-in one; auth_strategy = noauth: none)
   db upgrade [--config-file FILE ...]  apply database migrations
   agent linuxbridge|dhcp|l3|metadata --config-file FILE ...
                                        run an agent of this host (connects to [muon] agent_socket)
@@ -63,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
-  if (e instanceof ConfigError || e instanceof UsageError || e instanceof DbUrlError) {
+  if (e instanceof UserError || e instanceof ConfigError || e instanceof DbUrlError) {
     process.stderr.write(`error: ${e.message}\n`);
     process.exitCode = 2;
   } else {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadConfigSources } from '../config/load.ts';
 import { selectTransport, type RabbitTransport } from '../config/transport.ts';
 import { amqpChannel } from '../agents/channel/amqp-channel.ts';
-import { silentLogger } from '../api/log.ts';
+import { silentLogger } from '../services/log.ts';
 import { freePort } from '../../test/support/db-servers.ts';
 import { rabbitSkipReason, startRabbit, type RabbitBroker } from '../../test/support/rabbitmq.ts';
 

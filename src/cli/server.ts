@@ -2,7 +2,7 @@
 import { connect } from '../db/connect.ts';
 import { pendingMigrations, upgrade } from '../db/migrate.ts';
 import { startServer } from '../api/server.ts';
-import { jsonLogger } from '../api/log.ts';
+import { jsonLogger } from '../services/log.ts';
 import { parseArgs } from './args.ts';
 import { loadCliConfig } from './load-config.ts';
 import { setupAuth, type AuthSetup } from '../identity/setup.ts';

@@ -1,7 +1,7 @@
 // Turns a ListQuery into WHERE / ORDER BY / LIMIT on a Kysely select, so
 // filtering, sorting and paging happen in the database, never in memory.
 import { sql, type Expression, type SqlBool, type SelectQueryBuilder, type ExpressionBuilder } from 'kysely';
-import type { ListQuery, SortSpec, TagFilters } from '../api/list-query.ts';
+import type { ListQuery, SortSpec, TagFilters } from './list-query.ts';
 
 export type ColumnKind = 'string' | 'bool' | 'int';
 /** API attribute → SQL column (qualified, e.g. "n.name") and how its values are stored. */

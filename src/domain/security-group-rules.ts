@@ -9,7 +9,7 @@ import {
 } from '../errors/catalog.ts';
 import { formatIpValue } from './ip/address.ts';
 import { formatCidr, parseCidr, parseNetaddrNetwork } from './ip/cidr.ts';
-import { pyStr } from '../api/attributes.ts';
+import { pyStr } from './py-str.ts';
 
 /** neutron-lib IP_PROTOCOL_MAP (plus the icmpv6 alias). */
 export const IP_PROTOCOL_MAP: Readonly<Record<string, number>> = {

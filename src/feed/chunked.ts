@@ -1,6 +1,6 @@
 // Query helpers the snapshot builders share: id lists run in chunks (bound parameter limits),
 // rows grouped by a key.
-import { chunks } from '../services/standard-attrs.ts';
+import { chunks } from '../db/standard-attrs.ts';
 
 export async function byChunks<T>(ids: readonly string[], f: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
   const out: T[] = [];

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { MuonConfig } from '../config/types.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import { createEnforcer } from '../domain/policy/enforcer.ts';
-import { policyOptions } from '../services/policy.ts';
+import { policyOptions } from '../domain/policy/options.ts';
 import { createTokenAuthenticator } from './authenticator.ts';
 import { keystoneSettings } from './keystone-settings.ts';
 import { createKeystoneValidator } from './keystone-validator.ts';

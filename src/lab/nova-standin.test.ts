@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { signInstanceId, startNovaStandin, type RunningStandin } from './nova-standin.ts';
 import { loadConfigSources, embeddedDefaults } from '../config/load.ts';
 import { startNovaNotifier } from '../services/nova-notifier.ts';
-import { silentLogger } from '../api/log.ts';
+import { silentLogger } from '../services/log.ts';
 
 const SECRET = 'METADATA_SECRET';
 const recordedEvents = async (base: string): Promise<any[]> => ((await (await fetch(`${base}/muon/events`)).json()) as any).events;

@@ -11,10 +11,11 @@ import { embeddedDefaults } from '../config/load.ts';
 import { start } from '../linux/exec.ts';
 import { isAlive, netInodeOf, nsInode, terminate } from '../linux/proc.ts';
 import { ApiClient, readOpenrc } from './api-client.ts';
-import { hostPair, sweepStaleLabs } from './hosts.ts';
+import { DEFAULT_LAB_ROOT, hostPair, sweepStaleLabs } from './hosts.ts';
 import { agentIni, LAB_NOVA, SEED_AGENT_HOSTS, serverOverlay, type LabAgentHost, type LabAgentKind } from './seed-configs.ts';
 import { Lab, type LabStatus } from './topology.ts';
 import { AGENT_IDENTITIES } from '../domain/agent-types.ts';
+import { UserError } from '../errors/user-error.ts';
 import { deleteAllVms, listVms, type VmRecord } from './vm.ts';
 import { stopForwarders } from './api-forwarder.ts';
 import { LabBroker } from './broker.ts';
@@ -101,6 +102,14 @@ export class LabRuntime {
     this.opts.say?.(line);
   }
 
+  /** Throws "no lab is running" unless the lab's server is (every `muon vm` and `muon lab exec` needs it). */
+  async requireRunning(): Promise<void> {
+    if (await alivePid(this.serverPidFile)) return;
+    throw new UserError(this.root === DEFAULT_LAB_ROOT
+      ? 'no lab is running: start it with `muon up`'
+      : `no lab is running under ${this.root}: start it with \`muon up --lab-root ${this.root}\``);
+  }
+
   /** Admin access to the lab's API (the embedded identity's admin-openrc.sh). */
   async api(): Promise<ApiClient> {
     if (!this.client) {
@@ -129,11 +138,11 @@ export class LabRuntime {
   /** One lab root is one kind of lab: refuse to mix them (the servers would fight over the API port). */
   private async checkMachines(): Promise<void> {
     if (!this.twoMachines) {
-      if (existsSync(this.twoMachinesMarker)) throw new Error(`the lab under ${this.root} runs as two machines (muon up --two-machines): run muon down first, or keep --two-machines`);
+      if (existsSync(this.twoMachinesMarker)) throw new UserError(`the lab under ${this.root} runs as two machines (muon up --two-machines): run muon down first, or keep --two-machines`);
       return;
     }
     const oneServer = await alivePid(`${this.lab.paths.stateDir}/server.pid`);
-    if (oneServer) throw new Error(`the lab under ${this.root} runs its server on this machine (pid ${oneServer}; muon up without --two-machines): run muon down first, or drop --two-machines`);
+    if (oneServer) throw new UserError(`the lab under ${this.root} runs its server on this machine (pid ${oneServer}; muon up without --two-machines): run muon down first, or drop --two-machines`);
     await writeFile(this.twoMachinesMarker, 'two machines: the server and RabbitMQ run on controller (muon up --two-machines)\n');
   }
 

@@ -4,13 +4,15 @@
 // is eth0 of the VM's namespace, with the port's MAC), wait for the port to go ACTIVE (Nova's
 // network-vif-plugged), then run a DHCP client in the VM (busybox udhcpc).
 import { randomUUID } from 'node:crypto';
-import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { batch } from '../linux/ip.ts';
 import { del as delNetns, inodes as netnsInodes } from '../linux/netns.ts';
 import { processesIn, terminate } from '../linux/proc.ts';
 import { interactive, tryExec } from '../linux/exec.ts';
+import { requestLease, writeUdhcpcScript } from '../linux/udhcpc.ts';
 import { ApiError } from './api-client.ts';
 import type { LabRuntime } from './runtime.ts';
+import { UserError } from '../errors/user-error.ts';
 
 export interface VmRecord {
   name: string;
@@ -50,38 +52,10 @@ async function writeRegistry(rt: LabRuntime, vms: VmRecord[]): Promise<void> {
 export const listVms = readRegistry;
 
 export async function findVm(rt: LabRuntime, name: string): Promise<VmRecord> {
+  await rt.requireRunning();
   const vm = (await readRegistry(rt)).find((v) => v.name === name);
-  if (!vm) throw new Error(`no VM named '${name}' in the lab (muon vm list shows them)`);
+  if (!vm) throw new UserError(`no VM named '${name}' in the lab (muon vm list shows them)`);
   return vm;
-}
-
-// The DHCP client's hook: what udhcpc learnt goes onto eth0 (MTU first: option 26).
-const UDHCPC_SCRIPT = `#!/bin/sh
-case "$1" in
-  deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
-  bound|renew)
-    [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
-    ip -4 addr flush dev "$interface"
-    ip addr add "$ip/\${mask:-24}" dev "$interface"
-    # option 121 (RFC 3442): a client given classless routes ignores the router option; the
-    # list carries the default route and 169.254.169.254/32 via the DHCP port (isolated metadata)
-    if [ -n "$staticroutes" ]; then
-      set -- $staticroutes
-      while [ $# -ge 2 ]; do
-        if [ "$2" = 0.0.0.0 ]; then ip route replace "$1" dev "$interface"; else ip route replace "$1" via "$2" dev "$interface"; fi
-        shift 2
-      done
-    elif [ -n "$router" ]; then ip route replace default via "\${router%% *}" dev "$interface"; fi
-    echo "lease ip=$ip mask=$mask router=$router dns=$dns mtu=$mtu staticroutes=$staticroutes" ;;
-esac
-exit 0
-`;
-
-async function udhcpcScript(rt: LabRuntime): Promise<string> {
-  const f = `${rt.lab.paths.stateDir}/udhcpc.script`;
-  await writeFile(f, UDHCPC_SCRIPT);
-  await chmod(f, 0o755);
-  return f;
 }
 
 export interface BootOptions {
@@ -97,16 +71,17 @@ export interface BootOptions {
 }
 
 export async function bootVm(rt: LabRuntime, o: BootOptions): Promise<{ vm: VmRecord; timings: BootTimings }> {
-  if (!NAME.test(o.name)) throw new Error(`invalid VM name '${o.name}': lowercase letters, digits and '-', starting with a letter, at most 21 characters`);
+  if (!NAME.test(o.name)) throw new UserError(`invalid VM name '${o.name}': lowercase letters, digits and '-', starting with a letter, at most 21 characters`);
   if (!rt.lab.hosts.includes(o.host) || !rt.hosts.some((h) => h.host === o.host)) {
-    throw new Error(`unknown host '${o.host}'; VMs run on: ${rt.hosts.map((h) => h.host).join(', ')}`);
+    throw new UserError(`unknown host '${o.host}'; VMs run on: ${rt.hosts.map((h) => h.host).join(', ')}`);
   }
+  await rt.requireRunning();
   const vms = await readRegistry(rt);
-  if (vms.some((v) => v.name === o.name)) throw new Error(`a VM named '${o.name}' exists already`);
+  if (vms.some((v) => v.name === o.name)) throw new UserError(`a VM named '${o.name}' exists already`);
   const api = await rt.api();
   const t0 = performance.now();
   const nets = (await api.req('GET', `/v2.0/networks?${/^[0-9a-f-]{36}$/.test(o.network) ? 'id' : 'name'}=${encodeURIComponent(o.network)}`)).networks as { id: string; mtu: number }[];
-  if (nets.length !== 1) throw new Error(nets.length ? `more than one network is named '${o.network}'; give its id` : `no network '${o.network}'`);
+  if (nets.length !== 1) throw new UserError(nets.length ? `more than one network is named '${o.network}'; give its id` : `no network '${o.network}'`);
   const net = nets[0];
   let sgIds: string[] | undefined;
   if (o.securityGroups) {
@@ -114,7 +89,7 @@ export async function bootVm(rt: LabRuntime, o: BootOptions): Promise<{ vm: VmRe
     for (const g of o.securityGroups) {
       if (/^[0-9a-f-]{36}$/.test(g)) { sgIds.push(g); continue; }
       const found = (await api.req('GET', `/v2.0/security-groups?name=${encodeURIComponent(g)}&project_id=${api.projectId}`)).security_groups as { id: string }[];
-      if (found.length !== 1) throw new Error(`security group '${g}': ${found.length ? 'ambiguous, give its id' : 'not found'}`);
+      if (found.length !== 1) throw new UserError(`security group '${g}': ${found.length ? 'ambiguous, give its id' : 'not found'}`);
       sgIds.push(found[0].id);
     }
   }
@@ -160,13 +135,11 @@ export async function bootVm(rt: LabRuntime, o: BootOptions): Promise<{ vm: VmRe
   }
   const tActive = performance.now();
 
-  const script = await udhcpcScript(rt);
-  const r = await tryExec(['busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '10', '-T', '1', '-A', '1', '-O', 'mtu', '-O', 'staticroutes', '-s', script],
-    { place: rt.lab.place(o.host, vm.netns), timeoutMs: timeout });
-  const lease = /lease ip=(\S+) mask=\S* router=\S* dns=.* mtu=(\S*)/.exec(r.stdout);
-  if (r.code !== 0 || !lease) throw new Error(`VM ${o.name} got no DHCP lease: ${(r.stderr || r.stdout).trim()}`);
-  vm.ip_address = lease[1];
-  if (lease[2]) vm.mtu = Number(lease[2]);
+  const script = await writeUdhcpcScript(`${rt.lab.paths.stateDir}/udhcpc.script`);
+  const { lease, output } = await requestLease(rt.lab.place(o.host, vm.netns), script, 10, timeout);
+  if (!lease) throw new Error(`VM ${o.name} got no DHCP lease: ${output}`);
+  vm.ip_address = lease.ip;
+  if (lease.mtu) vm.mtu = Number(lease.mtu);
   const tLease = performance.now();
   await writeRegistry(rt, [...(await readRegistry(rt)).filter((v) => v.name !== vm.name), vm]);
   await writeNovaInstances(rt);

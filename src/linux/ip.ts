@@ -34,6 +34,19 @@ export interface LinkAddresses {
   [key: string]: unknown;
 }
 
+/** A link as an agent compares it with what it wants (the L3 agent's qr-/qg-/tap devices, the
+ *  DHCP agent's tap and ns- ends). */
+export interface ObservedLink {
+  name: string;
+  /** linkinfo kind ('veth'), when read with details */
+  kind?: string;
+  mac?: string;
+  mtu: number;
+  up: boolean;
+  /** global-scope addresses, ip/prefixlen */
+  addresses: string[];
+}
+
 export interface Route {
   /** "default" or a prefix ("192.168.81.0/24"; a host route has no "/") */
   dst: string;

@@ -3,13 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { ListQuery } from '../api/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { ListQuery } from '../db/list-query.ts';
+import type { Item } from './item.ts';
 import { inTransaction, type Tx } from '../db/transaction.ts';
 import type { AddressGroupsTable } from '../db/schema.ts';
 import { whereFilters, orderAndPage, type ColumnMap } from '../db/list-sql.ts';
 import { AddressesAlreadyExist, AddressesNotFound, AddressGroupInUse, AddressGroupNotFound, HTTPBadRequest, InvalidAttribute } from '../errors/catalog.ts';
-import { checkRevision, chunks, nowIso, recordChange } from './standard-attrs.ts';
+import { checkRevision, chunks, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { formatCidr, parseCidr } from '../domain/ip/cidr.ts';
 import { ACCESS_SHARED, rbacGrants, sharedWith } from '../db/repos/rbac.ts';

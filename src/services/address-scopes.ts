@@ -3,14 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { ListQuery } from '../api/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { ListQuery } from '../db/list-query.ts';
+import type { Item } from './item.ts';
 import type { AddressScopesTable } from '../db/schema.ts';
 import { inTransaction, type Tx } from '../db/transaction.ts';
 import { getAddressScopeRow, listAddressScopeRows } from '../db/repos/subnetpools.ts';
 import { AddressScopeInUse, AddressScopeNotFound, AddressScopeUpdateError } from '../errors/catalog.ts';
 import { enforceOrHide } from './authorize.ts';
-import { recordChange } from './standard-attrs.ts';
+import { recordChange } from '../db/standard-attrs.ts';
 import { asSeenBy } from '../db/repos/rbac.ts';
 import { deleteEntriesOf, setWildcardShared } from './rbac.ts';
 

@@ -11,7 +11,7 @@ import { AgentNotFound, InvalidInput } from '../errors/catalog.ts';
 import { isAlive } from '../domain/binding.ts';
 import { DHCP_AGENT_TYPE, KNOWN_AGENT_TYPES, L3_AGENT_TYPE, LINUXBRIDGE_AGENT_TYPE } from '../domain/agent-types.ts';
 import { scheduleUnhostedRouters } from './l3-scheduling.ts';
-import { nowIso, recordChange } from './standard-attrs.ts';
+import { nowIso, recordChange } from '../db/standard-attrs.ts';
 import { rebindFailedPortsOnHost } from './port-binding.ts';
 import { scheduleUnscheduledNetworks } from './dhcp-scheduling.ts';
 import type { AgentStateReport, ReportOutcome } from '../feed/channel.ts';

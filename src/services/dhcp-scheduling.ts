@@ -10,7 +10,7 @@ import { isAlive } from '../domain/binding.ts';
 import { allocateIps } from './ipam.ts';
 import { createServicePort } from './service-ports.ts';
 import { computeBinding } from './port-binding.ts';
-import { nowIso, recordChange } from './standard-attrs.ts';
+import { nowIso, recordChange } from '../db/standard-attrs.ts';
 import { deleteServicePort } from './service-ports.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { AgentsTable } from '../db/schema.ts';

@@ -5,7 +5,7 @@
 import type { Deps } from './deps.ts';
 import { inTransaction } from '../db/transaction.ts';
 import { L3_AGENT_TYPE } from '../domain/agent-types.ts';
-import { nowIso, recordChange, chunks } from './standard-attrs.ts';
+import { nowIso, recordChange, chunks } from '../db/standard-attrs.ts';
 
 export async function reportFloatingIpStatuses(deps: Deps, host: string, statuses: Record<string, string>): Promise<string[]> {
   const ids = Object.keys(statuses);

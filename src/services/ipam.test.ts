@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { startApi, type Api } from '../../test/support/api.ts';
 import { inTransaction } from '../db/transaction.ts';
 import { allocateIps, releaseIps, type FixedIp, type FixedIpRequest } from './ipam.ts';
-import { nowIso } from './standard-attrs.ts';
+import { nowIso } from '../db/standard-attrs.ts';
 import { TEST_DB_KINDS, dbSkipReason, freshDatabase, type TestDatabase } from '../../test/support/test-db.ts';
 
 for (const kind of TEST_DB_KINDS) describe(`ipam [${kind}]`, { skip: dbSkipReason(kind) }, () => {

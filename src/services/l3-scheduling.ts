@@ -11,7 +11,7 @@ import { isAlive } from '../domain/binding.ts';
 import { L3_AGENT_TYPE } from '../domain/agent-types.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import { computeBinding } from './port-binding.ts';
-import { nowIso, recordChange } from './standard-attrs.ts';
+import { nowIso, recordChange } from '../db/standard-attrs.ts';
 import {
   AgentNotFound, InvalidL3Agent, RouterHostedByL3Agent, RouterNotFound, RouterNotHostedByL3Agent, RouterSchedulingFailed,
 } from '../errors/catalog.ts';

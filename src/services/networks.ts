@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { ListQuery } from '../api/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { ListQuery } from '../db/list-query.ts';
+import type { Item } from './item.ts';
 import { inTransaction, isUniqueViolation, RetryRequest, type Tx } from '../db/transaction.ts';
 import { getNetworkRow, getVisibleNetworkRow, listNetworkRows, loadNetworks, type NetworkRecord } from '../db/repos/networks.ts';
 import { ACCESS_EXTERNAL, ACCESS_SHARED, grantsFor } from '../db/repos/rbac.ts';
@@ -14,7 +14,7 @@ import { validateProviderSegment, maxMtu, tenantRanges, type Segment } from '../
 import {
   ExternalNetworkInUse, FlatNetworkInUse, InvalidInput, NetworkInUse, NetworkNotFound, NoNetworkAvailable, TunnelIdInUse, VlanIdInUse,
 } from '../errors/catalog.ts';
-import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
+import { checkRevision, insertTags, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { lockNamed } from '../db/locks.ts';
 import { enforceQuotaForItems } from './quotas.ts';

@@ -14,7 +14,7 @@ import { httpChannel } from '../agents/channel/http-channel.ts';
 import type { AgentChannel } from '../feed/channel.ts';
 import { startEmbeddedIdentity, type RunningIdentity } from '../identity/embedded/server.ts';
 import { computeEndpoint, createNovaSession, novaAuthSettings } from '../identity/service-session.ts';
-import type { Logger } from '../api/log.ts';
+import type { Logger } from './log.ts';
 import type { NovaEvent } from '../domain/nova-events.ts';
 import { startNovaNotifier, type NovaNotifier } from './nova-notifier.ts';
 

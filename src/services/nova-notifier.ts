@@ -4,7 +4,7 @@
 // and finally dropped with an error that says what to fix. Nothing here ever blocks or
 // fails an API request.
 import type { Deps, NovaSink } from './deps.ts';
-import type { Logger } from '../api/log.ts';
+import type { Logger } from './log.ts';
 import type { MuonConfig } from '../config/types.ts';
 import { changedEvent, STATUS_EVENTS, type NovaEvent } from '../domain/nova-events.ts';
 import { createNovaSession, novaAuthSettings, type ServiceSession } from '../identity/service-session.ts';

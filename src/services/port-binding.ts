@@ -9,7 +9,7 @@ import type { Deps } from './deps.ts';
 import { inTransaction, type Tx } from '../db/transaction.ts';
 import { bindPort, isAlive, type BindingAgent } from '../domain/binding.ts';
 import { DHCP_AGENT_TYPE, LINUXBRIDGE_AGENT_TYPE } from '../domain/agent-types.ts';
-import { nowIso, recordChange } from './standard-attrs.ts';
+import { nowIso, recordChange } from '../db/standard-attrs.ts';
 import type { DeviceReport } from '../feed/channel.ts';
 import { statusEvent, type NovaEvent } from '../domain/nova-events.ts';
 

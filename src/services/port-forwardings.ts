@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { Item } from '../api/body.ts';
+import type { Item } from './item.ts';
 import type { FloatingIpsTable, PortForwardingsTable } from '../db/schema.ts';
 import { inTransaction, isUniqueViolation, type Tx } from '../db/transaction.ts';
 import { getFloatingIpRow } from '../db/repos/floatingips.ts';
@@ -13,9 +13,9 @@ import { getPortRow, sortFixedIps } from '../db/repos/ports.ts';
 import { portTarget } from './ports.ts';
 import { floatingIpTarget } from './floatingips.ts';
 import { bumpRevisionOf, INTF_OWNER } from './routers.ts';
-import { recordChange } from './standard-attrs.ts';
+import { recordChange } from '../db/standard-attrs.ts';
 import { parseIp, normalizeIp } from '../domain/ip/address.ts';
-import { pyRepr } from '../api/attributes.ts';
+import { pyRepr } from '../domain/py-str.ts';
 import { NeutronError } from '../errors/neutron-error.ts';
 import {
   BadRequest, FloatingIPNotFound, FloatingIPPortAlreadyAssociated, PortForwardingNotFound, PortNotFound,

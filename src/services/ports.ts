@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { ListQuery } from '../api/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { ListQuery } from '../db/list-query.ts';
+import type { Item } from './item.ts';
 import { inTransaction, isUniqueViolation, RetryRequest, type Tx } from '../db/transaction.ts';
 import {
   getPortRow, getPortRows, listPortKeys as listPortRowKeys, listPortRows, loadPorts, sortDhcpOpts, sortFixedIps, sortPairs, type FixedIpFilter, type PortAddressPair, type PortDhcpOpt, type PortRecord, type PortRow,
@@ -24,7 +24,7 @@ import {
   NetworkMacAddressGenerationFailure, NetworkNotFound, PortBound, PortNotFound, PortSecurityAndIPRequiredForSecurityGroups,
   PortSecurityPortHasSecurityGroup, SecurityGroupNotFound, ServicePortInUse,
 } from '../errors/catalog.ts';
-import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
+import { checkRevision, insertTags, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { normalizeMac, randomMac } from '../domain/ip/mac.ts';
 import { allocateIps, isAutoAddressSubnet, releaseIps, type FixedIp, type FixedIpRequest } from './ipam.ts';
 import { computeBinding, requireL2 } from './port-binding.ts';

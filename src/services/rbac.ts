@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { ListQuery } from '../api/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { ListQuery } from '../db/list-query.ts';
+import type { Item } from './item.ts';
 import type { RbacPoliciesTable } from '../db/schema.ts';
 import { inTransaction, isUniqueViolation, type Tx } from '../db/transaction.ts';
 import { ACCESS_EXTERNAL, ACCESS_SHARED, getRbacRow, listRbacRows } from '../db/repos/rbac.ts';
@@ -19,7 +19,7 @@ import {
 } from '../errors/catalog.ts';
 import type { NeutronError } from '../errors/neutron-error.ts';
 import { enforceQuotaForItems } from './quotas.ts';
-import { nowIso, recordChange } from './standard-attrs.ts';
+import { nowIso, recordChange } from '../db/standard-attrs.ts';
 
 type ObjectTable = 'networks' | 'security_groups' | 'address_scopes' | 'subnetpools' | 'address_groups';
 

@@ -11,8 +11,8 @@ import { portTarget } from './ports.ts';
 import { bumpRevisionOf, GW_OWNER, INTF_OWNER, routerForAction } from './routers.ts';
 import { createServicePort, deleteServicePort } from './service-ports.ts';
 import { syncRouterHosting } from './l3-scheduling.ts';
-import { bumpRevision } from './standard-attrs.ts';
-import { validUuid } from '../api/attributes.ts';
+import { bumpRevision } from '../db/standard-attrs.ts';
+import { validUuid } from '../domain/uuid.ts';
 import { contains, overlaps, parseCidr } from '../domain/ip/cidr.ts';
 import { parseIp } from '../domain/ip/address.ts';
 import {

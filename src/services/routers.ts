@@ -4,15 +4,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { ListQuery } from '../api/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { ListQuery } from '../db/list-query.ts';
+import type { Item } from './item.ts';
 import { inTransaction, type Tx } from '../db/transaction.ts';
 import type { RoutersTable } from '../db/schema.ts';
 import { getRouterRow, listRouterRows, loadRouters, type RouteRow, type RouterRecord } from '../db/repos/routers.ts';
 import { visibleNetwork } from './networks.ts';
 import { createServicePort, deleteServicePort } from './service-ports.ts';
 import { syncRouterHosting } from './l3-scheduling.ts';
-import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
+import { checkRevision, insertTags, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { validateHostRoutes } from '../domain/ipam/subnet-validators.ts';
 import { enforceOrHide } from './authorize.ts';
 import { enforceQuotaForItems } from './quotas.ts';
@@ -20,7 +20,7 @@ import { validateAvailabilityZoneHints } from './availability-zones.ts';
 import type { FixedIpRequest } from './ipam.ts';
 import { parseIp } from '../domain/ip/address.ts';
 import { contains, parseCidr } from '../domain/ip/cidr.ts';
-import { pyRepr } from '../api/attributes.ts';
+import { pyRepr } from '../domain/py-str.ts';
 import {
   BadRequest, FlavorNotFound, HTTPBadRequest, InvalidAttribute, InvalidRoutes, RouterExternalGatewayInUseByFloatingIp, RouterInUse, RouterNotFound, RoutesExhausted,
 } from '../errors/catalog.ts';

@@ -5,8 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { sharedWith } from '../db/repos/rbac.ts';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { ListQuery } from '../api/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { ListQuery } from '../db/list-query.ts';
+import type { Item } from './item.ts';
 import { inTransaction, type Tx } from '../db/transaction.ts';
 import { getGroupRow, getRuleRow, getRuleRows, listRuleRows, type RuleRecord } from '../db/repos/security-groups.ts';
 import {
@@ -14,7 +14,7 @@ import {
   SecurityGroupRuleExists, SecurityGroupRuleNotFound, SecurityGroupRulesNotSingleTenant,
 } from '../errors/catalog.ts';
 import { ruleKey, validateRule, type RuleInput } from '../domain/security-group-rules.ts';
-import { checkRevision, nowIso, recordChange } from './standard-attrs.ts';
+import { checkRevision, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { enforceQuotaForItems } from './quotas.ts';
 import { bumpGroup, ensureDefaultGroup } from './security-groups.ts';

@@ -3,15 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { ListQuery } from '../api/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { ListQuery } from '../db/list-query.ts';
+import type { Item } from './item.ts';
 import { inTransaction, isUniqueViolation, type Tx } from '../db/transaction.ts';
 import type { SecurityGroupsTable } from '../db/schema.ts';
 import { getGroupRow, groupInUse, listGroupRows, loadGroups, type SecurityGroupRecord } from '../db/repos/security-groups.ts';
 import {
   SecurityGroupCannotRemoveDefault, SecurityGroupCannotUpdateDefault, SecurityGroupInUse, SecurityGroupNotFound,
 } from '../errors/catalog.ts';
-import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
+import { checkRevision, insertTags, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { enforceQuota, enforceQuotaForItems } from './quotas.ts';
 import { sharedWith } from '../db/repos/rbac.ts';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import { isUniqueViolation, RetryRequest, type Tx } from '../db/transaction.ts';
 import { allocateIps, releaseIps, type FixedIp, type FixedIpRequest } from './ipam.ts';
-import { nowIso, recordChange } from './standard-attrs.ts';
+import { nowIso, recordChange } from '../db/standard-attrs.ts';
 import { randomMac } from '../domain/ip/mac.ts';
 import { NetworkMacAddressGenerationFailure } from '../errors/catalog.ts';
 

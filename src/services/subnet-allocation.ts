@@ -6,7 +6,7 @@
 // InnoDB's REPEATABLE READ), and the result is re-checked after the insert.
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { Item } from '../api/body.ts';
+import type { Item } from './item.ts';
 import { RetryRequest, type Tx } from '../db/transaction.ts';
 import { getDefaultSubnetpool, getPrefixes } from '../db/repos/subnetpools.ts';
 import { formatCidr, overlaps, parseCidr, type Cidr } from '../domain/ip/cidr.ts';

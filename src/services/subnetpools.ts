@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { ListQuery } from '../api/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { ListQuery } from '../db/list-query.ts';
+import type { Item } from './item.ts';
 import type { SubnetpoolsTable } from '../db/schema.ts';
 import { inTransaction, type Tx } from '../db/transaction.ts';
 import {
@@ -27,7 +27,7 @@ import {
 import { NeutronError } from '../errors/neutron-error.ts';
 import { enforceOrHide } from './authorize.ts';
 import { enforceQuotaForItems } from './quotas.ts';
-import { checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
+import { checkRevision, insertTags, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { addressScopeTarget } from './address-scopes.ts';
 import { asSeenBy } from '../db/repos/rbac.ts';
 import { deleteEntriesOf, setWildcardShared } from './rbac.ts';

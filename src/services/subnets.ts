@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import { ensureDhcpForNetwork } from './dhcp-scheduling.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
-import type { ListQuery } from '../api/list-query.ts';
-import type { Item } from '../api/body.ts';
+import type { ListQuery } from '../db/list-query.ts';
+import type { Item } from './item.ts';
 import { inTransaction, type Tx } from '../db/transaction.ts';
 import type { NetworksTable, SubnetsTable } from '../db/schema.ts';
 import {
@@ -28,7 +28,7 @@ import {
   BadRequest, GatewayIpInUse, InvalidInput, NetworkNotFound, SubnetInUse, SubnetNotFound,
 } from '../errors/catalog.ts';
 import { addAutoAddressesOnNetworkPorts, isAutoAddressSubnet, rebuildFreeRanges } from './ipam.ts';
-import { bumpRevision, checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
+import { bumpRevision, checkRevision, insertTags, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { enforceQuotaForItems } from './quotas.ts';
 import { allocateFromPool, checkNetworkSubnetpools, recheckPoolAllocation, resolveSubnetpoolId } from './subnet-allocation.ts';

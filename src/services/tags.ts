@@ -3,7 +3,7 @@
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import { inTransaction } from '../db/transaction.ts';
-import { bumpRevision, loadTags } from './standard-attrs.ts';
+import { bumpRevision, loadTags } from '../db/standard-attrs.ts';
 import { InvalidAttribute, PolicyNotAuthorized, TagNotFound } from '../errors/catalog.ts';
 
 const TABLES = { network: 'networks', subnet: 'subnets', port: 'ports', security_group: 'security_groups', subnetpool: 'subnetpools' } as const;

@@ -6,7 +6,7 @@ import { connect } from '../../src/db/connect.ts';
 import { upgrade } from '../../src/db/migrate.ts';
 import { startServer, type RunningServer } from '../../src/api/server.ts';
 import type { MuonConfig } from '../../src/config/types.ts';
-import { jsonLogger } from '../../src/api/log.ts';
+import { jsonLogger } from '../../src/services/log.ts';
 
 export interface Api extends RunningServer {
   req(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;

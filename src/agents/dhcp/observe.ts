@@ -3,7 +3,7 @@
 // remembered between runs, so a restarted agent sees exactly what a running one would.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import type { Place } from '../../linux/exec.ts';
-import { addresses, links, type AddrInfo } from '../../linux/ip.ts';
+import { addresses, links, type AddrInfo, type ObservedLink } from '../../linux/ip.ts';
 import { inodes } from '../../linux/netns.ts';
 import { findRunning, dnsmasqFiles, type RunningDnsmasq } from '../../linux/dnsmasq.ts';
 import { processesIn } from '../../linux/proc.ts';
@@ -12,17 +12,6 @@ import { observeProxy, proxyFiles, type ObservedProxy } from '../metadata/proxy.
 import { PROXY_STEM } from './metadata.ts';
 import { mapLimit } from './pool.ts';
 import { DHCP_FILES, dhcpDir, dhcpRoot, NETNS_PREFIX, type DesiredDhcpNetwork, type DhcpFileName } from './desired.ts';
-
-export interface ObservedLink {
-  name: string;
-  /** linkinfo kind ('veth'), when read with details */
-  kind?: string;
-  mac?: string;
-  mtu: number;
-  up: boolean;
-  /** global-scope addresses, ip/prefixlen */
-  addresses: string[];
-}
 
 export interface ObservedDhcpNetwork {
   id: string;

@@ -1,30 +1,9 @@
 // Test support: VM namespaces on a scratch host's bridge that ask for leases with busybox
-// udhcpc, with a client script like the lab's (address, MTU, option 121 routes, else the
-// router). Not a test file itself.
-import { readFile, writeFile } from 'node:fs/promises';
-import { toolEnv, tryExec } from '../../linux/exec.ts';
+// udhcpc and the lab's client script (address, MTU, option 121 routes, else the router).
+// Not a test file itself.
 import { batch } from '../../linux/ip.ts';
+import { requestLease, writeUdhcpcScript } from '../../linux/udhcpc.ts';
 import type { ScratchHost } from '../../linux/testing.ts';
-
-export const UDHCPC_TEST_SCRIPT = `#!/bin/sh
-case "$1" in
-  deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
-  bound|renew)
-    [ -n "$mtu" ] && ip link set dev "$interface" mtu "$mtu"
-    ip -4 addr flush dev "$interface"
-    ip addr add "$ip/$mask" dev "$interface"
-    if [ -n "$staticroutes" ]; then
-      set -- $staticroutes
-      while [ $# -ge 2 ]; do
-        if [ "$2" = 0.0.0.0 ]; then ip route replace "$1" dev "$interface"; else ip route replace "$1" via "$2" dev "$interface"; fi
-        shift 2
-      done
-    elif [ -n "$router" ]; then ip route replace default via "\${router%% *}" dev "$interface"; fi
-    echo "ip=$ip mask=$mask router=$router staticroutes=$staticroutes" | tr ' ' '\\n' > "$UDHCPC_OUT"
-    ;;
-esac
-exit 0
-`;
 
 export interface VmClients {
   /** a VM namespace with eth0 (MAC `mac`) whose peer `t<vm>` is on `bridge` */
@@ -34,8 +13,7 @@ export interface VmClients {
 }
 
 export async function vmClients(h: ScratchHost, work: string, bridge: string): Promise<VmClients> {
-  const script = `${work}/udhcpc.sh`;
-  await writeFile(script, UDHCPC_TEST_SCRIPT, { mode: 0o755 });
+  const script = await writeUdhcpcScript(`${work}/udhcpc.sh`);
   return {
     async plug(vm, mac) {
       await batch(h.place, [
@@ -46,19 +24,7 @@ export async function vmClients(h: ScratchHost, work: string, bridge: string): P
       await batch(h.nested(vm), [['link', 'set', 'lo', 'up'], ['link', 'set', 'eth0', 'up']]);
     },
     async lease(vm, tries = 3) {
-      const out = `${work}/${vm}.lease`;
-      const r = await tryExec(['busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', String(tries), '-T', '1', '-A', '1', '-O', 'mtu', '-O', 'staticroutes', '-s', script],
-        { place: h.nested(vm), env: toolEnv({ UDHCPC_OUT: out }), timeoutMs: 15_000 });
-      if (r.code !== 0) return undefined;
-      const lines = (await readFile(out, 'utf8')).trim().split('\n');
-      // staticroutes is "dest gw dest gw …": the words after it belong to it
-      const vars: Record<string, string> = {};
-      let key = '';
-      for (const l of lines) {
-        const m = /^(\w+)=(.*)$/.exec(l);
-        if (m) { key = m[1]; vars[key] = m[2]; } else if (key) vars[key] += ` ${l}`;
-      }
-      return vars;
+      return (await requestLease(h.nested(vm), script, tries, 15_000)).lease;
     },
   };
 }

@@ -4,23 +4,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Place } from '../../linux/exec.ts';
 import { tryExec } from '../../linux/exec.ts';
-import { splitJsonDocs, type AddrInfo, type Link, type Route } from '../../linux/ip.ts';
+import { splitJsonDocs, type AddrInfo, type Link, type ObservedLink, type Route } from '../../linux/ip.ts';
 import { RUN_NETNS } from '../../linux/netns.ts';
 import { read as readSysctls } from '../../linux/sysctl.ts';
 import { findRadvd, type RunningRadvd } from '../../linux/radvd.ts';
 import { mapLimit } from '../dhcp/pool.ts';
 import { NAT_TABLE } from './nat.ts';
 import { NETNS_PREFIX, ROUTER_SYSCTLS, radvdFiles } from './desired.ts';
-
-export interface ObservedDevice {
-  name: string;
-  kind?: string;
-  mac?: string;
-  mtu: number;
-  up: boolean;
-  /** global-scope addresses "ip/len" */
-  addresses: string[];
-}
 
 export interface ObservedRoute {
   dst: string;
@@ -35,7 +25,7 @@ export interface ObservedRouter {
   netnsInode?: number;
   loUp: boolean;
   /** qr-/qg- devices in the namespace */
-  devices: Map<string, ObservedDevice>;
+  devices: Map<string, ObservedLink>;
   routes: ObservedRoute[];
   /** read only when this process does not vouch for them (L3Memory.sysctls) */
   sysctls?: Map<string, string>;
@@ -52,7 +42,7 @@ export interface ObservedL3 {
   /** namespaces that could not be read (left alone this round; their routers reported failed) */
   errors?: Map<string, Error>;
   /** host links by name (taps) */
-  hostLinks: Map<string, ObservedDevice>;
+  hostLinks: Map<string, ObservedLink>;
 }
 
 /** What observe may skip: what this process applied itself (see plan.ts L3Memory). */
@@ -101,7 +91,7 @@ export async function observeRouter(place: Place | undefined, id: string, netns:
   const docs = splitJsonDocs(ipOut.stdout);
   if (docs.length !== 3) throw new Error(`ip -j -d -batch in ${netns}: expected 3 JSON lists, got ${docs.length}`);
   const [addrs, r4, r6] = docs as [AddrLink[], Route[], Route[]];
-  const devices = new Map<string, ObservedDevice>();
+  const devices = new Map<string, ObservedLink>();
   for (const l of addrs) {
     if (!/^q[rg]-/.test(l.ifname)) continue;
     devices.set(l.ifname, { name: l.ifname, kind: l.linkinfo?.info_kind, mac: l.address?.toLowerCase(), mtu: l.mtu, up: isUp(l.flags), addresses: globalAddrs(l.addr_info) });
@@ -139,7 +129,7 @@ export async function observeL3(place: Place | undefined, stateDir: string, skip
   const docs = splitJsonDocs(r.stdout) as [Link[], { name: string }[]?];
   const host = docs[0] ?? [];
   const nsNames = (docs[1] ?? []).map((n) => n.name);
-  const hostLinks = new Map<string, ObservedDevice>();
+  const hostLinks = new Map<string, ObservedLink>();
   for (const l of host) {
     if (!l.ifname.startsWith('tap')) continue;
     hostLinks.set(l.ifname, { name: l.ifname, kind: l.linkinfo?.info_kind, mac: l.address, mtu: l.mtu, up: isUp(l.flags), addresses: [] });

@@ -4,10 +4,11 @@
 // a router's namespace; if something did, the apply fails, and the next reconcile reads the
 // kernel (as it does every FULL_OBSERVE_MS anyway).
 import type { DesiredRouter } from './desired.ts';
-import type { ObservedDevice, ObservedL3, ObservedRouter } from './observe.ts';
+import type { ObservedLink } from '../../linux/ip.ts';
+import type { ObservedL3, ObservedRouter } from './observe.ts';
 
 export function rememberedRouter(d: DesiredRouter): ObservedRouter {
-  const devices = new Map<string, ObservedDevice>(d.ports.map((p) => [p.device,
+  const devices = new Map<string, ObservedLink>(d.ports.map((p) => [p.device,
     { name: p.device, kind: 'veth', mac: p.mac, mtu: p.mtu, up: p.up, addresses: [...p.addresses].sort() }]));
   return { id: d.id, netns: d.netns, loUp: true, devices, routes: d.routes.map((r) => ({ dst: r.dst, via: r.via, family: r.family })) };
 }
@@ -23,7 +24,7 @@ export function rememberedHost(desired: readonly DesiredRouter[], realised: Read
   for (const id of realised.keys()) if (!want.has(id)) return undefined;
   const routers = new Map<string, ObservedRouter>();
   const unread = new Set<string>();
-  const hostLinks = new Map<string, ObservedDevice>();
+  const hostLinks = new Map<string, ObservedLink>();
   for (const d of desired) {
     const r = realised.get(d.id);
     if (d.radvd || r?.router.radvd) return undefined;

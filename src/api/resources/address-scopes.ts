@@ -1,5 +1,6 @@
 // /v2.0/address-scopes (address-scope extension): no standard attributes in Neutron.
-import { pyStr, toBoolean, toInt, validString, validValues, type AttrMap } from '../attributes.ts';
+import { toBoolean, toInt, validString, validValues, type AttrMap } from '../attributes.ts';
+import { pyStr } from '../../domain/py-str.ts';
 import type { AddressScopesTable } from '../../db/schema.ts';
 import type { ResourceDef } from '../resource.ts';
 import { AddressScopeNotFound } from '../../errors/catalog.ts';

@@ -1,7 +1,8 @@
 // GET /v2.0/availability_zones (availability_zone, availability_zone_filter) and the
 // availability_zone_hints validator networks and routers share.
 import type { SubRoute } from '../app.ts';
-import { pyStr, type AttrMap, type Validator } from '../attributes.ts';
+import { type AttrMap, type Validator } from '../attributes.ts';
+import { pyStr } from '../../domain/py-str.ts';
 import { parseListQuery } from '../list-query.ts';
 import { shaper } from '../resource.ts';
 import { HTTPMethodNotAllowed, HTTPNotFound, InvalidInput } from '../../errors/catalog.ts';

@@ -1,6 +1,7 @@
 // /v2.0/floatingips: attribute map (router's floating IPs, fip-port-details,
 // standard attributes) and the view. subnet_id is accepted on create but never shown.
-import { standardAttributes, validUuid, validUuidOrNone, type AttrMap, type Validator } from '../attributes.ts';
+import { standardAttributes, validUuidOrNone, type AttrMap, type Validator } from '../attributes.ts';
+import { validUuid } from '../../domain/uuid.ts';
 import type { FloatingIpRecord } from '../../db/repos/floatingips.ts';
 import type { ResourceDef } from '../resource.ts';
 import { FloatingIPNotFound } from '../../errors/catalog.ts';

@@ -7,7 +7,7 @@ import type { SubRoute } from '../app.ts';
 import type { Deps } from '../../services/deps.ts';
 import { HTTPMethodNotAllowed, HTTPNotFound, InvalidFilter, NetworkNotFound } from '../../errors/catalog.ts';
 import { parseIp } from '../../domain/ip/address.ts';
-import { chunks } from '../../services/standard-attrs.ts';
+import { chunks } from '../../db/standard-attrs.ts';
 
 const FILTERS = ['network_id', 'network_name', 'project_id', 'tenant_id', 'ip_version'];
 

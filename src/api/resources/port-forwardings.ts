@@ -1,7 +1,9 @@
 // /v2.0/floatingips/{id}/port_forwardings[/{pf_id}]: the sub-resource attribute map of
 // floating-ip-port-forwarding with -description and -port-ranges (neutron-lib, Zed), and
 // its handler (list with filters and fields, show, create, update, delete).
-import { pyStr, validString, validUuid, validValues, type AttrMap, type Validator, type Converter } from '../attributes.ts';
+import { validString, validValues, type AttrMap, type Validator, type Converter } from '../attributes.ts';
+import { pyStr } from '../../domain/py-str.ts';
+import { validUuid } from '../../domain/uuid.ts';
 import type { SubResource } from '../resource.ts';
 import { shaper } from '../resource.ts';
 import { extractUpdate, prepareCreate, prepareUpdate } from '../body.ts';

@@ -2,9 +2,9 @@
 // allowed-address-pairs, extra_dhcp_opt, dns-integration, standard attributes),
 // the view, and the list filters outside the attribute map (fixed_ips,
 // ip_address_substr, security_groups).
-import {
-  pyStr, standardAttributes, toBoolean, validDict, validString, validUuid, validValues, type AttrMap, type Validator,
-} from '../attributes.ts';
+import { standardAttributes, toBoolean, validDict, validString, validValues, type AttrMap, type Validator } from '../attributes.ts';
+import { pyStr } from '../../domain/py-str.ts';
+import { validUuid } from '../../domain/uuid.ts';
 import type { PortRecord } from '../../db/repos/ports.ts';
 import type { ResourceDef } from '../resource.ts';
 import { AllowedAddressPairsMissingIP, DuplicateAddressPairInRequest, HTTPBadRequest, PortNotFound } from '../../errors/catalog.ts';

@@ -1,6 +1,7 @@
 // /v2.0/rbac-policies (rbac-policies, rbac-security-groups, rbac-address-scope,
 // rbac-subnetpool, rbac-address-group): attribute map and view.
-import { validString, validUuid, type AttrMap, type Converter } from '../attributes.ts';
+import { validString, type AttrMap, type Converter } from '../attributes.ts';
+import { validUuid } from '../../domain/uuid.ts';
 import type { ResourceDef } from '../resource.ts';
 import { InvalidInput, RbacPolicyNotFound } from '../../errors/catalog.ts';
 import * as svc from '../../services/rbac.ts';

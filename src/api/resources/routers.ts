@@ -1,9 +1,9 @@
 // /v2.0/routers: attribute map (router, ext-gw-mode, extraroute, dvr/l3-ha as
 // admin-only stored flags, router availability zones, l3-flavors' flavor_id,
 // standard attributes), the view, and the member actions.
-import {
-  pyStr, standardAttributes, toBoolean, toList, validListOfStrings, validUuid, validUuidOrNone, type AttrMap, type Converter, type Validator,
-} from '../attributes.ts';
+import { standardAttributes, toBoolean, toList, validListOfStrings, validUuidOrNone, type AttrMap, type Converter, type Validator } from '../attributes.ts';
+import { pyStr } from '../../domain/py-str.ts';
+import { validUuid } from '../../domain/uuid.ts';
 import type { RouterRecord } from '../../db/repos/routers.ts';
 import { shaper, type ResourceDef } from '../resource.ts';
 import { RouterNotFound } from '../../errors/catalog.ts';

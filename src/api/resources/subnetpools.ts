@@ -1,8 +1,7 @@
 // /v2.0/subnetpools: attribute map (subnetpool, address-scope, default-subnetpools,
 // standard attributes), the view, and the subnetpool-prefix-ops member actions.
-import {
-  pyRepr, pyStr, standardAttributes, toBoolean, toInt, validString, validUuidOrNone, type AttrMap, type Validator,
-} from '../attributes.ts';
+import { standardAttributes, toBoolean, toInt, validString, validUuidOrNone, type AttrMap, type Validator } from '../attributes.ts';
+import { pyRepr, pyStr } from '../../domain/py-str.ts';
 import type { SubnetpoolRecord } from '../../db/repos/subnetpools.ts';
 import type { ResourceDef } from '../resource.ts';
 import { SubnetPoolNotFound } from '../../errors/catalog.ts';

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { startApi, type Api } from '../../../test/support/api.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { allocateIps, type FixedIp, type FixedIpRequest } from '../../services/ipam.ts';
-import { nowIso } from '../../services/standard-attrs.ts';
+import { nowIso } from '../../db/standard-attrs.ts';
 import { TEST_DB_KINDS, dbSkipReason, freshDatabase, type TestDatabase } from '../../../test/support/test-db.ts';
 
 const ML2 = `

@@ -1,8 +1,7 @@
 // /v2.0/subnets: attribute map (core subnet + default-subnetpools, segment,
 // subnet-service-types, standard attributes) and the view.
-import {
-  standardAttributes, toBoolean, toInt, validUuid, validUuidOrNone, validValues, type AttrMap, type Converter, type Validator,
-} from '../attributes.ts';
+import { standardAttributes, toBoolean, toInt, validUuidOrNone, validValues, type AttrMap, type Converter, type Validator } from '../attributes.ts';
+import { validUuid } from '../../domain/uuid.ts';
 import type { SubnetRecord } from '../../db/repos/subnets.ts';
 import type { ResourceDef } from '../resource.ts';
 import { SubnetNotFound } from '../../errors/catalog.ts';

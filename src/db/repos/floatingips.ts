@@ -2,10 +2,10 @@
 // associated port's details, tags), loaded in batches.
 import type { Kysely } from 'kysely';
 import type { Database, FloatingIpsTable, PortsTable } from '../schema.ts';
-import type { ListQuery } from '../../api/list-query.ts';
+import type { ListQuery } from '../list-query.ts';
 import type { Tx } from '../transaction.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
-import { chunks, loadTags, nowIso, recordChange } from '../../services/standard-attrs.ts';
+import { chunks, loadTags, nowIso, recordChange } from '../standard-attrs.ts';
 
 type Q = Kysely<Database>;
 

@@ -4,9 +4,9 @@
 import type { Kysely } from 'kysely';
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Database, PortsTable } from '../schema.ts';
-import type { ListQuery } from '../../api/list-query.ts';
+import type { ListQuery } from '../list-query.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
-import { chunks, loadTags } from '../../services/standard-attrs.ts';
+import { chunks, loadTags } from '../standard-attrs.ts';
 
 type Q = Kysely<Database>;
 

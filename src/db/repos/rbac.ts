@@ -2,9 +2,9 @@
 // with that project?" without loading entries object by object.
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Database, RbacPoliciesTable } from '../schema.ts';
-import type { ListQuery } from '../../api/list-query.ts';
+import type { ListQuery } from '../list-query.ts';
 import { whereFilters, orderAndPage, type ColumnMap } from '../list-sql.ts';
-import { chunks } from '../../services/standard-attrs.ts';
+import { chunks } from '../standard-attrs.ts';
 
 type Q = Kysely<Database>;
 

@@ -2,9 +2,9 @@
 // addresses, extra routes, tags), loaded in batches: no per-router queries.
 import type { Kysely } from 'kysely';
 import type { Database, RoutersTable } from '../schema.ts';
-import type { ListQuery } from '../../api/list-query.ts';
+import type { ListQuery } from '../list-query.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
-import { chunks, loadTags } from '../../services/standard-attrs.ts';
+import { chunks, loadTags } from '../standard-attrs.ts';
 import { sortFixedIps, type PortFixedIp } from './ports.ts';
 
 type Q = Kysely<Database>;

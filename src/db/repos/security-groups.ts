@@ -4,9 +4,9 @@
 import type { Kysely } from 'kysely';
 import { sql, type SqlBool } from 'kysely';
 import type { Database, SecurityGroupRulesTable, SecurityGroupsTable } from '../schema.ts';
-import type { ListQuery } from '../../api/list-query.ts';
+import type { ListQuery } from '../list-query.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
-import { chunks, loadTags } from '../../services/standard-attrs.ts';
+import { chunks, loadTags } from '../standard-attrs.ts';
 import { ACCESS_SHARED, rbacGrants } from './rbac.ts';
 
 type Q = Kysely<Database>;

@@ -3,9 +3,9 @@
 import type { Kysely } from 'kysely';
 import { sql, type SqlBool } from 'kysely';
 import type { AddressScopesTable, Database, SubnetpoolsTable } from '../schema.ts';
-import type { ListQuery } from '../../api/list-query.ts';
+import type { ListQuery } from '../list-query.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
-import { chunks, loadTags } from '../../services/standard-attrs.ts';
+import { chunks, loadTags } from '../standard-attrs.ts';
 import { parseCidr } from '../../domain/ip/cidr.ts';
 import { ACCESS_SHARED, rbacGrants } from './rbac.ts';
 

@@ -3,10 +3,10 @@
 import type { Kysely } from 'kysely';
 import { sql, type SqlBool } from 'kysely';
 import type { Database, NetworksTable, SubnetsTable } from '../schema.ts';
-import type { ListQuery } from '../../api/list-query.ts';
+import type { ListQuery } from '../list-query.ts';
 import { ACCESS_SHARED, rbacGrants } from './rbac.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
-import { chunks, loadTags } from '../../services/standard-attrs.ts';
+import { chunks, loadTags } from '../standard-attrs.ts';
 import { parseIp } from '../../domain/ip/address.ts';
 
 type Q = Kysely<Database>;

@@ -3,6 +3,8 @@
 // target (the resource) and credentials (the caller), with Neutron's two
 // extra check kinds: `tenant_id:` (OwnerCheck) and `field:` (FieldCheck).
 
+import { pyRepr, pyStr } from '../py-str.ts';
+
 export type Target = Readonly<Record<string, unknown>>;
 
 /** What oslo calls creds: context.to_policy_values() of a Neutron context. */
@@ -219,25 +221,6 @@ function pyLiteral(s: string): unknown {
   if (/^[-+]?\d+$/.test(s)) return BigInt(s);
   if (s.length >= 2 && ((s[0] === "'" && s.endsWith("'")) || (s[0] === '"' && s.endsWith('"')))) return s.slice(1, -1);
   return NOT_LITERAL;
-}
-
-/** Python str(): what %(x)s and str(creds[x]) produce. */
-export function pyStr(v: unknown): string {
-  if (v === null || v === undefined) return 'None';
-  if (v === true) return 'True';
-  if (v === false) return 'False';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-  return pyRepr(v);
-}
-
-function pyRepr(v: unknown): string {
-  if (typeof v === 'string') return `'${v}'`;
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (v !== null && typeof v === 'object') {
-    return `{${Object.entries(v).map(([k, x]) => `'${k}': ${pyRepr(x)}`).join(', ')}}`;
-  }
-  return pyStr(v);
 }
 
 /** Python ==, where True == 1 and False == 0 (SQLite booleans are integers). */

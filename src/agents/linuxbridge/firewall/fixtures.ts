@@ -1,6 +1,6 @@
 // Test data shared by the firewall tests (not a test file itself): two security groups, VM
 // ports with predictable ids, MACs and addresses, and a rule builder.
-import { deviceName, type PortState, type SecurityGroupRuleState } from '../../feed/host-state.ts';
+import { deviceName, type PortState, type SecurityGroupRuleState } from '../../../feed/host-state.ts';
 
 export const NET = '5e7a0000-0000-4000-8000-000000000001';
 export const WEB = '0eb00000-0000-4000-8000-000000000001';

@@ -2,14 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   deviceName, type AddressPair, type HostState, type PortState, type SecurityGroupRuleState, type SecurityGroupState,
-} from '../../feed/host-state.ts';
-import { exec } from '../../linux/exec.ts';
-import { apply, listTable, type NftObject } from '../../linux/nft.ts';
-import { rootSkip, scratchHost, type ScratchHost } from '../../linux/testing.ts';
-import {
-  compileFirewall, firewallModel, planFirewallUpdate, renderFirewall, TABLE, updateFirewall, type FirewallModel,
-} from './firewall.ts';
-import { CLIENT, egressAll, NET, portId, rule, vmPort, WEB } from './firewall-fixtures.ts';
+} from '../../../feed/host-state.ts';
+import { exec } from '../../../linux/exec.ts';
+import { apply, listTable, type NftObject } from '../../../linux/nft.ts';
+import { rootSkip, scratchHost, type ScratchHost } from '../../../linux/testing.ts';
+import { updateFirewall } from './apply.ts';
+import { firewallModel, type FirewallModel } from './model.ts';
+import { TABLE } from './names.ts';
+import { compileFirewall, renderFirewall } from './render.ts';
+import { planFirewallUpdate } from './update.ts';
+import { CLIENT, egressAll, NET, portId, rule, vmPort, WEB } from './fixtures.ts';
 
 // ------------------------------------------------------------------------------- fixtures
 

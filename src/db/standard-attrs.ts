@@ -1,8 +1,8 @@
 // Standard attributes every resource shares: timestamps, revision numbers, tags,
 // and the change log (outbox) row written in the same transaction as the change.
 import type { Kysely } from 'kysely';
-import type { Tx } from '../db/transaction.ts';
-import type { Database } from '../db/schema.ts';
+import type { Tx } from './transaction.ts';
+import type { Database } from './schema.ts';
 import { RevisionNumberConstraintFailed } from '../errors/catalog.ts';
 
 /** Neutron's format: UTC, whole seconds, 'Z'. */

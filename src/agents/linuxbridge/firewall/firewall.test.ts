@@ -1,20 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { parseCidr } from '../../domain/ip/cidr.ts';
+import { parseCidr } from '../../../domain/ip/cidr.ts';
 import {
   deviceName, type HostState, type PortState, type SecurityGroupRuleState, type SecurityGroupState,
-} from '../../feed/host-state.ts';
-import { start, tryExec } from '../../linux/exec.ts';
-import { batch } from '../../linux/ip.ts';
-import { add as addNetns } from '../../linux/netns.ts';
-import { listTables, rulesetText } from '../../linux/nft.ts';
-import { write as writeSysctl } from '../../linux/sysctl.ts';
-import { rootSkip, scratchHost, type ScratchHost } from '../../linux/testing.ts';
-import {
-  allowedAddresses, applyFirewall, compileFirewall, elements, groupRules, linkLocal, planFirewall, protocolNumber,
-  removeFirewall, removalScript, ruleCounters, ruleMatch, spoofElements, updateFirewall, zonesOf,
-} from './firewall.ts';
-import { CLIENT, egressAll, NET, rule, vmPort, WEB } from './firewall-fixtures.ts';
+} from '../../../feed/host-state.ts';
+import { start, tryExec } from '../../../linux/exec.ts';
+import { batch } from '../../../linux/ip.ts';
+import { add as addNetns } from '../../../linux/netns.ts';
+import { listTables, rulesetText } from '../../../linux/nft.ts';
+import { write as writeSysctl } from '../../../linux/sysctl.ts';
+import { rootSkip, scratchHost, type ScratchHost } from '../../../linux/testing.ts';
+import { elements, linkLocal } from './addresses.ts';
+import { applyFirewall, removeFirewall, ruleCounters, updateFirewall } from './apply.ts';
+import { allowedAddresses, planFirewall, zonesOf } from './plan.ts';
+import { compileFirewall, removalScript } from './render.ts';
+import { groupRules, protocolNumber, ruleMatch } from './rules.ts';
+import { spoofElements } from './tables.ts';
+import { CLIENT, egressAll, NET, rule, vmPort, WEB } from './fixtures.ts';
 
 // ------------------------------------------------------------------------------- fixtures
 
