@@ -37,6 +37,8 @@ export interface EmbeddedIdentity {
   rolesOn(userId: string, scope: string): Role[];
 }
 
+const IMPLIES = [['admin', 'member'], ['member', 'reader']] as const;
+
 const iso = (sec: number) => new Date(sec * 1000).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
 export function createEmbeddedIdentity(o: EmbeddedIdentityOptions): EmbeddedIdentity {
@@ -49,6 +51,11 @@ export function createEmbeddedIdentity(o: EmbeddedIdentityOptions): EmbeddedIden
     const on = (a: Assignment) =>
       kind === 'p' ? a.project_id === id : kind === 'd' ? a.domain_id === id && a.project_id === undefined : kind === 's' ? a.system === 'all' : false;
     const ids = new Set(d.assignments.filter((a) => a.user_id === userId && on(a)).map((a) => a.role_id));
+    // Keystone bootstrap's implied roles: admin brings member, member brings reader.
+    for (const [prior, implied] of IMPLIES) {
+      const p = d.roles.find((r) => r.name === prior), i = d.roles.find((r) => r.name === implied);
+      if (p && i && ids.has(p.id)) ids.add(i.id);
+    }
     return d.roles.filter((r) => ids.has(r.id));
   }
 
