@@ -37,7 +37,8 @@ export interface EmbeddedIdentity {
   rolesOn(userId: string, scope: string): Role[];
 }
 
-const IMPLIES = [['admin', 'member'], ['member', 'reader']] as const;
+/** Keystone bootstrap's implied roles: a prior role brings the implied one into tokens. */
+export const IMPLIES = [['admin', 'member'], ['member', 'reader']] as const;
 
 const iso = (sec: number) => new Date(sec * 1000).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 

@@ -6,6 +6,7 @@
 import { matches, newId, requireAdmin, str, queryFlag, type AdminContext } from './admin-context.ts';
 import { methodNotAllowed, type Reply } from './http-io.ts';
 import { badRequest, conflict, KeystoneError, notFound } from './keystone-error.ts';
+import { IMPLIES } from './identity.ts';
 import type { Assignment, Role } from './store.ts';
 
 export async function rolesApi(c: AdminContext, parts: string[]): Promise<Reply> {
@@ -107,8 +108,10 @@ export function roleAssignmentsApi(c: AdminContext): Reply {
   // Groups are not kept: a group filter matches nothing.
   if (q.has('group.id')) return { status: 200, body: { role_assignments: [], links: view.links('/role_assignments') } };
   const names = queryFlag(q, 'include_names') === true;
+  // ?effective: what tokens carry, i.e. with bootstrap's implied roles (admin -> member -> reader).
+  const listed = q.has('effective') ? withImplied(d.assignments, d.roles) : d.assignments;
   const domainRef = (id: string) => ({ id, ...(names ? { name: d.domains.find((x) => x.id === id)?.name ?? null } : {}) });
-  const out = d.assignments.filter((a) => (!q.has('user.id') || a.user_id === q.get('user.id'))
+  const out = listed.filter((a) => (!q.has('user.id') || a.user_id === q.get('user.id'))
     && (!q.has('role.id') || a.role_id === q.get('role.id'))
     && (!q.has('scope.project.id') || a.project_id === q.get('scope.project.id'))
     && (!q.has('scope.domain.id') || (a.domain_id === q.get('scope.domain.id') && a.project_id === undefined))
@@ -130,4 +133,21 @@ export function roleAssignmentsApi(c: AdminContext): Reply {
       };
     });
   return { status: 200, body: { role_assignments: out, links: view.links('/role_assignments') } };
+}
+
+/** Assignments plus those their roles imply; an implied one already granted is not repeated. */
+function withImplied(assignments: Assignment[], roles: Role[]): Assignment[] {
+  const id = (name: string) => roles.find((r) => r.name === name)?.id;
+  const out = [...assignments];
+  const key = (a: Assignment) => [a.user_id, a.role_id, a.project_id ?? '', a.domain_id ?? '', a.system ?? ''].join(' ');
+  const seen = new Set(out.map(key));
+  for (let i = 0; i < out.length; i++) {
+    for (const [prior, implied] of IMPLIES) {
+      const impliedId = id(implied);
+      if (out[i].role_id !== id(prior) || !impliedId) continue;
+      const extra = { ...out[i], role_id: impliedId };
+      if (!seen.has(key(extra))) { seen.add(key(extra)); out.push(extra); }
+    }
+  }
+  return out;
 }
