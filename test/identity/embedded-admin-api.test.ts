@@ -82,7 +82,7 @@ test('users: create (Keystone shape, extra attributes kept), ?name= lookup, 409 
   assert.equal((await login('neutron', 'neutron')).body.token.user.id, u.id);
 });
 
-test('users: PATCH renames and disables (their tokens stop validating); own password change; DELETE then 404', async () => {
+test('users: PATCH renames, disables and sets passwords (revoking their tokens, as Keystone); own password change; DELETE then 404', async () => {
   const u = (await call('POST', '/v3/users', { user: { name: 'u-patch', password: 'p1' } }, admin)).body.user;
   const p = (await call('POST', '/v3/projects', { project: { name: 'p-patch' } }, admin)).body.project;
   const member = (await call('GET', '/v3/roles?name=member', undefined, admin)).body.roles[0];
@@ -95,6 +95,8 @@ test('users: PATCH renames and disables (their tokens stop validating); own pass
   // Password change: the user themself, with the current password.
   isError(await call('POST', `/v3/users/${u.id}/password`, { user: { original_password: 'wrong', password: 'p2' } }, t), 401);
   assert.equal((await call('POST', `/v3/users/${u.id}/password`, { user: { original_password: 'p1', password: 'p2' } }, t)).status, 204);
+  // As Keystone, a password change revokes the user's tokens, the one that made the change included.
+  isError(await call('GET', '/v3/auth/tokens', undefined, admin, { 'X-Subject-Token': t }), 404);
   isError(await call('POST', `/v3/users/${u.id}/password`, { user: { original_password: 'p2', password: 'p3' } }, admin), 403);
   const t2 = (await login('u-patch', 'p2', 'p-patch')).token;
   const renamed = await call('PATCH', `/v3/users/${u.id}`, { user: { name: 'u-renamed', description: 'd' } }, admin);
@@ -105,12 +107,21 @@ test('users: PATCH renames and disables (their tokens stop validating); own pass
   isError(await call('PATCH', `/v3/users/${u.id}`, { user: { enabled: 'no' } }, admin), 400, /Invalid input for field 'enabled'/);
   assert.equal((await call('PATCH', `/v3/users/${u.id}`, { user: { enabled: false } }, admin)).body.user.enabled, false);
   isError(await call('GET', '/v3/auth/tokens', undefined, admin, { 'X-Subject-Token': t2 }), 404);
+  // Re-enabled: tokens from before stay revoked (Keystone revokes them on any `enabled` change); new ones work.
   assert.equal((await call('PATCH', `/v3/users/${u.id}`, { user: { enabled: true } }, admin)).status, 200);
-  assert.equal((await call('GET', '/v3/auth/tokens', undefined, admin, { 'X-Subject-Token': t2 })).status, 200);
+  isError(await call('GET', '/v3/auth/tokens', undefined, admin, { 'X-Subject-Token': t2 }), 404);
+  const t3 = (await login('u-renamed', 'p2', 'p-patch')).token;
+  assert.equal((await call('GET', '/v3/auth/tokens', undefined, admin, { 'X-Subject-Token': t3 })).status, 200);
+  // A rename keeps tokens; an admin setting the password revokes them.
+  assert.equal((await call('PATCH', `/v3/users/${u.id}`, { user: { name: 'u-patch2' } }, admin)).status, 200);
+  assert.equal((await call('GET', '/v3/auth/tokens', undefined, admin, { 'X-Subject-Token': t3 })).status, 200);
+  assert.equal((await call('PATCH', `/v3/users/${u.id}`, { user: { password: 'p4' } }, admin)).status, 200);
+  isError(await call('GET', '/v3/auth/tokens', undefined, admin, { 'X-Subject-Token': t3 }), 404);
+  const t4 = (await login('u-patch2', 'p4', 'p-patch')).token;
   assert.equal((await call('DELETE', `/v3/users/${u.id}`, undefined, demo)).status, 403);
   assert.equal((await call('DELETE', `/v3/users/${u.id}`, undefined, admin)).status, 204);
   isError(await call('DELETE', `/v3/users/${u.id}`, undefined, admin), 404, `Could not find user: ${u.id}.`);
-  isError(await call('GET', '/v3/auth/tokens', undefined, admin, { 'X-Subject-Token': t2 }), 404);
+  isError(await call('GET', '/v3/auth/tokens', undefined, admin, { 'X-Subject-Token': t4 }), 404);
   // Its role assignments went with it.
   assert.deepEqual((await call('GET', `/v3/role_assignments?user.id=${u.id}`, undefined, admin)).body.role_assignments, []);
 });

@@ -14,6 +14,8 @@ export interface User {
   id: string; name: string; domain_id: string; enabled: boolean; password_hash: string; default_project_id?: string;
   /** Attributes Keystone keeps for a user without knowing them (email, description, ...). */
   extra?: Record<string, unknown>;
+  /** Bumped when the password changes or the user is disabled: tokens issued before stop validating, as Keystone revokes them. */
+  token_generation?: number;
 }
 export interface Role { id: string; name: string; description?: string | null }
 /** The catalog as the operator registered it (`openstack service/endpoint create`). */

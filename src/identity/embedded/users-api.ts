@@ -78,6 +78,8 @@ async function update(c: AdminContext, u: User): Promise<Reply> {
     throw conflict('user', `Duplicate entry found with name ${name} at domain ID ${u.domain_id}`);
   }
   if (password !== undefined) u.password_hash = password === null ? '' : await hashPassword(password);
+  // Keystone revokes a user's tokens when the password is set or `enabled` changes.
+  if (password !== undefined || (enabled !== undefined && enabled !== u.enabled)) revokeTokens(u);
   if (name !== undefined && name !== null) u.name = name;
   if (enabled !== undefined) u.enabled = enabled;
   if (project !== undefined) { if (project) u.default_project_id = project; else delete u.default_project_id; }
@@ -95,6 +97,7 @@ async function changePassword(c: AdminContext, id: string, u: User | undefined):
   if (c.caller.userId !== id) throw forbidden();
   if (!u || !(await verifyPassword(original, u.password_hash))) throw notAuthenticated('Error when changing user password: The request you have made requires authentication.');
   u.password_hash = await hashPassword(password);
+  revokeTokens(u); // the caller's own token too: they log in again with the new password
   c.save();
   return { status: 204 };
 }
@@ -102,6 +105,10 @@ async function changePassword(c: AdminContext, id: string, u: User | undefined):
 /** Like Keystone, an unknown default project is accepted (it only matters for unscoped logins). */
 function defaultProject(b: Record<string, unknown>): string | null | undefined {
   return str(b, 'default_project_id', { nullable: true, max: 64 });
+}
+
+function revokeTokens(u: User): void {
+  u.token_generation = (u.token_generation ?? 0) + 1;
 }
 
 function extra(b: Record<string, unknown>): { extra?: Record<string, unknown> } {
