@@ -74,10 +74,12 @@ async function update(c: AdminContext, u: User): Promise<Reply> {
   const password = str(b, 'password', { nullable: true, max: 4096 });
   const enabled = bool(b, 'enabled');
   const project = defaultProject(b);
-  if (name !== undefined && name !== u.name && c.d.users.some((x) => x.name === name && x.domain_id === u.domain_id)) {
+  // Hashed before the checks, so that nothing awaits between checking and changing.
+  const hash = typeof password === 'string' ? await hashPassword(password) : '';
+  if (name != null && name !== u.name && c.d.users.some((x) => x.name === name && x.domain_id === u.domain_id)) {
     throw conflict('user', `Duplicate entry found with name ${name} at domain ID ${u.domain_id}`);
   }
-  if (password !== undefined) u.password_hash = password === null ? '' : await hashPassword(password);
+  if (password !== undefined) u.password_hash = hash;
   // Keystone revokes a user's tokens when the password is set or `enabled` changes.
   if (password !== undefined || (enabled !== undefined && enabled !== u.enabled)) revokeTokens(u);
   if (name !== undefined && name !== null) u.name = name;
