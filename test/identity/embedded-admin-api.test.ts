@@ -4,7 +4,7 @@
 // kept across a restart; tempest's dynamic-credentials flow.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedIdentity, type RunningIdentity } from '../../src/identity/embedded/server.ts';
@@ -365,4 +365,25 @@ test('everything registered is in identity.json and survives a restart', async (
   // The seed's network endpoints (registered by an earlier test) are still the catalog's.
   assert.equal(t.body.token.catalog.find((x: { type: string }) => x.type === 'network').endpoints[0].url, 'http://controller:9696');
   assert.equal((await call('GET', '/v3/regions/RegionKept', undefined, admin)).status, 200);
+});
+
+test('an identity.json from before services, endpoints and regions were stored loads with the built-in catalog and RegionOne', async () => {
+  const old = mkdtempSync(join(tmpdir(), 'muon-identity-old-'));
+  const first = await startEmbeddedIdentity({ stateDir: old, host: '127.0.0.1', port: 0, networkUrl: 'http://127.0.0.1:9696', initialPasswords: PW });
+  await first.close();
+  const file = join(old, 'identity.json');
+  const data = JSON.parse(readFileSync(file, 'utf8'));
+  for (const k of ['services', 'endpoints', 'regions']) delete data[k];
+  writeFileSync(file, JSON.stringify(data));
+  const again = await startEmbeddedIdentity({ stateDir: old, host: '127.0.0.1', port: 0, networkUrl: 'http://127.0.0.1:9696' });
+  try {
+    const t = await again.identity.issue({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: PW.admin } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } });
+    const catalog = t.body.token.catalog as { type: string; endpoints: { url: string }[] }[];
+    assert.deepEqual(catalog.map((s) => s.type).sort(), ['identity', 'network']);
+    assert.equal(catalog.find((s) => s.type === 'network')!.endpoints[0].url, 'http://127.0.0.1:9696');
+    assert.deepEqual(again.identity.data.regions.map((r) => r.id), ['RegionOne']);
+  } finally {
+    await again.close();
+    rmSync(old, { recursive: true, force: true });
+  }
 });
