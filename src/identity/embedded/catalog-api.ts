@@ -111,7 +111,7 @@ async function fill(c: AdminContext, e: Endpoint, b: Record<string, unknown>, cr
   const regionId = str(b, 'region_id', { nullable: true });
   const region = str(b, 'region', { nullable: true });
   const enabled = bool(b, 'enabled');
-  if (iface != null && !INTERFACES.includes(iface)) throw badRequest(`Invalid input for field 'interface': '${iface}' does not match '^(?:admin|internal|public)$'`);
+  if (iface != null && !INTERFACES.includes(iface)) throw badRequest(`Invalid input for field 'interface': '${iface}' is not one of ['admin', 'internal', 'public']`);
   if (url != null && !/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(url)) throw badRequest(`Invalid input for field 'url': '${url}' is not a URL (scheme://host[:port][/path])`);
   if (serviceId != null) {
     if (!catalogEntries(c.d, c.catalogUrls()).services.some((s) => s.id === serviceId)) throw validation('endpoint service_id', 'service table');
@@ -179,7 +179,8 @@ async function createRegion(c: AdminContext, pathId: string | undefined): Promis
   const id = pathId ?? bodyId ?? newId();
   const description = str(b, 'description', { nullable: true }) ?? '';
   const parentId = str(b, 'parent_region_id', { nullable: true }) ?? null;
-  if (c.d.regions.some((r) => r.id === id)) throw conflict('region', `Duplicate ID, ${id}`);
+  // Keystone's message ends in two full stops: its detail has one and the format adds another.
+  if (c.d.regions.some((r) => r.id === id)) throw conflict('region', `Duplicate ID, ${id}.`);
   if (parentId !== null) checkParent(c, parentId, id);
   const region = { id, description, parent_region_id: parentId };
   c.d.regions.push(region);

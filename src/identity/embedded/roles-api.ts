@@ -109,7 +109,7 @@ export function roleAssignmentsApi(c: AdminContext): Reply {
   if (q.has('group.id')) return { status: 200, body: { role_assignments: [], links: view.links('/role_assignments') } };
   const names = queryFlag(q, 'include_names') === true;
   // ?effective: what tokens carry, i.e. with bootstrap's implied roles (admin -> member -> reader).
-  const listed = q.has('effective') ? withImplied(d.assignments, d.roles) : d.assignments;
+  const listed: Listed[] = q.has('effective') ? withImplied(d.assignments, d.roles) : d.assignments;
   const domainRef = (id: string) => ({ id, ...(names ? { name: d.domains.find((x) => x.id === id)?.name ?? null } : {}) });
   const out = listed.filter((a) => (!q.has('user.id') || a.user_id === q.get('user.id'))
     && (!q.has('role.id') || a.role_id === q.get('role.id'))
@@ -129,23 +129,29 @@ export function roleAssignmentsApi(c: AdminContext): Reply {
         role: { id: a.role_id, ...(names ? { name: role?.name ?? null } : {}) },
         user: { id: a.user_id, ...(names ? { name: user?.name ?? null, domain: domainRef(user?.domain_id ?? 'default') } : {}) },
         scope,
-        links: { assignment: view.self(`${target}/users/${a.user_id}/roles/${a.role_id}`) },
+        // An implied entry links to the grant it comes from, and to the rule, with Keystone's URLs
+        // (whose prior_role link names the implied role first, as Keystone's does).
+        links: a.prior === undefined
+          ? { assignment: view.self(`${target}/users/${a.user_id}/roles/${a.role_id}`) }
+          : { assignment: view.self(`${target}/users/${a.user_id}/roles/${a.prior}`), prior_role: view.self(`/prior_role/${a.role_id}/implies/${a.prior}`) },
       };
     });
   return { status: 200, body: { role_assignments: out, links: view.links('/role_assignments') } };
 }
 
 /** Assignments plus those their roles imply; an implied one already granted is not repeated. */
-function withImplied(assignments: Assignment[], roles: Role[]): Assignment[] {
+type Listed = Assignment & { prior?: string };
+
+function withImplied(assignments: Assignment[], roles: Role[]): Listed[] {
   const id = (name: string) => roles.find((r) => r.name === name)?.id;
-  const out = [...assignments];
+  const out: Listed[] = [...assignments];
   const key = (a: Assignment) => [a.user_id, a.role_id, a.project_id ?? '', a.domain_id ?? '', a.system ?? ''].join(' ');
   const seen = new Set(out.map(key));
   for (let i = 0; i < out.length; i++) {
     for (const [prior, implied] of IMPLIES) {
       const impliedId = id(implied);
       if (out[i].role_id !== id(prior) || !impliedId) continue;
-      const extra = { ...out[i], role_id: impliedId };
+      const extra: Listed = { ...out[i], role_id: impliedId, prior: out[i].role_id };
       if (!seen.has(key(extra))) { seen.add(key(extra)); out.push(extra); }
     }
   }
