@@ -65,7 +65,7 @@ test('users: create (Keystone shape, extra attributes kept), ?name= lookup, 409 
   assert.ok(!JSON.stringify(r.body).includes('password_hash'));
   const found = await call('GET', '/v3/users?name=neutron', undefined, admin);
   assert.deepEqual(found.body.users.map((x: { id: string }) => x.id), [u.id]);
-  assert.equal(found.body.links.self, `${idp.url}/users`);
+  assert.equal(found.body.links.self, `${idp.url}/users?name=neutron`);
   assert.deepEqual((await call('GET', '/v3/users?name=nobody', undefined, admin)).body.users, []);
   isError(await call('POST', '/v3/users', { user: { name: 'neutron', domain_id: 'default' } }, admin), 409,
     'Conflict occurred attempting to store user - Duplicate entry found with name neutron at domain ID default.');

@@ -18,6 +18,8 @@ export interface AdminContext {
   body(key: string): Promise<Record<string, unknown>>;
   save(): void;
   view: Views;
+  /** A collection's `links`: self is the URL asked, query included, as Keystone's. */
+  links(path: string): { self: string; previous: null; next: null };
   catalogUrls(): CatalogUrls;
 }
 

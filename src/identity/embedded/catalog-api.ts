@@ -33,7 +33,7 @@ export async function servicesApi(c: AdminContext, parts: string[]): Promise<Rep
     if (c.method !== 'GET' && c.method !== 'HEAD') throw methodNotAllowed();
     const q = c.q;
     const list = all.services.filter((s) => (!q.has('type') || s.type === q.get('type')) && (!q.has('name') || s.name === q.get('name')));
-    return { status: 200, body: { services: list.map(view.service), links: view.links('/services') } };
+    return { status: 200, body: { services: list.map(view.service), links: c.links('/services') } };
   }
   const s = all.services.find((x) => x.id === id);
   if (!s || parts.length !== 2) throw notFound('service', id);
@@ -81,7 +81,7 @@ export async function endpointsApi(c: AdminContext, parts: string[]): Promise<Re
     const region = q.get('region_id') ?? q.get('region');
     const list = all.endpoints.filter((e) => (!q.has('service_id') || e.service_id === q.get('service_id'))
       && (!q.has('interface') || e.interface === q.get('interface')) && (region === null || e.region_id === region));
-    return { status: 200, body: { endpoints: list.map(view.endpoint), links: view.links('/endpoints') } };
+    return { status: 200, body: { endpoints: list.map(view.endpoint), links: c.links('/endpoints') } };
   }
   const e = all.endpoints.find((x) => x.id === id);
   if (!e || parts.length !== 2) throw notFound('endpoint', id);
@@ -140,7 +140,7 @@ export async function regionsApi(c: AdminContext, parts: string[]): Promise<Repl
   if (id === undefined) {
     if (c.method !== 'GET' && c.method !== 'HEAD') throw methodNotAllowed();
     const parent = c.q.get('parent_region_id');
-    return { status: 200, body: { regions: d.regions.filter((r) => parent === null || r.parent_region_id === parent).map(view.region), links: view.links('/regions') } };
+    return { status: 200, body: { regions: d.regions.filter((r) => parent === null || r.parent_region_id === parent).map(view.region), links: c.links('/regions') } };
   }
   if (parts.length !== 2) throw notFound('region', id);
   if (c.method === 'PUT') return createRegion(c, id);

@@ -14,7 +14,7 @@ export async function projectsApi(c: AdminContext, parts: string[]): Promise<Rep
     if (c.method !== 'GET' && c.method !== 'HEAD') throw methodNotAllowed();
     // A non-admin lists their own projects with /v3/auth/projects or /v3/users/{id}/projects.
     requireAdmin(c);
-    return { status: 200, body: { projects: d.projects.filter((p) => matches(c.q, p)).map(view.project), links: view.links('/projects') } };
+    return { status: 200, body: { projects: d.projects.filter((p) => matches(c.q, p)).map(view.project), links: c.links('/projects') } };
   }
   const p = d.projects.find((x) => x.id === id);
   if (!p || parts.length !== 2) throw notFound('project', id);
@@ -77,7 +77,7 @@ export function domainsApi(c: AdminContext, parts: string[]): Reply {
   const [, id] = parts;
   if (id === undefined) {
     const visible = d.domains.filter((x) => (c.caller.admin || c.identity.rolesOn(c.caller.userId, `d:${x.id}`).length > 0) && matches(c.q, x));
-    return { status: 200, body: { domains: visible.map(view.domain), links: view.links('/domains') } };
+    return { status: 200, body: { domains: visible.map(view.domain), links: c.links('/domains') } };
   }
   const x = d.domains.find((y) => y.id === id);
   if (!x || parts.length !== 2) throw notFound('domain', id);

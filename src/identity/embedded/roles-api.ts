@@ -26,7 +26,7 @@ export async function rolesApi(c: AdminContext, parts: string[]): Promise<Reply>
       return { status: 201, body: { role: view.role(role) } };
     }
     if (c.method !== 'GET' && c.method !== 'HEAD') throw methodNotAllowed();
-    return { status: 200, body: { roles: d.roles.filter((r) => matches(c.q, r)).map(view.role), links: view.links('/roles') } };
+    return { status: 200, body: { roles: d.roles.filter((r) => matches(c.q, r)).map(view.role), links: c.links('/roles') } };
   }
   const r = d.roles.find((x) => x.id === id);
   if (!r || parts.length !== 2) throw notFound('role', id);
@@ -71,7 +71,7 @@ export function grantsApi(c: AdminContext, parts: string[]): Reply {
   if (roleId === undefined) {
     if (c.method !== 'GET' && c.method !== 'HEAD') throw methodNotAllowed();
     const ids = new Set(d.assignments.filter(on).map((a) => a.role_id));
-    return { status: 200, body: { roles: d.roles.filter((r) => ids.has(r.id)).map(view.role), links: view.links(base) } };
+    return { status: 200, body: { roles: d.roles.filter((r) => ids.has(r.id)).map(view.role), links: c.links(base) } };
   }
   if (!d.roles.some((r) => r.id === roleId)) throw notFound('role', roleId);
   const existing = d.assignments.find((a) => on(a) && a.role_id === roleId);
@@ -106,7 +106,7 @@ export function roleAssignmentsApi(c: AdminContext): Reply {
   requireAdmin(c);
   if (c.method !== 'GET' && c.method !== 'HEAD') throw methodNotAllowed();
   // Groups are not kept: a group filter matches nothing.
-  if (q.has('group.id')) return { status: 200, body: { role_assignments: [], links: view.links('/role_assignments') } };
+  if (q.has('group.id')) return { status: 200, body: { role_assignments: [], links: c.links('/role_assignments') } };
   const names = queryFlag(q, 'include_names') === true;
   // ?effective: what tokens carry, i.e. with bootstrap's implied roles (admin -> member -> reader).
   const listed: Listed[] = q.has('effective') ? withImplied(d.assignments, d.roles) : d.assignments;
@@ -136,7 +136,7 @@ export function roleAssignmentsApi(c: AdminContext): Reply {
           : { assignment: view.self(`${target}/users/${a.user_id}/roles/${a.prior}`), prior_role: view.self(`/prior_role/${a.role_id}/implies/${a.prior}`) },
       };
     });
-  return { status: 200, body: { role_assignments: out, links: view.links('/role_assignments') } };
+  return { status: 200, body: { role_assignments: out, links: c.links('/role_assignments') } };
 }
 
 /** Assignments plus those their roles imply; an implied one already granted is not repeated. */

@@ -94,6 +94,7 @@ export function identityHandler(o: RoutesOptions): (req: IncomingMessage, res: S
     }
     const ctx: AdminContext = {
       d, identity, method, q: url.searchParams, view, catalogUrls: o.catalogUrls, save: () => o.save?.(),
+      links: (path) => view.links(path + url.search),
       caller: { userId, admin: isAdmin(caller), roles: roleNames(caller) },
       async body(key) {
         const body = (await readJson(req)) as Record<string, unknown> | null;

@@ -17,7 +17,7 @@ export async function usersApi(c: AdminContext, parts: string[]): Promise<Reply>
     if (c.method === 'POST') return create(c);
     if (c.method !== 'GET' && c.method !== 'HEAD') throw methodNotAllowed();
     requireAdmin(c);
-    return { status: 200, body: { users: d.users.filter((u) => matches(c.q, u)).map(view.user), links: view.links('/users') } };
+    return { status: 200, body: { users: d.users.filter((u) => matches(c.q, u)).map(view.user), links: c.links('/users') } };
   }
   const u = d.users.find((x) => x.id === id);
   if (sub === 'password' && parts.length === 3 && c.method === 'POST') return changePassword(c, id, u);
@@ -25,10 +25,10 @@ export async function usersApi(c: AdminContext, parts: string[]): Promise<Reply>
   if (!c.caller.admin && u.id !== c.caller.userId) throw forbidden();
   if (sub === 'projects' && parts.length === 3) {
     const projects = d.projects.filter((p) => c.identity.rolesOn(u.id, `p:${p.id}`).length > 0);
-    return { status: 200, body: { projects: projects.map(view.project), links: view.links(`/users/${u.id}/projects`) } };
+    return { status: 200, body: { projects: projects.map(view.project), links: c.links(`/users/${u.id}/projects`) } };
   }
   // Groups are not kept: every user is in none.
-  if (sub === 'groups' && parts.length === 3) return { status: 200, body: { groups: [], links: view.links(`/users/${u.id}/groups`) } };
+  if (sub === 'groups' && parts.length === 3) return { status: 200, body: { groups: [], links: c.links(`/users/${u.id}/groups`) } };
   if (parts.length !== 2) throw notFound('user', id);
   if (c.method === 'GET' || c.method === 'HEAD') return { status: 200, body: { user: view.user(u) } };
   requireAdmin(c);
