@@ -37,6 +37,12 @@ export interface EmbeddedIdentity {
   rolesOn(userId: string, scope: string): Role[];
 }
 
+/** Keystone bootstrap's implied roles: a prior role brings the implied one into tokens. */
+/** Whether a token was issued since the user's tokens were last revoked (password change, disabling). */
+const current = (p: TokenPayload, u: User) => (p.g ?? 0) === (u.token_generation ?? 0);
+
+export const IMPLIES = [['admin', 'member'], ['member', 'reader']] as const;
+
 const iso = (sec: number) => new Date(sec * 1000).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
 export function createEmbeddedIdentity(o: EmbeddedIdentityOptions): EmbeddedIdentity {
@@ -49,6 +55,11 @@ export function createEmbeddedIdentity(o: EmbeddedIdentityOptions): EmbeddedIden
     const on = (a: Assignment) =>
       kind === 'p' ? a.project_id === id : kind === 'd' ? a.domain_id === id && a.project_id === undefined : kind === 's' ? a.system === 'all' : false;
     const ids = new Set(d.assignments.filter((a) => a.user_id === userId && on(a)).map((a) => a.role_id));
+    // Keystone bootstrap's implied roles: admin brings member, member brings reader.
+    for (const [prior, implied] of IMPLIES) {
+      const p = d.roles.find((r) => r.name === prior), i = d.roles.find((r) => r.name === implied);
+      if (p && i && ids.has(p.id)) ids.add(i.id);
+    }
     return d.roles.filter((r) => ids.has(r.id));
   }
 
@@ -96,7 +107,7 @@ export function createEmbeddedIdentity(o: EmbeddedIdentityOptions): EmbeddedIden
 
   function render(p: TokenPayload, catalog: boolean): TokenBody {
     const user = d.users.find((x) => x.id === p.u);
-    if (!user || !user.enabled) throw new Error('user gone');
+    if (!user || !user.enabled || !current(p, user)) throw new Error('user gone, disabled, or its tokens revoked');
     const ud = domainOf(user.domain_id);
     const t: Record<string, unknown> = {
       methods: p.m,
@@ -158,6 +169,7 @@ export function createEmbeddedIdentity(o: EmbeddedIdentityOptions): EmbeddedIden
         let parent: TokenPayload;
         try { parent = check(id); } catch { throw notAuthenticated(); }
         user = d.users.find((x) => x.id === parent.u) ?? null;
+        if (user && !current(parent, user)) throw notAuthenticated();
         expires = parent.e; // a rescoped token lives no longer than the one it came from
         parentAudit = parent.a[0];
       } else {
@@ -168,7 +180,10 @@ export function createEmbeddedIdentity(o: EmbeddedIdentityOptions): EmbeddedIden
       if (scope && rolesOn(user.id, scope).length === 0) {
         throw notAuthenticated(`User ${user.id} has no access to ${scope.startsWith('p:') ? 'project' : scope.startsWith('d:') ? 'domain' : 'the system'}${scope.startsWith('s:') ? '' : ` ${scope.slice(2)}`}`);
       }
-      const payload: TokenPayload = { u: user.id, s: scope, m: methods, i: now(), e: expires, a: parentAudit ? [newAuditId(), parentAudit] : [newAuditId()] };
+      const payload: TokenPayload = {
+        u: user.id, s: scope, m: methods, i: now(), e: expires, a: parentAudit ? [newAuditId(), parentAudit] : [newAuditId()],
+        ...(user.token_generation ? { g: user.token_generation } : {}),
+      };
       const token = encodeToken(payload, o.key);
       return { token, body: render(payload, opts.catalog !== false) };
     },

@@ -16,3 +16,5 @@ export const notAuthenticated = (why = 'The request you have made requires authe
 export const badRequest = (why: string) => new KeystoneError(400, 'Bad Request', why);
 export const forbidden = (why = 'You are not authorized to perform the requested action.') => new KeystoneError(403, 'Forbidden', why);
 export const notFound = (what: string, id: string) => new KeystoneError(404, 'Not Found', `Could not find ${what}: ${id}.`);
+/** Keystone's 409: "Conflict occurred attempting to store user - Duplicate entry found with name x at domain ID default." */
+export const conflict = (type: string, details: string) => new KeystoneError(409, 'Conflict', `Conflict occurred attempting to store ${type} - ${details}.`);

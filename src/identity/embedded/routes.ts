@@ -1,31 +1,35 @@
 // The embedded identity's HTTP API: the part of Keystone v3 the openstack and neutron
-// CLIs, keystoneauth and keystonemiddleware use (discovery, tokens, catalog, and reads
-// of projects, users, domains and roles), plus creating and deleting projects (admin
-// only), which tempest's network tests do to get a project id of their own.
+// CLIs, keystoneauth, keystonemiddleware and tempest use: discovery, tokens, the catalog,
+// and users, projects, domains (read), roles, grants, role assignments, services,
+// endpoints and regions (the *-api.ts files, one per resource family).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AdminContext } from './admin-context.ts';
+import type { CatalogService, CatalogUrls } from './catalog.ts';
+import { endpointsApi, regionsApi, servicesApi } from './catalog-api.ts';
+import { header, methodNotAllowed, readJson, type Reply } from './http-io.ts';
 import type { EmbeddedIdentity, TokenBody } from './identity.ts';
-import { badRequest, forbidden, KeystoneError, notAuthenticated, notFound } from './keystone-error.ts';
-import type { CatalogService } from './catalog.ts';
-import { randomUUID } from 'node:crypto';
-import type { Domain, Project, Role, User } from './store.ts';
-
-type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
+import { badRequest, forbidden, KeystoneError, notAuthenticated } from './keystone-error.ts';
+import { domainsApi, projectsApi } from './projects-api.ts';
+import { grantsApi, roleAssignmentsApi, rolesApi } from './roles-api.ts';
+import { usersApi } from './users-api.ts';
+import { views } from './views.ts';
 
 export interface RoutesOptions {
   identity: EmbeddedIdentity;
   /** The public v3 root (http://host:5000/v3), for links. */
   publicUrl: () => string;
   catalog: () => CatalogService[];
-  /** Writes the identity data back to its state file after a change (projects created or deleted). */
+  /** Where the built-in identity and network services are (catalog.ts). */
+  catalogUrls: () => CatalogUrls;
+  /** Writes the identity data back to its state file after a change. */
   save?: () => void;
   log?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
-const MAX_BODY = 64 * 1024;
-
 export function identityHandler(o: RoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { identity } = o;
   const d = identity.data;
+  const view = views(o.publicUrl);
 
   return (req, res) => {
     route(req).catch((e: unknown) => {
@@ -44,7 +48,6 @@ export function identityHandler(o: RoutesOptions): (req: IncomingMessage, res: S
   };
 
   function root(): string { return o.publicUrl().replace(/\/v3\/?$/, ''); }
-  function self(path: string): string { return `${o.publicUrl().replace(/\/+$/, '')}${path}`; }
 
   async function route(req: IncomingMessage): Promise<Reply> {
     const method = req.method ?? 'GET';
@@ -53,7 +56,7 @@ export function identityHandler(o: RoutesOptions): (req: IncomingMessage, res: S
     if (parts.length === 0 && (method === 'GET' || method === 'HEAD')) return { status: 300, body: { versions: { values: [version()] } } };
     if (parts[0] !== 'v3') throw new KeystoneError(404, 'Not Found', 'The resource could not be found.');
     if (parts.length === 1) return { status: 200, body: { version: version() } };
-    const [, a, b, c] = parts;
+    const [, a, b] = parts;
 
     if (a === 'auth' && b === 'tokens' && parts.length === 3) {
       if (method === 'POST') {
@@ -76,110 +79,46 @@ export function identityHandler(o: RoutesOptions): (req: IncomingMessage, res: S
       }
       throw methodNotAllowed();
     }
-    if (a === 'projects' && c === undefined && ((method === 'POST' && b === undefined) || (method === 'DELETE' && b !== undefined))) {
-      return changeProject(req, method, b);
-    }
-    if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed();
     const caller = authenticate(req);
     const t = caller.token;
     const userId = (t.user as { id: string }).id;
-    const admin = isAdmin(caller);
 
-    if (a === 'auth' && parts.length === 3) {
+    if (a === 'auth' && parts.length === 3 && (method === 'GET' || method === 'HEAD')) {
       if (b === 'catalog') {
         if (!t.project && !t.domain && !t.system) throw forbidden('The authenticated token must be scoped to view the catalog.');
-        return { status: 200, body: { catalog: o.catalog(), links: links('/auth/catalog') } };
+        return { status: 200, body: { catalog: o.catalog(), links: view.links('/auth/catalog') } };
       }
-      if (b === 'projects') return list('projects', d.projects.filter((p) => identity.rolesOn(userId, `p:${p.id}`).length).map(project), '/auth/projects');
-      if (b === 'domains') return list('domains', d.domains.filter((x) => identity.rolesOn(userId, `d:${x.id}`).length).map(domain), '/auth/domains');
-      if (b === 'system') return { status: 200, body: { system: identity.rolesOn(userId, 's:all').length ? [{ all: true }] : [], links: links('/auth/system') } };
+      if (b === 'projects') return list('projects', d.projects.filter((p) => identity.rolesOn(userId, `p:${p.id}`).length).map(view.project), '/auth/projects');
+      if (b === 'domains') return list('domains', d.domains.filter((x) => identity.rolesOn(userId, `d:${x.id}`).length).map(view.domain), '/auth/domains');
+      if (b === 'system') return { status: 200, body: { system: identity.rolesOn(userId, 's:all').length ? [{ all: true }] : [], links: view.links('/auth/system') } };
     }
-    const q = url.searchParams;
-    const match = <T extends { name: string }>(x: T & { domain_id?: string; enabled?: boolean }) =>
-      (!q.has('name') || x.name === q.get('name')) && (!q.has('domain_id') || x.domain_id === q.get('domain_id')) &&
-      (!q.has('enabled') || String(x.enabled) === q.get('enabled')?.toLowerCase());
-
-    switch (a) {
-      case 'projects': {
-        if (b === undefined) {
-          // Keystone lets a non-admin list only with the admin API; they use /auth/projects.
-          if (!admin) throw forbidden();
-          return list('projects', d.projects.filter(match).map(project), '/projects');
-        }
-        const p = d.projects.find((x) => x.id === b);
-        if (!p || c !== undefined) throw notFound('project', b);
-        if (!admin && identity.rolesOn(userId, `p:${p.id}`).length === 0) throw forbidden();
-        return { status: 200, body: { project: project(p) } };
-      }
-      case 'users': {
-        if (b === undefined) {
-          if (!admin) throw forbidden();
-          return list('users', d.users.filter(match).map(user), '/users');
-        }
-        const u = d.users.find((x) => x.id === b);
-        if (!u) throw notFound('user', b);
-        if (!admin && u.id !== userId) throw forbidden();
-        if (c === 'projects' && parts.length === 4) return list('projects', d.projects.filter((p) => identity.rolesOn(u.id, `p:${p.id}`).length).map(project), `/users/${u.id}/projects`);
-        if (c !== undefined) throw notFound('resource', url.pathname);
-        return { status: 200, body: { user: user(u) } };
-      }
-      case 'domains': {
-        if (b === undefined) return list('domains', d.domains.filter((x) => (admin || identity.rolesOn(userId, `d:${x.id}`).length > 0) && match(x)).map(domain), '/domains');
-        const x = d.domains.find((y) => y.id === b);
-        if (!x || c !== undefined) throw notFound('domain', b);
-        return { status: 200, body: { domain: domain(x) } };
-      }
-      case 'roles': {
-        if (b === undefined) return list('roles', d.roles.filter(match).map(role), '/roles');
-        const r = d.roles.find((y) => y.id === b);
-        if (!r || c !== undefined) throw notFound('role', b);
-        return { status: 200, body: { role: role(r) } };
-      }
-      case 'role_assignments': {
-        if (!admin) throw forbidden();
-        const out = d.assignments.filter((x) => (!q.has('user.id') || x.user_id === q.get('user.id')) && (!q.has('scope.project.id') || x.project_id === q.get('scope.project.id')))
-          .map((x) => ({
-            role: { id: x.role_id }, user: { id: x.user_id },
-            scope: x.project_id ? { project: { id: x.project_id } } : x.domain_id ? { domain: { id: x.domain_id } } : { system: { all: true } },
-            links: { assignment: self(x.project_id ? `/projects/${x.project_id}/users/${x.user_id}/roles/${x.role_id}` : `/system/users/${x.user_id}/roles/${x.role_id}`) },
-          }));
-        return { status: 200, body: { role_assignments: out, links: links('/role_assignments') } };
-      }
-      default:
-        throw new KeystoneError(404, 'Not Found', 'The resource could not be found.');
-    }
-  }
-
-  /** POST /v3/projects, DELETE /v3/projects/{id}: admin only, as Keystone's identity:create_project. */
-  async function changeProject(req: IncomingMessage, method: string, id: string | undefined): Promise<Reply> {
-    if (!isAdmin(authenticate(req))) throw forbidden();
-    if (method === 'DELETE') {
-      const i = d.projects.findIndex((x) => x.id === id);
-      if (i < 0) throw notFound('project', id!);
-      d.projects.splice(i, 1);
-      // Keystone deletes the project's role assignments with it.
-      for (let j = d.assignments.length - 1; j >= 0; j--) if (d.assignments[j].project_id === id) d.assignments.splice(j, 1);
-      o.save?.();
-      return { status: 204 };
-    }
-    const body = (await readJson(req)) as { project?: Record<string, unknown> } | null;
-    const p = body?.project;
-    if (!p || typeof p !== 'object') throw badRequest("'project' is a required property");
-    if (typeof p.name !== 'string' || p.name.length < 1 || p.name.length > 64) throw badRequest("Invalid input for field 'name': a string of 1 to 64 characters is required.");
-    if (p.description !== undefined && p.description !== null && typeof p.description !== 'string') throw badRequest("Invalid input for field 'description'.");
-    if (p.enabled !== undefined && typeof p.enabled !== 'boolean') throw badRequest("Invalid input for field 'enabled': must be a boolean.");
-    const domainId = typeof p.domain_id === 'string' ? p.domain_id : 'default';
-    if (!d.domains.some((x) => x.id === domainId)) throw notFound('domain', domainId);
-    if (d.projects.some((x) => x.name === p.name && x.domain_id === domainId)) {
-      throw new KeystoneError(409, 'Conflict', `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${p.name}.`);
-    }
-    const created: Project = {
-      id: randomUUID().replaceAll('-', ''), name: p.name, domain_id: domainId,
-      enabled: p.enabled !== false, description: typeof p.description === 'string' ? p.description : '',
+    const ctx: AdminContext = {
+      d, identity, method, q: url.searchParams, view, catalogUrls: o.catalogUrls, save: () => o.save?.(),
+      links: (path) => view.links(path + url.search),
+      caller: { userId, admin: isAdmin(caller), roles: roleNames(caller) },
+      async body(key) {
+        const body = (await readJson(req)) as Record<string, unknown> | null;
+        const v = body && typeof body === 'object' ? body[key] : undefined;
+        if (!v || typeof v !== 'object' || Array.isArray(v)) throw badRequest(`'${key}' is a required property`);
+        return v as Record<string, unknown>;
+      },
     };
-    d.projects.push(created);
-    o.save?.();
-    return { status: 201, body: { project: project(created) } };
+    const rest = parts.slice(1);
+    // Grants: /projects/{p}/users/{u}/roles[/{r}], /domains/{d}/users/{u}/roles[/{r}], /system/users/{u}/roles[/{r}].
+    const grant = (from: number) => rest[from] === 'users' && rest[from + 2] === 'roles' && rest.length - from <= 4 && rest.length - from >= 3;
+    if ((a === 'projects' || a === 'domains') && grant(2)) return grantsApi(ctx, rest);
+    if (a === 'system' && grant(1)) return grantsApi(ctx, rest);
+    switch (a) {
+      case 'projects': return projectsApi(ctx, rest);
+      case 'domains': return domainsApi(ctx, rest);
+      case 'users': return usersApi(ctx, rest);
+      case 'roles': return rolesApi(ctx, rest);
+      case 'role_assignments': if (parts.length === 2) return roleAssignmentsApi(ctx); break;
+      case 'services': return servicesApi(ctx, rest);
+      case 'endpoints': return endpointsApi(ctx, rest);
+      case 'regions': return regionsApi(ctx, rest);
+    }
+    throw new KeystoneError(404, 'Not Found', 'The resource could not be found.');
   }
 
   function version() {
@@ -197,37 +136,5 @@ export function identityHandler(o: RoutesOptions): (req: IncomingMessage, res: S
   function roleNames(t: TokenBody): string[] { return ((t.token.roles ?? []) as { name: string }[]).map((r) => r.name); }
   function isAdmin(t: TokenBody): boolean { return roleNames(t).includes('admin'); }
   function isAdminOrService(t: TokenBody): boolean { return roleNames(t).some((r) => r === 'admin' || r === 'service'); }
-  function links(path: string) { return { self: self(path), previous: null, next: null }; }
-  function list(key: string, items: unknown[], path: string): Reply { return { status: 200, body: { [key]: items, links: links(path) } }; }
-  function project(p: Project) {
-    return { id: p.id, name: p.name, domain_id: p.domain_id, description: p.description, enabled: p.enabled, parent_id: p.domain_id, is_domain: false, tags: [], options: {}, links: { self: self(`/projects/${p.id}`) } };
-  }
-  function user(u: User) {
-    return { id: u.id, name: u.name, domain_id: u.domain_id, enabled: u.enabled, password_expires_at: null, options: {}, ...(u.default_project_id ? { default_project_id: u.default_project_id } : {}), links: { self: self(`/users/${u.id}`) } };
-  }
-  function domain(x: Domain) { return { id: x.id, name: x.name, description: x.description, enabled: x.enabled, tags: [], options: {}, links: { self: self(`/domains/${x.id}`) } }; }
-  function role(r: Role) { return { id: r.id, name: r.name, domain_id: null, description: null, options: {}, links: { self: self(`/roles/${r.id}`) } }; }
-}
-
-function methodNotAllowed(): KeystoneError { return new KeystoneError(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.'); }
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return (Array.isArray(v) ? v[0] : v)?.trim() || undefined;
-}
-
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) { reject(new KeystoneError(413, 'Request Entity Too Large', 'Request is too large.')); req.destroy(); return; }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))); } catch { reject(badRequest('Malformed request body.')); }
-    });
-    req.on('error', reject);
-  });
+  function list(key: string, items: unknown[], path: string): Reply { return { status: 200, body: { [key]: items, links: view.links(path) } }; }
 }

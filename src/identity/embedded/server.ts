@@ -53,13 +53,14 @@ export async function startEmbeddedIdentity(c: EmbeddedIdentityConfig): Promise<
   const boot = await loadOrCreateIdentity(stateFile, c.initialPasswords);
   const key = loadOrCreateKey(join(c.stateDir, 'identity-token.key'));
   let publicUrl = c.publicUrl ?? '';
-  const catalog = () => buildCatalog({ identity: publicUrl, network: c.networkUrl });
+  const catalogUrls = () => ({ identity: publicUrl, network: c.networkUrl });
+  const catalog = () => buildCatalog(boot.data, catalogUrls());
   const identity = createEmbeddedIdentity({
     data: boot.data, key, tokenLifetime: c.tokenLifetime ?? 3600, catalog, now: c.now,
     revocations: fileRevocations(join(c.stateDir, 'identity-revocations.json')),
   });
   const server = createServer({ keepAliveTimeout: 65_000 }, identityHandler({
-    identity, publicUrl: () => publicUrl, catalog, log: c.log,
+    identity, publicUrl: () => publicUrl, catalog, catalogUrls, log: c.log,
     save: () => writeSecret(stateFile, JSON.stringify(boot.data, null, 2) + '\n'),
   }));
   await new Promise<void>((resolve, reject) => {

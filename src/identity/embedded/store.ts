@@ -1,7 +1,8 @@
-// The embedded identity's users, projects, roles and role assignments: one JSON file
-// under state_path (identity.json), created on first start with Keystone bootstrap's
-// defaults (domain Default; roles admin, member, reader, service; project admin with
-// user admin) plus the seed's demo project/user and service project.
+// The embedded identity's users, projects, roles, role assignments, services, endpoints
+// and regions: one JSON file under state_path (identity.json), created on first start
+// with Keystone bootstrap's defaults (domain Default; roles admin, member, reader,
+// service; project admin with user admin; region RegionOne) plus the seed's demo
+// project/user and service project. Every change through the API rewrites the file.
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -9,8 +10,18 @@ import { generatePassword, hashPassword } from './password.ts';
 
 export interface Domain { id: string; name: string; enabled: boolean; description: string }
 export interface Project { id: string; name: string; domain_id: string; enabled: boolean; description: string }
-export interface User { id: string; name: string; domain_id: string; enabled: boolean; password_hash: string; default_project_id?: string }
-export interface Role { id: string; name: string }
+export interface User {
+  id: string; name: string; domain_id: string; enabled: boolean; password_hash: string; default_project_id?: string;
+  /** Attributes Keystone keeps for a user without knowing them (email, description, ...). */
+  extra?: Record<string, unknown>;
+  /** Bumped when the password changes or the user is disabled: tokens issued before stop validating, as Keystone revokes them. */
+  token_generation?: number;
+}
+export interface Role { id: string; name: string; description?: string | null }
+/** The catalog as the operator registered it (`openstack service/endpoint create`). */
+export interface Service { id: string; type: string; name?: string; description?: string; enabled: boolean }
+export interface Endpoint { id: string; service_id: string; interface: string; url: string; region_id: string | null; enabled: boolean }
+export interface Region { id: string; description: string; parent_region_id: string | null }
 /** One role on one target: a project, a domain, or the system ('all'). */
 export interface Assignment { user_id: string; role_id: string; project_id?: string; domain_id?: string; system?: 'all' }
 
@@ -21,6 +32,10 @@ export interface IdentityData {
   users: User[];
   roles: Role[];
   assignments: Assignment[];
+  /** Files written before the catalog was stored lack these: loading fills them in. */
+  services: Service[];
+  endpoints: Endpoint[];
+  regions: Region[];
 }
 
 export interface Bootstrap {
@@ -54,6 +69,9 @@ export async function defaultIdentity(passwords: Record<string, string> = {}): P
       projects: [admin, demo, service],
       users: [adminUser, demoUser],
       roles,
+      services: [],
+      endpoints: [],
+      regions: [{ id: 'RegionOne', description: '', parent_region_id: null }],
       assignments: [
         // keystone-manage bootstrap: admin on the admin project and on the system; member/reader implied.
         ...['admin', 'member', 'reader'].map((r) => ({ user_id: adminUser.id, role_id: role(r), project_id: admin.id })),
@@ -78,6 +96,9 @@ export async function loadOrCreateIdentity(file: string, passwords: Record<strin
     if (data.version !== 1 || !Array.isArray(data.users) || !Array.isArray(data.projects)) {
       throw new IdentityStoreError(`${file}: not a Muon identity file (version 1 with domains, projects, users, roles, assignments)`);
     }
+    data.services ??= [];
+    data.endpoints ??= [];
+    data.regions ??= [{ id: 'RegionOne', description: '', parent_region_id: null }];
     return { data, created: {} };
   }
   const boot = await defaultIdentity(passwords);

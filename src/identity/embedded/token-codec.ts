@@ -17,6 +17,8 @@ export interface TokenPayload {
   e: number;
   /** audit ids: this token's, then the one it was rescoped from (Keystone's audit chain) */
   a: string[];
+  /** the user's token generation when issued (store.ts User.token_generation); absent: 0 */
+  g?: number;
 }
 
 const PREFIX = 'mu1';
