@@ -63,6 +63,12 @@ async function subnetForCaller(q: Tx | Deps['conn']['db'], ctx: RequestContext, 
   return found && { subnet: found.subnet, network: (await networkForCaller(q, ctx, found.network))! };
 }
 
+/** Whether the caller may read the subnet, its network's RBAC sharing included. */
+export async function canReadSubnet(deps: Deps, q: Tx | Deps['conn']['db'], ctx: RequestContext, id: string): Promise<boolean> {
+  const found = await subnetForCaller(q, ctx, id);
+  return found !== undefined && mayRead(deps, ctx, found.subnet, found.network);
+}
+
 export async function getSubnet(deps: Deps, ctx: RequestContext, id: string): Promise<SubnetRecord> {
   const found = await subnetForCaller(deps.conn.db, ctx, id);
   if (!found || !mayRead(deps, ctx, found.subnet, found.network)) throw SubnetNotFound(id);
