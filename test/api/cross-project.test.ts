@@ -57,6 +57,9 @@ async function build(api: Api): Promise<World> {
   await ok('A', 'POST', '/v2.0/subnets', { subnet: { network_id: w.netS, ip_version: 4, cidr: '10.2.0.0/24', allocation_pools: [{ start: '10.2.0.10', end: '10.2.0.200' }] } }, 'subS', id('subnet'));
   await ok('A', 'POST', '/v2.0/rbac-policies', { rbac_policy: { object_type: 'network', object_id: w.netS, action: 'access_as_shared', target_tenant: B } }, 'rbacA', id('rbac_policy'));
   await ok('A', 'POST', '/v2.0/ports', { port: { network_id: w.netS, name: 'a-on-shared' } }, 'portAS', id('port'));
+  // A's security group shared with B
+  await ok('A', 'POST', '/v2.0/security-groups', { security_group: { name: 'a-sg-shared' } }, 'sgS', id('security_group'));
+  await ok('A', 'POST', '/v2.0/rbac-policies', { rbac_policy: { object_type: 'security_group', object_id: w.sgS, action: 'access_as_shared', target_tenant: B } }, 'rbacSg', id('rbac_policy'));
   // a network of A's shared with everyone (shared=True is admin's to set)
   await ok('admin', 'POST', '/v2.0/networks', { network: { name: 'a-wild', project_id: A, shared: true } }, 'netW', id('network'));
   await ok('admin', 'POST', '/v2.0/subnets', { subnet: { network_id: w.netW, project_id: A, ip_version: 4, cidr: '10.5.0.0/24' } }, 'subW', id('subnet'));
@@ -169,6 +172,18 @@ function attaches(w: World): Case[] {
     { who: 'B', method: 'POST', path: '/v2.0/floatingips', body: { floatingip: { floating_network_id: w.pub, port_id: w.portAonB } }, status: 400, type: 'BadRequest', message: /owned by a different tenant/ },
     { who: 'B', method: 'PUT', path: `/v2.0/ports/${w.portAonB}`, body: { port: { name: 'x' } }, status: 403, type: 'PolicyNotAuthorized' },
     { who: 'B', method: 'GET', path: `/v2.0/ports/${w.portAonB}`, status: 200 },
+    // floating IPs come from external networks only; another project's private one is not even seen
+    { who: 'B', method: 'POST', path: '/v2.0/floatingips', body: { floatingip: { floating_network_id: w.netA } }, status: 404, type: 'NetworkNotFound' },
+    { who: 'B', method: 'POST', path: '/v2.0/floatingips', body: { floatingip: { floating_network_id: w.netB } }, status: 400, type: 'BadRequest',
+      message: new RegExp(`^Bad floatingip request: Network ${w.netB} is not a valid external network\\.$`) },
+    // A's security group shared with B: B reads and uses it, does not change it
+    { who: 'B', method: 'GET', path: `/v2.0/security-groups/${w.sgS}`, status: 200 },
+    { who: 'B', method: 'PUT', path: `/v2.0/security-groups/${w.sgS}`, body: { security_group: { name: 'x' } }, status: 403, type: 'PolicyNotAuthorized' },
+    { who: 'B', method: 'DELETE', path: `/v2.0/security-groups/${w.sgS}`, status: 403, type: 'PolicyNotAuthorized' },
+    // address pairs and chosen addresses on a network B does not own are the network owner's to give
+    { who: 'B', method: 'POST', path: '/v2.0/ports', body: { port: { network_id: w.netS, allowed_address_pairs: [{ ip_address: '10.2.0.99' }] } }, status: 403, type: 'PolicyNotAuthorized' },
+    { who: 'B', method: 'PUT', path: `/v2.0/ports/${w.portBOut}`, body: { port: { allowed_address_pairs: [{ ip_address: '10.2.0.99' }] } }, status: 403, type: 'PolicyNotAuthorized' },
+    { who: 'B', method: 'PUT', path: `/v2.0/ports/${w.portBOut}`, body: { port: { fixed_ips: [{ subnet_id: w.subS, ip_address: '10.2.0.1' }] } }, status: 403, type: 'PolicyNotAuthorized' },
     // A's network shared with B by RBAC: usable, not B's to change
     { who: 'B', method: 'GET', path: `/v2.0/networks/${w.netS}`, status: 200 },
     { who: 'B', method: 'PUT', path: `/v2.0/networks/${w.netS}`, body: { network: { name: 'x' } }, status: 403, type: 'PolicyNotAuthorized' },
@@ -194,6 +209,8 @@ function attaches(w: World): Case[] {
 function allowed(w: World): Case[] {
   return [
     { who: 'B', method: 'POST', path: '/v2.0/ports', body: { port: { network_id: w.netS, name: 'b-on-shared' } }, status: 201 },
+    { who: 'B', method: 'POST', path: '/v2.0/ports', body: { port: { network_id: w.netB, security_groups: [w.sgS] } }, status: 201 },
+    { who: 'B', method: 'POST', path: '/v2.0/security-group-rules', body: { security_group_rule: { direction: 'ingress', security_group_id: w.sgB, remote_group_id: w.sgS } }, status: 201 },
     // Zed 21's create_subnet lets a member add a subnet to a network shared with it (error-samples row 111)
     { who: 'B', method: 'POST', path: '/v2.0/subnets', body: { subnet: { network_id: w.netS, ip_version: 4, cidr: '10.2.1.0/24' } }, status: 201 },
     // a device_id that is no router, or B's own router, is B's business
