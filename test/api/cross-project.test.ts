@@ -20,6 +20,7 @@ interface Case { who: Who; method: string; path: string; body?: unknown; status:
 type World = Record<string, string>;
 
 const A = 'proj-a', B = 'proj-b';
+const OTHER_PROJECT = /^Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin or advsvc privileges$/;
 
 async function build(api: Api): Promise<World> {
   const w: World = {};
@@ -200,6 +201,20 @@ function attaches(w: World): Case[] {
     // a network shared with everyone is not the caller's to route (LP-1757482)
     { who: 'B', method: 'PUT', path: `/v2.0/routers/${w.routerB}/add_router_interface`, body: { subnet_id: w.subW }, status: 400, type: 'BadRequest',
       message: new RegExp(`^Bad router request: Cannot add interface to router because subnet ${w.subW} is not owned by project making the request\\.$`) },
+    // creating (or moving) anything into A's project is admin's (error-samples rows 23, 26)
+    ...([
+      ['networks', 'network', {}], ['ports', 'port', { network_id: w.netB }], ['routers', 'router', {}], ['security-groups', 'security_group', { name: 'x' }],
+      ['floatingips', 'floatingip', { floating_network_id: w.pub }], ['subnetpools', 'subnetpool', { name: 'x', prefixes: ['10.210.0.0/16'] }],
+      ['address-scopes', 'address_scope', { name: 'x', ip_version: 4 }], ['address-groups', 'address_group', { name: 'x' }],
+      ['subnets', 'subnet', { network_id: w.netB, ip_version: 4, cidr: '10.3.9.0/24' }],
+    ] as const).map(([path, res, body]): Case => ({
+      who: 'B', method: 'POST', path: `/v2.0/${path}`, body: { [res]: { ...body, project_id: A } }, status: 400, type: 'HTTPBadRequest', message: OTHER_PROJECT,
+    })),
+    { who: 'B', method: 'PUT', path: `/v2.0/ports/${w.portB}`, body: { port: { project_id: A } }, status: 400, type: 'HTTPBadRequest', message: OTHER_PROJECT },
+    { who: 'B', method: 'PUT', path: `/v2.0/networks/${w.netB}`, body: { network: { tenant_id: A } }, status: 400, type: 'HTTPBadRequest', message: OTHER_PROJECT },
+    // the external network and its subnet: visible to all, the admin's to change (rows 206, 207)
+    { who: 'B', method: 'PUT', path: `/v2.0/networks/${w.pub}`, body: { network: { name: 'x' } }, status: 403, type: 'PolicyNotAuthorized' },
+    { who: 'B', method: 'DELETE', path: `/v2.0/networks/${w.pub}`, status: 403, type: 'PolicyNotAuthorized' },
     // the RBAC entry is A's alone
     { who: 'B', method: 'GET', path: `/v2.0/rbac-policies/${w.rbacA}`, status: 404, type: 'RbacPolicyNotFound' },
   ];
