@@ -112,6 +112,7 @@ function privateCrud(w: World): Case[] {
   // member actions and tags on A's objects
   out.push({ who: 'B', method: 'PUT', path: `/v2.0/routers/${w.routerA}/add_router_interface`, body: { subnet_id: w.subB }, status: 404, type: 'RouterNotFound' });
   out.push({ who: 'B', method: 'PUT', path: `/v2.0/routers/${w.routerA}/remove_router_interface`, body: { subnet_id: w.subA }, status: 404, type: 'RouterNotFound' });
+  out.push({ who: 'B', method: 'PUT', path: `/v2.0/routers/${w.routerA}/add_extraroutes`, body: { router: { routes: [{ destination: '10.7.0.0/24', nexthop: '10.1.0.5' }] } }, status: 404, type: 'RouterNotFound' });
   out.push({ who: 'B', method: 'PUT', path: `/v2.0/address-groups/${w.agA}/add_addresses`, body: { addresses: ['10.8.0.0/24'] }, status: 404, type: 'AddressGroupNotFound' });
   out.push({ who: 'B', method: 'PUT', path: `/v2.0/address-groups/${w.agA}/remove_addresses`, body: { addresses: ['10.9.0.0/24'] }, status: 404, type: 'AddressGroupNotFound' });
   out.push({ who: 'B', method: 'PUT', path: `/v2.0/subnetpools/${w.poolA}/add_prefixes`, body: { prefixes: ['10.101.0.0/16'] }, status: 404, type: 'SubnetPoolNotFound' });
