@@ -61,12 +61,18 @@ async function build(api: Api): Promise<World> {
   // A's security group shared with B
   await ok('A', 'POST', '/v2.0/security-groups', { security_group: { name: 'a-sg-shared' } }, 'sgS', id('security_group'));
   await ok('A', 'POST', '/v2.0/rbac-policies', { rbac_policy: { object_type: 'security_group', object_id: w.sgS, action: 'access_as_shared', target_tenant: B } }, 'rbacSg', id('rbac_policy'));
+  // A's address group and subnet pool shared with B
+  await ok('A', 'POST', '/v2.0/address-groups', { address_group: { name: 'a-ag-shared', addresses: ['10.19.0.0/24'] } }, 'agS', id('address_group'));
+  await ok('A', 'POST', '/v2.0/rbac-policies', { rbac_policy: { object_type: 'address_group', object_id: w.agS, action: 'access_as_shared', target_tenant: B } }, 'rbacAg', id('rbac_policy'));
+  await ok('A', 'POST', '/v2.0/subnetpools', { subnetpool: { name: 'a-pool-shared', prefixes: ['10.110.0.0/16'], default_prefixlen: 24 } }, 'poolS', id('subnetpool'));
+  await ok('A', 'POST', '/v2.0/rbac-policies', { rbac_policy: { object_type: 'subnetpool', object_id: w.poolS, action: 'access_as_shared', target_tenant: B } }, 'rbacPool', id('rbac_policy'));
   // a network of A's shared with everyone (shared=True is admin's to set)
   await ok('admin', 'POST', '/v2.0/networks', { network: { name: 'a-wild', project_id: A, shared: true } }, 'netW', id('network'));
   await ok('admin', 'POST', '/v2.0/subnets', { subnet: { network_id: w.netW, project_id: A, ip_version: 4, cidr: '10.5.0.0/24' } }, 'subW', id('subnet'));
   // B's own objects
   await ok('B', 'POST', '/v2.0/networks', { network: { name: 'b-net' } }, 'netB', id('network'));
   await ok('B', 'POST', '/v2.0/subnets', { subnet: { network_id: w.netB, ip_version: 4, cidr: '10.3.0.0/24' } }, 'subB', id('subnet'));
+  await ok('B', 'POST', '/v2.0/networks', { network: { name: 'b-net-2' } }, 'netB2', id('network'));
   await ok('B', 'POST', '/v2.0/ports', { port: { network_id: w.netB, name: 'b-vm' } }, 'portB', id('port'));
   await ok('B', 'POST', '/v2.0/ports', { port: { network_id: w.netB, name: 'b-vm2' } }, 'portB2', id('port'));
   w.portBIp = (await api.as(B)('GET', `/v2.0/ports/${w.portB}`)).body.port.fixed_ips[0].ip_address;
@@ -182,6 +188,15 @@ function attaches(w: World): Case[] {
     { who: 'B', method: 'GET', path: `/v2.0/security-groups/${w.sgS}`, status: 200 },
     { who: 'B', method: 'PUT', path: `/v2.0/security-groups/${w.sgS}`, body: { security_group: { name: 'x' } }, status: 403, type: 'PolicyNotAuthorized' },
     { who: 'B', method: 'DELETE', path: `/v2.0/security-groups/${w.sgS}`, status: 403, type: 'PolicyNotAuthorized' },
+    // A's address group and subnet pool shared with B: the same
+    { who: 'B', method: 'GET', path: `/v2.0/address-groups/${w.agS}`, status: 200 },
+    { who: 'B', method: 'PUT', path: `/v2.0/address-groups/${w.agS}`, body: { address_group: { name: 'x' } }, status: 403, type: 'PolicyNotAuthorized' },
+    { who: 'B', method: 'PUT', path: `/v2.0/address-groups/${w.agS}/add_addresses`, body: { addresses: ['10.18.0.0/24'] }, status: 403, type: 'PolicyNotAuthorized' },
+    { who: 'B', method: 'DELETE', path: `/v2.0/address-groups/${w.agS}`, status: 403, type: 'PolicyNotAuthorized' },
+    { who: 'B', method: 'GET', path: `/v2.0/subnetpools/${w.poolS}`, status: 200 },
+    { who: 'B', method: 'PUT', path: `/v2.0/subnetpools/${w.poolS}`, body: { subnetpool: { name: 'x' } }, status: 403, type: 'PolicyNotAuthorized' },
+    { who: 'B', method: 'PUT', path: `/v2.0/subnetpools/${w.poolS}/add_prefixes`, body: { prefixes: ['10.111.0.0/16'] }, status: 403, type: 'PolicyNotAuthorized' },
+    { who: 'B', method: 'DELETE', path: `/v2.0/subnetpools/${w.poolS}`, status: 403, type: 'PolicyNotAuthorized' },
     // address pairs and chosen addresses on a network B does not own are the network owner's to give
     { who: 'B', method: 'POST', path: '/v2.0/ports', body: { port: { network_id: w.netS, allowed_address_pairs: [{ ip_address: '10.2.0.99' }] } }, status: 403, type: 'PolicyNotAuthorized' },
     { who: 'B', method: 'PUT', path: `/v2.0/ports/${w.portBOut}`, body: { port: { allowed_address_pairs: [{ ip_address: '10.2.0.99' }] } }, status: 403, type: 'PolicyNotAuthorized' },
@@ -227,6 +242,8 @@ function allowed(w: World): Case[] {
     { who: 'B', method: 'POST', path: '/v2.0/ports', body: { port: { network_id: w.netS, name: 'b-on-shared' } }, status: 201 },
     { who: 'B', method: 'POST', path: '/v2.0/ports', body: { port: { network_id: w.netB, security_groups: [w.sgS] } }, status: 201 },
     { who: 'B', method: 'POST', path: '/v2.0/security-group-rules', body: { security_group_rule: { direction: 'ingress', security_group_id: w.sgB, remote_group_id: w.sgS } }, status: 201 },
+    { who: 'B', method: 'POST', path: '/v2.0/security-group-rules', body: { security_group_rule: { direction: 'egress', security_group_id: w.sgB, remote_address_group_id: w.agS } }, status: 201 },
+    { who: 'B', method: 'POST', path: '/v2.0/subnets', body: { subnet: { network_id: w.netB2, ip_version: 4, subnetpool_id: w.poolS } }, status: 201 },
     // Zed 21's create_subnet lets a member add a subnet to a network shared with it (error-samples row 111)
     { who: 'B', method: 'POST', path: '/v2.0/subnets', body: { subnet: { network_id: w.netS, ip_version: 4, cidr: '10.2.1.0/24' } }, status: 201 },
     // a device_id that is no router, or B's own router, is B's business
