@@ -4,10 +4,10 @@
 // update, router interface by port or subnet) answers the same way.
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { Tx } from '../db/transaction.ts';
-import type { SubnetsTable } from '../db/schema.ts';
+import type { NetworksTable, SubnetsTable } from '../db/schema.ts';
 import { ACCESS_SHARED } from '../db/repos/rbac.ts';
 import { parseIp } from '../domain/ip/address.ts';
-import { BadRequest, DeviceIDNotOwnedByTenant } from '../errors/catalog.ts';
+import { BadRequest, DeviceIDNotOwnedByTenant, HTTPNotFound } from '../errors/catalog.ts';
 
 /** neutron-lib ROUTER_INTERFACE_OWNERS. */
 export const ROUTER_INTERFACE_OWNERS: ReadonlySet<string> = new Set([
@@ -25,6 +25,16 @@ export async function enforceDeviceIdOwner(
   if (ctx.isAdmin || !deviceOwner || !ROUTER_INTERFACE_OWNERS.has(deviceOwner) || !deviceId) return;
   const router = await tx.selectFrom('routers').select('project_id').where('id', '=', deviceId).executeTakeFirst();
   if (router && router.project_id !== projectId) throw DeviceIDNotOwnedByTenant(deviceId);
+}
+
+/**
+ * _validate_network_tenant_ownership (API layer, before policy): ports and subnets go only on
+ * networks of their own project or shared with the caller. A network seen only because it
+ * is external gets the bare 404 that hides it. `net` is the caller's view (RBAC `shared`).
+ */
+export function enforceNetworkTenantOwnership(ctx: RequestContext, net: NetworksTable, projectId: string): void {
+  if (ctx.isAdmin || ctx.isAdvsvc || net.shared === 1) return;
+  if (net.project_id !== projectId) throw HTTPNotFound();
 }
 
 /**

@@ -18,7 +18,7 @@ import { dropForwardingsOfPort } from './port-forwardings.ts';
 import { parseIp } from '../domain/ip/address.ts';
 import { sharedWith } from '../db/repos/rbac.ts';
 import { enforceQuotaForItems } from './quotas.ts';
-import { enforceDeviceIdOwner } from './ownership.ts';
+import { enforceDeviceIdOwner, enforceNetworkTenantOwnership } from './ownership.ts';
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import {
   AddressPairAndPortSecurityRequired, AllowedAddressPairExhausted, ExtraDhcpOptsDuplicate, InvalidInput, MacAddressInUse,
@@ -231,6 +231,7 @@ export async function createPorts(deps: Deps, ctx: RequestContext, items: { item
     // Visibility and policy for every item before anything is written (as the API layer does).
     for (const { item, explicit } of items) {
       const net = await network(item.network_id as string);
+      enforceNetworkTenantOwnership(ctx, net, item.project_id as string);
       deps.policy.enforce(ctx, 'create_port', { ...item, ...networkParent(net) }, explicit);
       await enforceDeviceIdOwner(tx, ctx, item.device_owner as string | undefined, item.device_id as string | undefined, item.project_id as string);
     }

@@ -31,6 +31,7 @@ import { addAutoAddressesOnNetworkPorts, isAutoAddressSubnet, rebuildFreeRanges 
 import { bumpRevision, checkRevision, insertTags, nowIso, recordChange } from './standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { enforceQuotaForItems } from './quotas.ts';
+import { enforceNetworkTenantOwnership } from './ownership.ts';
 import { allocateFromPool, checkNetworkSubnetpools, recheckPoolAllocation, resolveSubnetpoolId } from './subnet-allocation.ts';
 
 /** Ports attached to routers (RouterPort): they hold gateways and keep IPv6 auto-address subnets in use. */
@@ -127,6 +128,7 @@ async function insertSubnet(deps: Deps, ctx: RequestContext, tx: Tx, item: Item,
   if (poolId) {
     // The pool is locked from here to commit; only a visible network gets that far.
     if (!deps.policy.check(ctx, 'get_network', networkTarget(net))) throw NetworkNotFound(networkId);
+    enforceNetworkTenantOwnership(ctx, net, item.project_id as string);
     cidr = await allocateFromPool(deps, tx, ctx, {
       poolId, projectId: item.project_id as string, ipVersion, cidr: hasCidr ? subnetCidrFromRequest(item.cidr) : null,
       prefixlen: (item.prefixlen ?? null) as number | null,
@@ -152,6 +154,7 @@ async function insertSubnet(deps: Deps, ctx: RequestContext, tx: Tx, item: Item,
   if (!deps.policy.check(ctx, 'get_network', networkTarget(net))) {
     throw NetworkNotFound(networkId);
   }
+  enforceNetworkTenantOwnership(ctx, net, item.project_id as string);
 
   // ipam_pluggable_backend.allocate_subnet: gateway, pools, then the CIDR placement.
   let gatewayIp: string | null;

@@ -228,6 +228,10 @@ function attaches(w: World): Case[] {
     })),
     { who: 'B', method: 'PUT', path: `/v2.0/ports/${w.portB}`, body: { port: { project_id: A } }, status: 400, type: 'HTTPBadRequest', message: OTHER_PROJECT },
     { who: 'B', method: 'PUT', path: `/v2.0/networks/${w.netB}`, body: { network: { tenant_id: A } }, status: 400, type: 'HTTPBadRequest', message: OTHER_PROJECT },
+    // a network B sees but that is neither B's nor shared with it (external only): the API hides it
+    // (_validate_network_tenant_ownership answers a bare 404 before policy)
+    { who: 'B', method: 'POST', path: '/v2.0/ports', body: { port: { network_id: w.pub } }, status: 404, type: 'HTTPNotFound', message: /^The resource could not be found\.$/ },
+    { who: 'B', method: 'POST', path: '/v2.0/subnets', body: { subnet: { network_id: w.pub, ip_version: 4, cidr: '192.168.90.0/24' } }, status: 404, type: 'HTTPNotFound', message: /^The resource could not be found\.$/ },
     // the external network and its subnet: visible to all, the admin's to change (rows 206, 207)
     { who: 'B', method: 'PUT', path: `/v2.0/networks/${w.pub}`, body: { network: { name: 'x' } }, status: 403, type: 'PolicyNotAuthorized' },
     { who: 'B', method: 'DELETE', path: `/v2.0/networks/${w.pub}`, status: 403, type: 'PolicyNotAuthorized' },
