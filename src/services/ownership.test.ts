@@ -55,6 +55,14 @@ describe('ownership checks', () => {
       `The following device_id ${routerA} is not owned by your tenant or matches another tenants router.`);
   });
 
+  it('answers OverQuota first: the API layer reserves quota before the plugin checks the device', async () => {
+    assert.equal((await api.req('PUT', '/v2.0/quotas/own-q', { quota: { port: 0 } })).status, 200);
+    const net = (await api.as('own-q')('POST', '/v2.0/networks', { network: { name: 'q' } })).body.network.id;
+    const r = await api.as('own-q')('POST', '/v2.0/ports', { port: { network_id: net, device_owner: 'network:router_interface', device_id: routerA } });
+    assert.equal(r.status, 409);
+    assert.equal(r.body.NeutronError.type, 'OverQuota');
+  });
+
   it('lets admin make such a port, after which its project may not change it while it names that router', async () => {
     const r = await api.req('POST', '/v2.0/ports', { port: { project_id: 'own-b', network_id: netB, device_owner: 'network:router_interface', device_id: routerA } });
     assert.equal(r.status, 201, JSON.stringify(r.body));

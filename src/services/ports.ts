@@ -233,9 +233,12 @@ export async function createPorts(deps: Deps, ctx: RequestContext, items: { item
       const net = await network(item.network_id as string);
       enforceNetworkTenantOwnership(ctx, net, item.project_id as string);
       deps.policy.enforce(ctx, 'create_port', { ...item, ...networkParent(net) }, explicit);
-      await enforceDeviceIdOwner(tx, ctx, item.device_owner as string | undefined, item.device_id as string | undefined, item.project_id as string);
     }
     await enforceQuotaForItems(deps, tx, 'port', items.map((i) => i.item));
+    // the plugin's own check, after the API layer's policy and quota (create_port_db)
+    for (const { item } of items) {
+      await enforceDeviceIdOwner(tx, ctx, item.device_owner as string | undefined, item.device_id as string | undefined, item.project_id as string);
+    }
     const out: PortRecord[] = [];
     for (const { item } of items) out.push(await insertPort(deps, tx, ctx, item, networks.get(item.network_id as string)!, defaults));
     return out;
