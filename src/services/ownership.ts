@@ -1,7 +1,9 @@
 // Checks that an object a request points at belongs to the caller's project, where
-// Neutron makes them beyond policy: a router named as a port's device, the subnet or
-// addresses a router interface takes. One place so every path (port create, bulk,
-// update, router interface by port or subnet) answers the same way.
+// Neutron makes them beyond policy: the network a port or subnet goes on, a router named
+// as a port's device, the subnet or addresses a router interface takes. One place so
+// every path (port and subnet create, bulk, port update, router interface by port or
+// subnet) answers the same way. Visibility (404 for what the caller cannot see) stays
+// with each resource's service; these run once the object is known to be visible.
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { Tx } from '../db/transaction.ts';
 import type { NetworksTable, SubnetsTable } from '../db/schema.ts';
