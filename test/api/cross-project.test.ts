@@ -188,6 +188,8 @@ function attaches(w: World): Case[] {
     { who: 'B', method: 'GET', path: `/v2.0/security-groups/${w.sgS}`, status: 200 },
     { who: 'B', method: 'PUT', path: `/v2.0/security-groups/${w.sgS}`, body: { security_group: { name: 'x' } }, status: 403, type: 'PolicyNotAuthorized' },
     { who: 'B', method: 'DELETE', path: `/v2.0/security-groups/${w.sgS}`, status: 403, type: 'PolicyNotAuthorized' },
+    // Zed 21 let B add rules to a group shared with it (bug 2101150, fixed in 2025.1): Muon keeps the fix
+    { who: 'B', method: 'POST', path: '/v2.0/security-group-rules', body: rule({ security_group_id: w.sgS }), status: 404, type: 'SecurityGroupNotFound' },
     // A's address group and subnet pool shared with B: the same
     { who: 'B', method: 'GET', path: `/v2.0/address-groups/${w.agS}`, status: 200 },
     { who: 'B', method: 'PUT', path: `/v2.0/address-groups/${w.agS}`, body: { address_group: { name: 'x' } }, status: 403, type: 'PolicyNotAuthorized' },
