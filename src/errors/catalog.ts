@@ -124,6 +124,8 @@ export const DuplicateAddressPairInRequest = (mac: string | null, ip: string) =>
   e(400, 'DuplicateAddressPairInRequest', `Request contains duplicate address pair: mac_address ${mac ?? 'None'} ip_address ${ip}.`);
 export const AllowedAddressPairExhausted = (quota: number) =>
   e(400, 'AllowedAddressPairExhausted', `The number of allowed address pair exceeds the maximum ${quota}.`);
+export const DeviceIDNotOwnedByTenant = (deviceId: string) =>
+  e(409, 'DeviceIDNotOwnedByTenant', `The following device_id ${deviceId} is not owned by your tenant or matches another tenants router.`);
 export const ServicePortInUse = (portId: string, owner: string) =>
   e(409, 'ServicePortInUse', `Port ${portId} cannot be deleted directly via the port API: has device owner ${owner}.`);
 export const PortInUse = (netId: string, portId: string, deviceId: string) =>

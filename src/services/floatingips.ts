@@ -134,7 +134,7 @@ async function association(
   const port = await getPortRow(tx, portId);
   if (!port || !deps.policy.check(ctx, 'get_port', portTarget(port))) throw PortNotFound(portId);
   if (!ctx.isAdmin && port.project_id !== fip.project_id) {
-    throw BadRequest('floatingip', `Port ${portId} is associated with a different tenant than Floating IP ${fip.id} and therefore cannot be bound.`);
+    throw BadRequest('floatingip', `Cannot process floating IP association with Port ${portId}, since that port is owned by a different tenant`);
   }
   const ips = await tx.selectFrom('ip_allocations').select(['subnet_id', 'ip_address']).where('port_id', '=', portId).execute();
   let chosen: { subnet_id: string; ip_address: string };

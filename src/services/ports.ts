@@ -18,6 +18,7 @@ import { dropForwardingsOfPort } from './port-forwardings.ts';
 import { parseIp } from '../domain/ip/address.ts';
 import { sharedWith } from '../db/repos/rbac.ts';
 import { enforceQuotaForItems } from './quotas.ts';
+import { enforceDeviceIdOwner, enforceNetworkTenantOwnership } from './ownership.ts';
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import {
   AddressPairAndPortSecurityRequired, AllowedAddressPairExhausted, ExtraDhcpOptsDuplicate, InvalidInput, MacAddressInUse,
@@ -230,9 +231,14 @@ export async function createPorts(deps: Deps, ctx: RequestContext, items: { item
     // Visibility and policy for every item before anything is written (as the API layer does).
     for (const { item, explicit } of items) {
       const net = await network(item.network_id as string);
+      enforceNetworkTenantOwnership(ctx, net, item.project_id as string);
       deps.policy.enforce(ctx, 'create_port', { ...item, ...networkParent(net) }, explicit);
     }
     await enforceQuotaForItems(deps, tx, 'port', items.map((i) => i.item));
+    // the plugin's own check, after the API layer's policy and quota (create_port_db)
+    for (const { item } of items) {
+      await enforceDeviceIdOwner(tx, ctx, item.device_owner as string | undefined, item.device_id as string | undefined, item.project_id as string);
+    }
     const out: PortRecord[] = [];
     for (const { item } of items) out.push(await insertPort(deps, tx, ctx, item, networks.get(item.network_id as string)!, defaults));
     return out;
@@ -349,6 +355,10 @@ export async function updatePort(deps: Deps, ctx: RequestContext, id: string, ch
     const row = await visiblePort(deps, tx, ctx, id);
     const target = { ...portTarget(row), ...changes };
     deps.policy.enforce(ctx, 'update_port', target, Object.keys(changes));
+    // _validate_port_for_update: the owner and device as they will be, checked against the port's project.
+    if ('device_owner' in changes || changes.device_id !== row.device_id) {
+      await enforceDeviceIdOwner(tx, ctx, (changes.device_owner as string) || row.device_owner, (changes.device_id as string) || row.device_id, row.project_id);
+    }
     checkRevision(ifMatch, row.revision_number);
 
     const set: Partial<PortsTable> = {};

@@ -6,10 +6,11 @@ import { inTransaction, type Tx } from '../db/transaction.ts';
 import type { NetworksTable, RoutersTable, SubnetsTable } from '../db/schema.ts';
 import { getSubnetWithNetwork } from '../db/repos/subnets.ts';
 import { getPortRow } from '../db/repos/ports.ts';
-import { subnetTarget } from './subnets.ts';
+import { canReadSubnet } from './subnets.ts';
 import { portTarget } from './ports.ts';
 import { bumpRevisionOf, GW_OWNER, INTF_OWNER, routerForAction } from './routers.ts';
 import { createServicePort, deleteServicePort } from './service-ports.ts';
+import { enforceDeviceIdOwner, enforceInterfaceSubnetOwner, enforcePortInRangeOrAdmin } from './ownership.ts';
 import { syncRouterHosting } from './l3-scheduling.ts';
 import { bumpRevision } from '../db/standard-attrs.ts';
 import { validUuid } from '../domain/uuid.ts';
@@ -45,9 +46,8 @@ function parseInterfaceInfo(body: unknown, forRemoval: boolean): { portId?: stri
 
 async function visibleSubnet(deps: Deps, tx: Tx, ctx: RequestContext, id: string): Promise<{ subnet: SubnetsTable; network: NetworksTable }> {
   const found = await getSubnetWithNetwork(tx, id);
-  if (!found || !(found.network.router_external === 1 || deps.policy.check(ctx, 'get_subnet', subnetTarget(found.subnet, found.network)))) {
-    throw SubnetNotFound(id);
-  }
+  // a network shared with the caller by an RBAC entry shows its subnets as Neutron's get_subnet does
+  if (!found || !(found.network.router_external === 1 || await canReadSubnet(deps, tx, ctx, id))) throw SubnetNotFound(id);
   return found;
 }
 
@@ -88,11 +88,14 @@ export async function addRouterInterface(deps: Deps, ctx: RequestContext, router
       const port = await getPortRow(tx, portId);
       if (!port || !deps.policy.check(ctx, 'get_port', portTarget(port))) throw PortNotFound(portId);
       if (port.device_id !== '') throw PortInUse(port.network_id, port.id, port.device_id);
-      const ips = await tx.selectFrom('ip_allocations').select(['subnet_id']).where('port_id', '=', portId).execute();
+      const ips = await tx.selectFrom('ip_allocations').select(['subnet_id', 'ip_address']).where('port_id', '=', portId).execute();
       if (!ips.length) throw BadRequest('router', 'Router port must have at least one fixed IP');
+      // _add_interface_by_port updates the port's device first: the same check as a port update.
+      await enforceDeviceIdOwner(tx, ctx, INTF_OWNER, router.id, port.project_id);
       const subnets = await tx.selectFrom('subnets').selectAll().where('id', 'in', ips.map((i) => i.subnet_id)).execute();
       await checkDupSubnets(tx, router.id, subnets);
       if (subnets.filter((s) => s.ip_version === 4).length > 1) throw BadRequest('router', 'Cannot have multiple IPv4 subnets on router port');
+      await enforcePortInRangeOrAdmin(tx, ctx, port.id, ips, subnets);
       await tx.updateTable('ports').set({ device_id: router.id, device_owner: INTF_OWNER }).where('id', '=', portId).execute();
       await tx.insertInto('router_ports').values({ port_id: portId, router_id: router.id, port_type: INTF_OWNER }).execute();
       await bumpRevision(tx, 'ports', portId, 'port');
@@ -100,9 +103,7 @@ export async function addRouterInterface(deps: Deps, ctx: RequestContext, router
     } else {
       const { subnet } = await visibleSubnet(deps, tx, ctx, subnetId!);
       if (!subnet.gateway_ip) throw BadRequest('router', 'Subnet for router interface must have a gateway IP');
-      if (subnet.project_id !== ctx.projectId && !ctx.isAdmin) {
-        throw BadRequest('router', `Cannot add interface to router because subnet ${subnet.id} is not owned by project making the request`);
-      }
+      await enforceInterfaceSubnetOwner(tx, ctx, subnet);
       await checkDupSubnets(tx, router.id, [subnet]);
       const port = await createServicePort(deps, tx, {
         networkId: subnet.network_id, projectId: router.project_id, deviceId: router.id, deviceOwner: INTF_OWNER,

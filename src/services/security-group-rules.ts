@@ -67,7 +67,9 @@ export async function createSecurityGroupRules(deps: Deps, ctx: RequestContext, 
   await ensureDefaultGroup(deps, project);
   const rules = items.map((i) => toInput(i.item));
   const ids = await inTransaction(deps.conn, async (tx) => {
-    // The owner of the rule must be able to use the groups it names (admins any).
+    // The owner of the rule must be able to use the groups it names (admins any). A group shared
+    // with the project is not enough to add rules to it: Zed 21 allowed that (bug 2101150, fixed
+    // in Neutron 2025.1); Muon keeps the fix.
     const usable = async (id: string) => {
       const g = await getGroupRow(tx, id);
       return g !== undefined && (ctx.isAdmin || g.project_id === project);

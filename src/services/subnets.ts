@@ -31,6 +31,7 @@ import { addAutoAddressesOnNetworkPorts, isAutoAddressSubnet, rebuildFreeRanges 
 import { bumpRevision, checkRevision, insertTags, nowIso, recordChange } from '../db/standard-attrs.ts';
 import { enforceOrHide } from './authorize.ts';
 import { enforceQuotaForItems } from './quotas.ts';
+import { enforceNetworkTenantOwnership } from './ownership.ts';
 import { allocateFromPool, checkNetworkSubnetpools, recheckPoolAllocation, resolveSubnetpoolId } from './subnet-allocation.ts';
 
 /** Ports attached to routers (RouterPort): they hold gateways and keep IPv6 auto-address subnets in use. */
@@ -61,6 +62,12 @@ function mayRead(deps: Deps, ctx: RequestContext, row: SubnetsTable, net: Networ
 async function subnetForCaller(q: Tx | Deps['conn']['db'], ctx: RequestContext, id: string): Promise<{ subnet: SubnetsTable; network: NetworksTable } | undefined> {
   const found = await getSubnetWithNetwork(q, id);
   return found && { subnet: found.subnet, network: (await networkForCaller(q, ctx, found.network))! };
+}
+
+/** Whether the caller may read the subnet, its network's RBAC sharing included. */
+export async function canReadSubnet(deps: Deps, q: Tx | Deps['conn']['db'], ctx: RequestContext, id: string): Promise<boolean> {
+  const found = await subnetForCaller(q, ctx, id);
+  return found !== undefined && mayRead(deps, ctx, found.subnet, found.network);
 }
 
 export async function getSubnet(deps: Deps, ctx: RequestContext, id: string): Promise<SubnetRecord> {
@@ -121,6 +128,7 @@ async function insertSubnet(deps: Deps, ctx: RequestContext, tx: Tx, item: Item,
   if (poolId) {
     // The pool is locked from here to commit; only a visible network gets that far.
     if (!deps.policy.check(ctx, 'get_network', networkTarget(net))) throw NetworkNotFound(networkId);
+    enforceNetworkTenantOwnership(ctx, net, item.project_id as string);
     cidr = await allocateFromPool(deps, tx, ctx, {
       poolId, projectId: item.project_id as string, ipVersion, cidr: hasCidr ? subnetCidrFromRequest(item.cidr) : null,
       prefixlen: (item.prefixlen ?? null) as number | null,
@@ -146,6 +154,7 @@ async function insertSubnet(deps: Deps, ctx: RequestContext, tx: Tx, item: Item,
   if (!deps.policy.check(ctx, 'get_network', networkTarget(net))) {
     throw NetworkNotFound(networkId);
   }
+  enforceNetworkTenantOwnership(ctx, net, item.project_id as string);
 
   // ipam_pluggable_backend.allocate_subnet: gateway, pools, then the CIDR placement.
   let gatewayIp: string | null;
