@@ -2,7 +2,7 @@
 // service read from the database (src/services/doctor.ts). Each check names the object,
 // what shows the problem and what to do about it.
 import { parseIp } from '../domain/ip/address.ts';
-import { contains, overlaps, parseCidr } from '../domain/ip/cidr.ts';
+import { contains, formatCidr, overlaps, parseCidr } from '../domain/ip/cidr.ts';
 import { DHCP_AGENT_TYPE, L3_AGENT_TYPE, LINUXBRIDGE_AGENT_TYPE } from '../domain/agent-types.ts';
 import { finding, type Finding } from './finding.ts';
 
@@ -113,24 +113,27 @@ function externalSubnets(f: DeploymentFacts): Finding[] {
           `map it on the network node: [linux_bridge] physical_interface_mappings = ${physnet}:<interface> in linuxbridge_agent.ini, then restart the agent (router gateways and floating IPs on this network cannot bind until then)`));
         continue;
       }
-      for (const a of mapping) {
+      // per subnet, every host whose uplink is on another segment, in one finding
+      const seen = mapping.flatMap((a) => {
         const reported = ((a.configurations.physical_network_addresses ?? {}) as Record<string, string[]>)[physnet];
-        if (!reported?.length || seg.network_type !== 'flat') continue; // a bare uplink: nothing to compare
-        const iface = mappingOf(a, physnet);
-        const nets = reported.map(parseCidr).filter((c) => c !== null);
-        for (const s of subnets) {
-          const c = parseCidr(s.cidr);
-          if (!c || nets.filter((n) => n.version === c.version).length === 0) continue;
-          if (!nets.some((n) => overlaps(n, c))) {
-            out.push(finding('error', 'external-subnet-off-link', named('subnet', s),
-              `subnet ${label(s)} ${s.cidr} of external network ${label(net)} is not the segment of physical network '${physnet}': ${iface} on host ${a.host} carries ${reported.join(', ')}; routers' gateways and floating IPs from this subnet are unreachable from outside`,
-              `recreate the subnet with the segment's own CIDR and gateway (e.g. openstack subnet create --network ${net.name || net.id} --subnet-range ${reported[0].replace(/\.\d+\/(\d+)$/, (_, p) => `.0/${p}`)} --gateway <the upstream router> --allocation-pool start=…,end=… with addresses nothing else uses)`));
-            continue;
-          }
-          const own = reported.map((r) => r.split('/')[0]);
-          if (s.gateway_ip && own.includes(s.gateway_ip)) {
+        // a bare uplink (no address) or a VLAN (the address is not the tagged segment's): nothing to compare
+        return reported?.length && seg.network_type === 'flat' ? [{ a, iface: mappingOf(a, physnet), reported, nets: reported.map(parseCidr).filter((c) => c !== null) }] : [];
+      });
+      for (const s of subnets) {
+        const c = parseCidr(s.cidr);
+        if (!c) continue;
+        const off = seen.filter((x) => x.nets.some((n) => n.version === c.version) && !x.nets.some((n) => overlaps(n, c)));
+        if (off.length) {
+          const segment = off[0].nets.find((n) => n.version === c.version)!;
+          out.push(finding('error', 'external-subnet-off-link', named('subnet', s),
+            `subnet ${label(s)} ${s.cidr} of external network ${label(net)} is not the segment of physical network '${physnet}': ${off.map((x) => `${x.iface} on host ${x.a.host} carries ${x.reported.join(', ')}`).join('; ')}; routers' gateways and floating IPs from this subnet are unreachable from outside`,
+            `delete it and create the subnet with the segment's own CIDR and gateway: openstack subnet create --network ${net.name || net.id} --subnet-range ${formatCidr(segment)} --gateway <the upstream router> --allocation-pool start=…,end=… (addresses nothing else on the segment uses)`));
+          continue;
+        }
+        for (const x of seen) {
+          if (s.gateway_ip && x.reported.some((r) => r.split('/')[0] === s.gateway_ip)) {
             out.push(finding('error', 'external-gateway-is-host', named('subnet', s),
-              `the gateway ${s.gateway_ip} of external subnet ${label(s)} is host ${a.host}'s own address on ${iface}`,
+              `the gateway ${s.gateway_ip} of external subnet ${label(s)} is host ${x.a.host}'s own address on ${x.iface}`,
               `set the subnet's gateway to the upstream router of the segment: openstack subnet set --gateway <router address> ${s.name || s.id}`));
           }
         }

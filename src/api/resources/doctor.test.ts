@@ -118,8 +118,9 @@ for (const kind of TEST_DB_KINDS) describe(`GET /v2.0/muon/doctor [${kind}]`, { 
   it("finds the seed's CIDR mismatch from the addresses the agents report on the mapped interface", async () => {
     await api.deps.conn.db.updateTable('subnets').set({ cidr: '10.0.0.0/24', gateway_ip: '10.0.0.1' }).where('id', '=', ids.pubSub).execute();
     const d = await doctor();
-    assert.deepEqual(d.findings.map((f) => `${f.code} ${f.object.id}`), [`external-subnet-off-link ${ids.pubSub}`, `external-subnet-off-link ${ids.pubSub}`]);
-    assert.match(d.findings[0].evidence, /10\.0\.0\.0\/24 of external network 'public' is not the segment of physical network 'public': eno1 on host compute carries 192\.168\.81\.65\/24/);
+    assert.deepEqual(d.findings.map((f) => `${f.code} ${f.object.id}`), [`external-subnet-off-link ${ids.pubSub}`]);
+    assert.match(d.findings[0].evidence, /10\.0\.0\.0\/24 of external network 'public' is not the segment of physical network 'public': eno1 on host compute carries 192\.168\.81\.65\/24; eno1 on host controller carries 192\.168\.81\.66\/24/);
+    assert.match(d.findings[0].fix, /--subnet-range 192\.168\.81\.0\/24/);
     await api.deps.conn.db.updateTable('subnets').set({ cidr: '192.168.81.0/24', gateway_ip: '192.168.81.254' }).where('id', '=', ids.pubSub).execute();
     assert.deepEqual(await codes(), []);
   });
