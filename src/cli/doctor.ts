@@ -46,11 +46,11 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   ]);
 
   const cfg = checkConfig({
-    sources, nova, interfaces: facts?.interfaces, serverAgents: remote?.agents,
+    sources, nova, agents: agentsOverride && new Set(agentsOverride as AgentKind[]), interfaces: facts?.interfaces, serverAgents: remote?.agents,
     readFile: (p) => { try { return readFileSync(p, 'utf8'); } catch (e) { return e as Error; } },
   });
   configFindings.push(...cfg.findings);
-  const agents = new Set<AgentKind>((agentsOverride as AgentKind[] | undefined) ?? cfg.agents);
+  const agents = cfg.agents;
   const host = cfg.config?.host ?? hostname();
   const hostFindings = facts ? checkHost(facts, {
     agents, host,

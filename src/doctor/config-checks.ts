@@ -26,6 +26,8 @@ export interface ConfigCheckInput {
   interfaces?: InterfaceFact[];
   /** the agents the server knows (GET /v2.0/agents); absent: no --server */
   serverAgents?: ServerAgent[];
+  /** the agents this host runs, when the operator said (--agents); else guessed from the files */
+  agents?: ReadonlySet<AgentKind>;
   /** the text of [DEFAULT] dnsmasq_config_file, or why it could not be read */
   readFile?: (path: string) => string | Error;
 }
@@ -49,7 +51,7 @@ export function agentsOf(sources: readonly ConfigSource[]): Set<AgentKind> {
 
 export function checkConfig(input: ConfigCheckInput): ConfigCheckResult {
   const findings: Finding[] = [];
-  const agents = agentsOf(input.sources);
+  const agents = new Set(input.agents ?? agentsOf(input.sources));
   const loaded = loadDroppingBadValues(input.sources, findings);
   if (!loaded) return { findings, config: undefined, agents };
   // "local_ip is not set" after a bad local_ip was dropped says nothing new
