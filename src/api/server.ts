@@ -22,6 +22,7 @@ import { addressScopesResource } from './resources/address-scopes.ts';
 import { rbacPoliciesResource } from './resources/rbac-policies.ts';
 import { quotasRoute } from './resources/quotas.ts';
 import { availabilityZonesRoute } from './resources/availability-zones.ts';
+import { muonRoute } from './resources/doctor.ts';
 import { silentLogger, type Logger } from '../services/log.ts';
 import { createPolicy } from '../services/policy.ts';
 import { RevisionWatch } from '../feed/revision-watch.ts';
@@ -58,7 +59,7 @@ export async function startServer(opts: {
     log: opts.log ?? silentLogger,
     authenticate: opts.authenticate,
     resources: [networksResource, subnetsResource, portsResource, securityGroupsResource, securityGroupRulesResource, addressGroupsResource, routersResource, floatingIpsResource, subnetpoolsResource, addressScopesResource, rbacPoliciesResource],
-    custom: { 'network-ip-availabilities': ipAvailabilityRoute, floatingip_pools: floatingIpPoolsRoute, quotas: quotasRoute, availability_zones: availabilityZonesRoute, agents: agentsRoute },
+    custom: { 'network-ip-availabilities': ipAvailabilityRoute, floatingip_pools: floatingIpPoolsRoute, quotas: quotasRoute, availability_zones: availabilityZonesRoute, agents: agentsRoute, muon: muonRoute },
   });
   const server = createServer({ keepAliveTimeout: 65_000 }, handler);
   await new Promise<void>((resolve, reject) => {

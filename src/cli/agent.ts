@@ -30,7 +30,8 @@ export async function agentCommand(argv: string[]): Promise<number> {
   }
   const k = kind as Kind;
   const args = parseArgs(rest, { value: [], bool: ['quiet'] });
-  const config = loadCliConfig(args.configFiles, 'agent');
+  // only the Linux bridge agent realises VXLAN: the others must not warn about [vxlan] local_ip
+  const config = loadCliConfig(args.configFiles, k === 'linuxbridge' ? 'agent' : 'sections');
   const log = jsonLogger(undefined, args.flags.has('quiet'));
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     process.stderr.write(`error: muon agent ${k} ${WHY_ROOT[k]}: run it as root\n`);

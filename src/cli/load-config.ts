@@ -3,8 +3,9 @@
 import { embeddedDefaults, loadConfig } from '../config/load.ts';
 import type { MuonConfig } from '../config/types.ts';
 
-export function loadCliConfig(files: string[], role: 'server' | 'agent' = 'server'): MuonConfig {
-  const { config, warnings } = loadConfig(files, { defaults: files.length ? undefined : embeddedDefaults(), role });
+/** role 'sections': run only the checks of the sections the files have (a DHCP agent has no [vxlan] to check). */
+export function loadCliConfig(files: string[], role: 'server' | 'agent' | 'sections' = 'server'): MuonConfig {
+  const { config, warnings } = loadConfig(files, { defaults: files.length ? undefined : embeddedDefaults(), role: role === 'sections' ? undefined : role });
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   return config;
 }

@@ -5,6 +5,7 @@ import { UserError } from '../errors/user-error.ts';
 import { serverCommand } from './server.ts';
 import { dbCommand } from './db-upgrade.ts';
 import { agentCommand } from './agent.ts';
+import { doctorCommand } from './doctor.ts';
 import { downCommand, labCommand, statusCommand, upCommand, vmCommand } from './lab.ts';
 
 const USAGE = `usage: muon <command> [options]
@@ -29,6 +30,10 @@ commands:
   vm boot NAME --network NET --host HOST [--security-group SG] [--no-port-security]
   vm list | vm exec NAME -- CMD ... | vm delete NAME
                                        VMs in the lab (Muon plays Nova)
+  doctor [--config-file FILE ...] [--nova-config FILE] [--server URL] [--format text|json] [--agents LIST] [--no-host]
+                                       what is wrong on this host, in its config files and (--server, admin
+                                       credentials from OS_* or --openrc) in the deployment; exit 0/1/2 =
+                                       nothing above info / warnings / errors (docs/doctor.md)
   lab exec HOST -- CMD ...             run a command on a lab machine (upstream, controller, compute),
                                        e.g. the seed's checks: ip netns exec qrouter-<id> ping 172.16.1.1
 `;
@@ -52,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
       return vmCommand(rest);
     case 'lab':
       return labCommand(rest);
+    case 'doctor':
+      return doctorCommand(rest);
     case 'nova-standin': // hidden: the lab's stand-in Nova
       return import('./nova-standin.ts').then((m) => m.novaStandinCommand(rest));
     case undefined:

@@ -15,6 +15,7 @@ import type { FirewallModel } from './firewall/model.ts';
 import { applyL2 } from './l2-apply.ts';
 import { AGENT_IDENTITIES } from '../../domain/agent-types.ts';
 import type { L2Settings } from './l2-plan.ts';
+import type { UplinkFacts } from './uplink-facts.ts';
 
 /** how long incremental firewall updates may go on before the tables are replaced whole again */
 const RESYNC_MS = 10 * 60_000;
@@ -48,6 +49,7 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
   let applied: FirewallModel | undefined;
   let lastReplace = 0;
   let devices = 0;
+  let uplinks: UplinkFacts = { addresses: {}, tunnelMtu: null };
   let bridgeNetfilter = false;
   return {
     host: config.host,
@@ -62,6 +64,9 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
       l2_population: config.vxlan.l2Population,
       devices,
       extensions: [],
+      // Muon's additions, for the server's doctor: the segment each physnet is on, the underlay MTU
+      physical_network_addresses: uplinks.addresses,
+      tunneling_interface_mtu: uplinks.tunnelMtu,
     }),
     async reconcile(desired: HostState): Promise<ReconcileOutcome> {
       // The filter is compiled from the desired state alone (its maps name taps, they need not
@@ -94,6 +99,7 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
       l2.problems.push(...fwProblems);
       l2.timings.firewall_ms = fwr.value;
       devices = l2.presentPorts.length;
+      uplinks = l2.uplinks;
       // a port is "up" only once its tap is plugged AND its filter is in place
       return { report: { up: l2.presentPorts, down: l2.absentPorts }, problems: l2.problems, timings: l2.timings };
     },

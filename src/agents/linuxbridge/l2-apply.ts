@@ -12,6 +12,7 @@ import { exec } from '../../linux/exec.ts';
 import { batch, links, splitJsonDocs, type Link, type LinkAddresses, type Neighbour, type Route } from '../../linux/ip.ts';
 import { write as writeSysctls } from '../../linux/sysctl.ts';
 import { planL2, presentPorts, type L2Observed, type L2Plan, type L2Settings } from './l2-plan.ts';
+import { uplinkFacts, type UplinkFacts } from './uplink-facts.ts';
 
 export interface L2ApplyResult {
   /** what was done, one line per command ("ip link add …", "bridge fdb …", "sysctl k=v") */
@@ -24,6 +25,8 @@ export interface L2ApplyResult {
   ms: number;
   /** phase → ms: observe, plan, ip, then sysctl and fdb (from the ip batch's end), after_ip (those and the links read back) */
   timings: Record<string, number>;
+  /** the uplinks as observed, for the agent's report */
+  uplinks: UplinkFacts;
 }
 
 /** `ip -d` prints what plain `ip -j route` leaves out as defaults; without them a route reads the same either way. */
@@ -98,5 +101,6 @@ export async function applyL2(place: Place | undefined, desired: HostState, sett
     presentPorts: presentPorts(desired.ports, plan.bridges, after),
     absentPorts: plan.absentPorts,
     ms: Math.round(performance.now() - t0),
+    uplinks: uplinkFacts(settings, observed),
   };
 }
