@@ -144,7 +144,8 @@ for (const kind of TEST_DB_KINDS) describe(`agents, binding and provisioning [${
     const agents = (await api.req('GET', '/v2.0/agents?agent_type=DHCP%20agent&sort_key=host&sort_dir=asc')).body.agents;
     const [computeDhcp, controllerDhcp] = agents;
     assert.deepEqual((await api.req('GET', `/v2.0/networks/${privateNet}/dhcp-agents`)).body.agents.map((a: any) => a.host), ['controller']);
-    assert.equal((await api.req('POST', `/v2.0/agents/${computeDhcp.id}/dhcp-networks`, { network_id: privateNet })).status, 201);
+    const added = await api.req('POST', `/v2.0/agents/${computeDhcp.id}/dhcp-networks`, { network_id: privateNet });
+    assert.deepEqual([added.status, added.body], [201, null]);
     assert.deepEqual((await api.req('GET', `/v2.0/networks/${privateNet}/dhcp-agents`)).body.agents.map((a: any) => a.host), ['compute', 'controller']);
     const dhcpPorts = (await api.req('GET', `/v2.0/ports?network_id=${privateNet}&device_owner=network:dhcp`)).body.ports;
     assert.deepEqual(dhcpPorts.map((p: any) => p['binding:host_id']).sort(), ['compute', 'controller']);

@@ -64,7 +64,7 @@ export const agentsRoute: SubRoute = {
         const b = await body() as { network_id?: unknown } | null;
         if (!b || typeof b !== 'object' || typeof b.network_id !== 'string' || !b.network_id) throw HTTPBadRequest("Invalid input: 'network_id' is required");
         await addNetworkToDhcpAgent(deps, ctx, id, b.network_id);
-        return { status: 201 };
+        return { status: 201, body: null }; // Neutron's controller returns None: the body is `null`
       }
       if (method !== 'GET') throw HTTPMethodNotAllowed();
       const ids = await dhcpNetworkIdsOf(deps, ctx, id);
@@ -83,7 +83,7 @@ export const agentsRoute: SubRoute = {
         const b = await body() as { router_id?: unknown } | null;
         if (!b || typeof b !== 'object' || typeof b.router_id !== 'string' || !b.router_id) throw HTTPBadRequest("Invalid input: 'router_id' is required");
         await addRouterToL3Agent(deps, ctx, id, b.router_id);
-        return { status: 201 };
+        return { status: 201, body: null }; // Neutron's controller returns None: the body is `null`
       }
       if (method !== 'GET') throw HTTPMethodNotAllowed();
       const ids = await routerIdsOfL3Agent(deps, ctx, id);
