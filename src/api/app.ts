@@ -18,6 +18,7 @@ import { extensions, renderExtension } from './extensions.ts';
 import { noauthContext } from './auth-noauth.ts';
 import type { Logger } from './log.ts';
 import { handleTags } from './tags.ts';
+import { toJson } from './json-reply.ts';
 
 export interface SubRoute {
   /** e.g. ['network-ip-availabilities'] handled wholesale by a custom handler. */
@@ -66,7 +67,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
           res.writeHead(r.status, headers).end();
         } else {
           const text = typeof r.body === 'string';
-          const payload = text ? (r.body as string) : JSON.stringify(r.body);
+          const payload = text ? (r.body as string) : toJson(r.body);
           headers['Content-Type'] ??= text ? 'text/plain' : 'application/json';
           headers['Content-Length'] = Buffer.byteLength(payload);
           res.writeHead(r.status, headers).end(payload);
@@ -174,7 +175,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
       const shape = shaper(hidden, null);
       const fresh = new Map<string, string>();
       for (const r of await def.loadMany!(deps, missing)) {
-        const json = JSON.stringify(shape(def.render(r)));
+        const json = toJson(shape(def.render(r)));
         cache.set(def.idOf(r), def.revisionOf(r), variant, json);
         fresh.set(def.idOf(r), json);
       }
