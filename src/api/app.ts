@@ -40,7 +40,10 @@ export interface AppOptions {
 type Result = { status: number; body?: unknown; headers?: Record<string, string> };
 
 export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const byPlural = new Map(opts.resources.map((r) => [r.path ?? r.plural, r]));
+  // Neutron (pecan) finds a collection's controller with '_' and '-' taken as the same
+  // character: /v2.0/floatingip-pools and /v2.0/floatingip_pools are one collection.
+  const byPlural = new Map(opts.resources.map((r) => [sameDashes(r.path ?? r.plural), r]));
+  const customs = new Map(Object.entries(opts.custom ?? {}).map(([k, v]) => [sameDashes(k), v]));
   const viewCaches = new Map<string, ViewCache>();
   const viewCacheFor = (plural: string) => viewCaches.get(plural) ?? viewCaches.set(plural, createViewCache()).get(plural)!;
   const maxBody = opts.maxBodyBytes ?? 10 * 1024 * 1024;
@@ -91,7 +94,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     if (parts[0] !== 'v2.0') return { status: 404, body: { code: 404, title: 'Not Found', description: null } };
     const accept = req.headers.accept;
     if (accept && !/json|\*\/\*/.test(accept)) throw HTTPNotAcceptable();
-    if (parts.length === 1) return { status: 200, body: { resources: [...byPlural.keys()].map((p) => ({ name: p.replace(/s$/, ''), collection: p, links: [{ href: `${baseUrl(req)}/v2.0/${p}`, rel: 'self' }] })) } };
+    if (parts.length === 1) return { status: 200, body: { resources: opts.resources.map((r) => r.path ?? r.plural).map((p) => ({ name: p.replace(/s$/, ''), collection: p, links: [{ href: `${baseUrl(req)}/v2.0/${p}`, rel: 'self' }] })) } };
 
     const ctx = await authenticate(req, requestId);
     const [, collection, id, sub, subId] = parts;
@@ -103,10 +106,10 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
       if (!ext || sub !== undefined) throw ExtensionNotFound(id);
       return { status: 200, body: { extension: renderExtension(ext) } };
     }
-    const custom = opts.custom?.[collection];
+    const custom = customs.get(sameDashes(collection));
     if (custom) return custom.handle(deps, ctx, method, parts.slice(1), url, body);
 
-    const def = byPlural.get(collection);
+    const def = byPlural.get(sameDashes(collection));
     if (!def) throw HTTPNotFound();
     if (sub === 'tags' && def.taggable && id !== undefined && parts.length <= 5) {
       return handleTags(deps, ctx, def, method, id, subId, body);
@@ -213,6 +216,10 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     await deps.conn.db.selectFrom('networks').select('id').limit(1).execute();
     return 'OK';
   }
+}
+
+function sameDashes(collection: string): string {
+  return collection.replaceAll('_', '-');
 }
 
 function fieldsOf(url: URL): string[] | null {
