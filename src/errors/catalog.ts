@@ -130,6 +130,9 @@ export const PortInUse = (netId: string, portId: string, deviceId: string) =>
   e(409, 'PortInUse', `Unable to complete operation on port ${portId} for network ${netId}. Port already has an attached device ${deviceId}.`);
 export const PortBound = (portId: string, vifType: string, oldMac: string, newMac: string) =>
   e(409, 'PortBound', `Unable to complete operation on port ${portId}, port is already bound, port type: ${vifType}, old_mac ${oldMac}, new_mac ${newMac}.`);
+/** `portId` is what Zed prints: _check_mac_addr_update passes Python's builtin `id`. */
+export const UnsupportedPortDeviceOwner = (op: string, portId: string, owner: string) =>
+  e(409, 'UnsupportedPortDeviceOwner', `Operation ${op} is not supported for device_owner ${owner} on port ${portId}.`);
 export const ExtraDhcpOptsDuplicate = (name: string) =>
   InvalidInput(`Duplicate extra_dhcp_opt '${name}'`);
 
