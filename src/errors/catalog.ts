@@ -285,6 +285,8 @@ export const InvalidSharedSetting = (networkId: string) =>
 export const AvailabilityZoneNotFound = (zone: string) => e(404, 'AvailabilityZoneNotFound', `AvailabilityZone ${zone} could not be found.`);
 /** neutron.extensions.agent: Muon runs no agents, so every agent id is unknown. */
 export const AgentNotFound = (id: string) => e(404, 'AgentNotFound', `Agent ${id} could not be found.`);
+export const DefaultExternalNetworkExists = (netId: string) =>
+  e(409, 'DefaultExternalNetworkExists', `A default external network already exists: ${netId}.`);
 export const ExternalNetworkInUse = (netId: string) =>
   e(409, 'ExternalNetworkInUse', `External network ${netId} cannot be updated to be made non-external, since it has existing gateway ports.`);
 
