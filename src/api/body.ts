@@ -58,6 +58,8 @@ export function extractUpdate(body: unknown, singular: string): Item {
   if (body === undefined || body === null) throw HTTPBadRequest(`Unable to find '${singular}' in request body`);
   if (typeof body !== 'object' || Array.isArray(body)) throw HTTPBadRequest('Body contains invalid data');
   const b = body as Record<string, unknown>;
+  // prepare_request_body runs for PUT with allow_bulk off: its collection key (resource + "s") is a refused bulk.
+  if (`${singular}s` in b) throw HTTPBadRequest('Bulk operation not supported');
   if (!(singular in b)) throw HTTPBadRequest(`Unable to find '${singular}' in request body`);
   return asItem(b[singular], singular);
 }

@@ -42,6 +42,11 @@ describe('bulk create bodies', () => {
     await bad({ networks: [{ network: 'x' }] }, "Object 'network' contains invalid data");
     await bad({ networks: [{ network: null }] }, "Unable to find 'network' in request body");
     await bad({ networks: { a: 1 } }, "Object 'network' contains invalid data");
+    // PUT goes through the same preparation with bulk off
+    const n = (await api.req('POST', '/v2.0/networks', { network: { name: 'put-target' } })).body.network.id;
+    const put = await api.req('PUT', `/v2.0/networks/${n}`, { networks: [{ name: 'y' }], network: { name: 'y' } });
+    assert.equal(put.status, 400, JSON.stringify(put.body));
+    assert.equal(put.body.NeutronError.message, 'Bulk operation not supported');
     const none = await api.req('GET', '/v2.0/networks?name=x');
     assert.deepEqual(none.body.networks, []);
   });
