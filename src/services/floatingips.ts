@@ -181,8 +181,9 @@ export async function updateFloatingIp(deps: Deps, ctx: RequestContext, id: stri
     if ('port_id' in changes || 'fixed_ip_address' in changes || empty) {
       const portId = ('port_id' in changes ? changes.port_id : empty ? null : row.fixed_port_id) as string | null;
       if (portId === null) {
-        // nothing realises an unassociated floating IP (the L3 agent only reports those it has)
-        Object.assign(set, { fixed_port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN' });
+        // nothing realises an unassociated floating IP (the L3 agent only reports those it has);
+        // one without a port keeps its router (port forwardings hold it there)
+        if (row.fixed_port_id !== null) Object.assign(set, { fixed_port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN' });
       } else {
         const pf = await tx.selectFrom('port_forwardings').select('id').where('floatingip_id', '=', id).limit(1).executeTakeFirst();
         if (pf) throw FipInUseByPortForwarding(id);
