@@ -19,6 +19,7 @@ import { extensions, renderExtension } from './extensions.ts';
 import { noauthContext } from './auth-noauth.ts';
 import type { Logger } from '../services/log.ts';
 import { handleTags } from './tags.ts';
+import { toJson } from './json-reply.ts';
 
 export interface SubRoute {
   /** e.g. ['network-ip-availabilities'] handled wholesale by a custom handler. */
@@ -40,7 +41,10 @@ export interface AppOptions {
 type Result = { status: number; body?: unknown; headers?: Record<string, string> };
 
 export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const byPlural = new Map(opts.resources.map((r) => [r.path ?? r.plural, r]));
+  // Neutron (pecan) finds a collection's controller with '_' and '-' taken as the same
+  // character: /v2.0/floatingip-pools and /v2.0/floatingip_pools are one collection.
+  const byPlural = new Map(opts.resources.map((r) => [sameDashes(r.path ?? r.plural), r]));
+  const customs = new Map(Object.entries(opts.custom ?? {}).map(([k, v]) => [sameDashes(k), v]));
   const viewCaches = new Map<string, ViewCache>();
   const viewCacheFor = (plural: string) => viewCaches.get(plural) ?? viewCaches.set(plural, createViewCache()).get(plural)!;
   const maxBody = opts.maxBodyBytes ?? 10 * 1024 * 1024;
@@ -67,7 +71,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
           res.writeHead(r.status, headers).end();
         } else {
           const text = typeof r.body === 'string';
-          const payload = text ? (r.body as string) : JSON.stringify(r.body);
+          const payload = text ? (r.body as string) : toJson(r.body);
           headers['Content-Type'] ??= text ? 'text/plain' : 'application/json';
           headers['Content-Length'] = Buffer.byteLength(payload);
           res.writeHead(r.status, headers).end(payload);
@@ -91,7 +95,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     if (parts[0] !== 'v2.0') return { status: 404, body: { code: 404, title: 'Not Found', description: null } };
     const accept = req.headers.accept;
     if (accept && !/json|\*\/\*/.test(accept)) throw HTTPNotAcceptable();
-    if (parts.length === 1) return { status: 200, body: { resources: [...byPlural.keys()].map((p) => ({ name: p.replace(/s$/, ''), collection: p, links: [{ href: `${baseUrl(req)}/v2.0/${p}`, rel: 'self' }] })) } };
+    if (parts.length === 1) return { status: 200, body: { resources: opts.resources.map((r) => r.path ?? r.plural).map((p) => ({ name: p.replace(/s$/, ''), collection: p, links: [{ href: `${baseUrl(req)}/v2.0/${p}`, rel: 'self' }] })) } };
 
     const ctx = await authenticate(req, requestId);
     const [, collection, id, sub, subId] = parts;
@@ -103,10 +107,10 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
       if (!ext || sub !== undefined) throw ExtensionNotFound(id);
       return { status: 200, body: { extension: renderExtension(ext) } };
     }
-    const custom = opts.custom?.[collection];
+    const custom = customs.get(sameDashes(collection));
     if (custom) return custom.handle(deps, ctx, method, parts.slice(1), url, body);
 
-    const def = byPlural.get(collection);
+    const def = byPlural.get(sameDashes(collection));
     if (!def) throw HTTPNotFound();
     if (sub === 'tags' && def.taggable && id !== undefined && parts.length <= 5) {
       return handleTags(deps, ctx, def, method, id, subId, body);
@@ -175,7 +179,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
       const shape = shaper(hidden, null);
       const fresh = new Map<string, string>();
       for (const r of await def.loadMany!(deps, missing)) {
-        const json = JSON.stringify(shape(def.render(r)));
+        const json = toJson(shape(def.render(r)));
         cache.set(def.idOf(r), def.revisionOf(r), variant, json);
         fresh.set(def.idOf(r), json);
       }
@@ -213,6 +217,10 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     await deps.conn.db.selectFrom('networks').select('id').limit(1).execute();
     return 'OK';
   }
+}
+
+function sameDashes(collection: string): string {
+  return collection.replaceAll('_', '-');
 }
 
 function fieldsOf(url: URL): string[] | null {

@@ -18,26 +18,47 @@ export function parseJson(raw: string): unknown {
   }
 }
 
-/** `{"network": {...}}` or, for bulk, `{"networks": [{...}, ...]}`. */
+/** `{"network": {...}}` or, for bulk, `{"networks": [...]}` whose items are bare
+ *  (`{...}`) or wrapped (`{"network": {...}}`), as neutron.api.v2.base's
+ *  prepare_request_body takes them; the collection wins when both keys are given. */
 export function extractItems(body: unknown, singular: string, plural: string, allowBulk: boolean): { items: Item[]; bulk: boolean } {
   if (body === undefined || body === null) throw HTTPBadRequest(`Unable to find '${singular}' in request body`);
   if (typeof body !== 'object' || Array.isArray(body)) throw HTTPBadRequest('Body contains invalid data');
   const b = body as Record<string, unknown>;
-  if (plural in b && !(singular in b)) {
+  if (plural in b) {
     if (!allowBulk) throw HTTPBadRequest('Bulk operation not supported');
-    const list = b[plural];
-    if (!Array.isArray(list)) throw HTTPBadRequest(`Object '${plural}' contains invalid data`);
-    if (list.length === 0) throw HTTPBadRequest(`Resources required`);
-    return { items: list.map((x) => asItem(x, singular)), bulk: true };
+    return { items: bulkItems(b[plural], singular), bulk: true };
   }
   if (!(singular in b)) throw HTTPBadRequest(`Unable to find '${singular}' in request body`);
   return { items: [asItem(b[singular], singular)], bulk: false };
+}
+
+/** The items of a bulk body, answering for odd shapes what Neutron's Python answers. */
+function bulkItems(list: unknown, singular: string): Item[] {
+  // Python's falsy values: None, false, 0, "", [], {}.
+  const empty = !list || (typeof list === 'object' && Object.keys(list).length === 0);
+  if (empty) throw HTTPBadRequest('Resources required');
+  // Python iterates a list, a dict's keys and a string's characters; a number or true is not iterable.
+  if (typeof list !== 'object' && typeof list !== 'string') throw HTTPBadRequest('Body contains invalid data');
+  const entries: unknown[] = Array.isArray(list) ? list : typeof list === 'string' ? [...list] : Object.keys(list);
+  return entries.map((x) => {
+    // `resource in item`: a membership test on dicts, lists and strings, a TypeError on the rest.
+    if (x === null || typeof x === 'number' || typeof x === 'boolean') throw HTTPBadRequest('Body contains invalid data');
+    const wrapped = typeof x === 'string' ? x.includes(singular) : Array.isArray(x) ? x.includes(singular) : singular in (x as object);
+    if (!wrapped) return asItem(x, singular);
+    if (typeof x === 'string' || Array.isArray(x)) throw HTTPBadRequest('Body contains invalid data'); // str.get / list.get
+    const inner = (x as Record<string, unknown>)[singular];
+    if (inner === null) throw HTTPBadRequest(`Unable to find '${singular}' in request body`);
+    return asItem(inner, singular);
+  });
 }
 
 export function extractUpdate(body: unknown, singular: string): Item {
   if (body === undefined || body === null) throw HTTPBadRequest(`Unable to find '${singular}' in request body`);
   if (typeof body !== 'object' || Array.isArray(body)) throw HTTPBadRequest('Body contains invalid data');
   const b = body as Record<string, unknown>;
+  // prepare_request_body runs for PUT with allow_bulk off: its collection key (resource + "s") is a refused bulk.
+  if (`${singular}s` in b) throw HTTPBadRequest('Bulk operation not supported');
   if (!(singular in b)) throw HTTPBadRequest(`Unable to find '${singular}' in request body`);
   return asItem(b[singular], singular);
 }

@@ -20,6 +20,8 @@ export interface NetworksTable extends StandardColumns {
   admin_state_up: Bool;
   shared: Bool;
   router_external: Bool;
+  /** The default external network (auto-allocated-topology); 0 unless external. */
+  is_default: Bool;
   mtu: number;
   port_security_enabled: Bool;
   availability_zone_hints: string; // JSON array

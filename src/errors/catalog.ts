@@ -132,6 +132,9 @@ export const PortInUse = (netId: string, portId: string, deviceId: string) =>
   e(409, 'PortInUse', `Unable to complete operation on port ${portId} for network ${netId}. Port already has an attached device ${deviceId}.`);
 export const PortBound = (portId: string, vifType: string, oldMac: string, newMac: string) =>
   e(409, 'PortBound', `Unable to complete operation on port ${portId}, port is already bound, port type: ${vifType}, old_mac ${oldMac}, new_mac ${newMac}.`);
+/** `portId` is what Zed prints: _check_mac_addr_update passes Python's builtin `id`. */
+export const UnsupportedPortDeviceOwner = (op: string, portId: string, owner: string) =>
+  e(409, 'UnsupportedPortDeviceOwner', `Operation ${op} is not supported for device_owner ${owner} on port ${portId}.`);
 export const ExtraDhcpOptsDuplicate = (name: string) =>
   InvalidInput(`Duplicate extra_dhcp_opt '${name}'`);
 
@@ -284,6 +287,8 @@ export const InvalidSharedSetting = (networkId: string) =>
 export const AvailabilityZoneNotFound = (zone: string) => e(404, 'AvailabilityZoneNotFound', `AvailabilityZone ${zone} could not be found.`);
 /** neutron.extensions.agent: Muon runs no agents, so every agent id is unknown. */
 export const AgentNotFound = (id: string) => e(404, 'AgentNotFound', `Agent ${id} could not be found.`);
+export const DefaultExternalNetworkExists = (netId: string) =>
+  e(409, 'DefaultExternalNetworkExists', `A default external network already exists: ${netId}.`);
 export const ExternalNetworkInUse = (netId: string) =>
   e(409, 'ExternalNetworkInUse', `External network ${netId} cannot be updated to be made non-external, since it has existing gateway ports.`);
 

@@ -103,7 +103,7 @@ export async function createAddressGroups(deps: Deps, ctx: RequestContext, items
         id, project_id: item.project_id as string, name: item.name as string, description: item.description as string,
         revision_number: 1, created_at: now, updated_at: now,
       }).execute();
-      const addrs = item.addresses as string[];
+      const addrs = normalizeAddresses(item.addresses);
       if (addrs.length) await tx.insertInto('address_group_addresses').values(addrs.map((address) => ({ address_group_id: id, address }))).execute();
       await recordChange(tx, 'address_group', id, 'create', 1);
       out.push(id);

@@ -174,12 +174,16 @@ export async function updateFloatingIp(deps: Deps, ctx: RequestContext, id: stri
     checkRevision(ifMatch, row.revision_number);
     const set: Partial<FloatingIpsTable> = {};
     if ('description' in changes) set.description = changes.description as string;
-    if ('port_id' in changes || 'fixed_ip_address' in changes) {
-      const portId = ('port_id' in changes ? changes.port_id : row.fixed_port_id) as string | null;
+    // l3_db._check_and_get_fip_assoc: an empty body dissociates; a non-empty one
+    // without port_id keeps the port, but a fixed_ip_address needs port_id beside it.
+    const empty = Object.keys(changes).length === 0;
+    if (changes.fixed_ip_address != null && changes.port_id == null) throw BadRequest('floatingip', 'fixed_ip_address cannot be specified without a port_id');
+    if ('port_id' in changes || 'fixed_ip_address' in changes || empty) {
+      const portId = ('port_id' in changes ? changes.port_id : empty ? null : row.fixed_port_id) as string | null;
       if (portId === null) {
-        if (changes.fixed_ip_address != null) throw BadRequest('floatingip', 'fixed_ip_address cannot be specified without a port_id');
-        // nothing realises an unassociated floating IP (the L3 agent only reports those it has)
-        Object.assign(set, { fixed_port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN' });
+        // nothing realises an unassociated floating IP (the L3 agent only reports those it has);
+        // one without a port keeps its router (port forwardings hold it there)
+        if (row.fixed_port_id !== null) Object.assign(set, { fixed_port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN' });
       } else {
         const pf = await tx.selectFrom('port_forwardings').select('id').where('floatingip_id', '=', id).limit(1).executeTakeFirst();
         if (pf) throw FipInUseByPortForwarding(id);

@@ -10,6 +10,7 @@ import { getNetworkRow, getVisibleNetworkRow, listNetworkRows, loadNetworks, typ
 import { ACCESS_EXTERNAL, ACCESS_SHARED, grantsFor } from '../db/repos/rbac.ts';
 import { deleteEntriesOf, ensureUnshareAllowed, setWildcard, setWildcardShared } from './rbac.ts';
 import { validateAvailabilityZoneHints } from './availability-zones.ts';
+import { resolveIsDefault } from './default-external-network.ts';
 import { validateProviderSegment, maxMtu, tenantRanges, type Segment } from '../domain/segments.ts';
 import {
   ExternalNetworkInUse, FlatNetworkInUse, InvalidInput, NetworkInUse, NetworkNotFound, NoNetworkAvailable, TunnelIdInUse, VlanIdInUse,
@@ -172,7 +173,7 @@ async function insertNetwork(deps: Deps, tx: Tx, item: Item): Promise<string> {
   await tx.insertInto('networks').values({
     id, project_id: item.project_id as string, name: item.name as string, status: item.admin_state_up === false ? 'DOWN' : 'ACTIVE',
     admin_state_up: item.admin_state_up === false ? 0 : 1, shared: item.shared ? 1 : 0, router_external: item['router:external'] ? 1 : 0,
-    mtu: 0, port_security_enabled: item.port_security_enabled === false ? 0 : 1,
+    is_default: await resolveIsDefault(tx, id, item.is_default, 0, item['router:external'] === true), mtu: 0, port_security_enabled: item.port_security_enabled === false ? 0 : 1,
     availability_zone_hints: JSON.stringify(item.availability_zone_hints ?? []), dns_domain: (item.dns_domain as string) ?? '',
     vlan_transparent: null, description: item.description as string, revision_number: 1, created_at: now, updated_at: now,
   }).execute();
@@ -233,6 +234,7 @@ export async function updateNetwork(deps: Deps, ctx: RequestContext, id: string,
     if ('admin_state_up' in changes) { set.admin_state_up = changes.admin_state_up ? 1 : 0; set.status = changes.admin_state_up ? 'ACTIVE' : 'DOWN'; }
     if ('shared' in changes) set.shared = changes.shared ? 1 : 0;
     if ('router:external' in changes) set.router_external = changes['router:external'] ? 1 : 0;
+    set.is_default = await resolveIsDefault(tx, id, changes.is_default, row.is_default, (set.router_external ?? row.router_external) === 1);
     if ('port_security_enabled' in changes) set.port_security_enabled = changes.port_security_enabled ? 1 : 0;
     if ('dns_domain' in changes) set.dns_domain = changes.dns_domain as string;
     if ('mtu' in changes && changes.mtu !== null) {

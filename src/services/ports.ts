@@ -22,7 +22,7 @@ import { enforceDeviceIdOwner, enforceNetworkTenantOwnership } from './ownership
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import {
   AddressPairAndPortSecurityRequired, AllowedAddressPairExhausted, ExtraDhcpOptsDuplicate, InvalidInput, MacAddressInUse,
-  NetworkMacAddressGenerationFailure, NetworkNotFound, PortBound, PortNotFound, PortSecurityAndIPRequiredForSecurityGroups,
+  NetworkMacAddressGenerationFailure, NetworkNotFound, PortBound, PortNotFound, UnsupportedPortDeviceOwner, PortSecurityAndIPRequiredForSecurityGroups,
   PortSecurityPortHasSecurityGroup, SecurityGroupNotFound, ServicePortInUse,
 } from '../errors/catalog.ts';
 import { checkRevision, insertTags, nowIso, recordChange } from '../db/standard-attrs.ts';
@@ -374,10 +374,14 @@ export async function updatePort(deps: Deps, ctx: RequestContext, id: string, ch
     if ('port_security_enabled' in changes) set.port_security_enabled = changes.port_security_enabled ? 1 : 0;
 
     let mac = row.mac_address;
-    if (changes.mac_address !== undefined && changes.mac_address !== null) {
-      const newMac = normalizeMac(changes.mac_address as string)!;
+    if (changes.mac_address !== undefined) {
+      // null: port-mac-address-regenerate, a fresh MAC under the same rules as a given one
+      const newMac = changes.mac_address === null ? await pickMac(deps, tx, row.network_id, null) : normalizeMac(changes.mac_address as string)!;
       if (newMac !== row.mac_address) {
+        // ml2's _check_mac_update_allowed, then db_base_plugin_v2's _check_mac_addr_update
         if (!UNBOUND_VIF_TYPES.has(row.binding_vif_type)) throw PortBound(id, row.binding_vif_type, row.mac_address, newMac);
+        const owner = (changes.device_owner as string | undefined) || row.device_owner;
+        if (owner.startsWith('network:')) throw UnsupportedPortDeviceOwner('mac address update', '<built-in function id>', owner);
         if (await macInUse(tx, row.network_id, newMac)) throw MacAddressInUse(row.network_id, newMac);
         set.mac_address = newMac;
         mac = newMac;

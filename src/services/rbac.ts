@@ -12,6 +12,7 @@ import type { Item } from './item.ts';
 import type { RbacPoliciesTable } from '../db/schema.ts';
 import { inTransaction, isUniqueViolation, type Tx } from '../db/transaction.ts';
 import { ACCESS_EXTERNAL, ACCESS_SHARED, getRbacRow, listRbacRows } from '../db/repos/rbac.ts';
+import { isDefaultExternal } from './default-external-network.ts';
 import { getVisibleNetworkRow } from '../db/repos/networks.ts';
 import {
   AddressGroupNotFound, AddressScopeNotFound, DuplicateRbacPolicy, InvalidActionForType, InvalidInput, InvalidSharedSetting,
@@ -195,8 +196,21 @@ export async function deleteRbacPolicy(deps: Deps, ctx: RequestContext, id: stri
     const owner = await objectOwner(tx, RBAC_OBJECT_KINDS[row.object_type], row.object_id);
     if (owner !== undefined) await ensureNotInUse(tx, row, owner, null);
     await tx.deleteFrom('rbac_policies').where('id', '=', id).execute();
+    if (row.object_type === 'network' && row.action === ACCESS_EXTERNAL) await externalIfStillShared(tx, row.object_id);
     await objectChanged(tx, row.object_type, row.object_id);
   });
+}
+
+/** _process_ext_policy_delete: without any access_as_external entry the network is no longer external. */
+async function externalIfStillShared(tx: Tx, networkId: string): Promise<void> {
+  const left = await tx.selectFrom('rbac_policies').select('id').where('object_type', '=', 'network').where('object_id', '=', networkId)
+    .where('action', '=', ACCESS_EXTERNAL).limit(1).executeTakeFirst();
+  if (left) return;
+  // Gateway ports keep it external: Neutron's ExternalNetworkInUse there is raised in an
+  // AFTER_DELETE callback, logged and not answered.
+  const gw = await tx.selectFrom('ports').select('id').where('network_id', '=', networkId).where('device_owner', '=', 'network:router_gateway')
+    .limit(1).executeTakeFirst();
+  if (!gw) await tx.updateTable('networks').set({ router_external: 0, is_default: 0 }).where('id', '=', networkId).execute();
 }
 
 // ---------------------------------------------------------------------------
@@ -279,6 +293,10 @@ async function ensureNotInUse(tx: Tx, row: RbacPoliciesTable, owner: string, nex
         throw RbacPolicyInUse(row.object_id, `Unable to reconfigure sharing settings for network ${row.object_id}. Multiple tenants are using it.`);
       }
       return;
+    }
+    // Deleting the wildcard is okay ... as long as the network is not the default external network.
+    if (row.target_project === '*' && next !== '*' && await isDefaultExternal(tx, row.object_id)) {
+      throw RbacPolicyInUse(row.object_id, 'Default external networks must be shared to everyone.');
     }
     if (await routersStranded(tx, row, next)) {
       throw RbacPolicyInUse(row.object_id, 'There are routers attached to this network that depend on this policy for access.');

@@ -185,10 +185,9 @@ async function setGateway(deps: Deps, ctx: RequestContext, tx: Tx, row: RoutersT
       await tx.updateTable('routers').set({ enable_snat: snat ? 1 : 0 }).where('id', '=', row.id).execute();
       bumps = 1;
     }
-    if (requested !== undefined) {
+    if (requested !== undefined && requested.length > 0) {
       const cur = await tx.selectFrom('ip_allocations').select(['subnet_id', 'ip_address']).where('port_id', '=', row.gw_port_id).execute();
-      const same = requested.length === cur.length && requested.every((r) => cur.some((c) => (r.ip_address === undefined || c.ip_address === r.ip_address) && (r.subnet_id === undefined || c.subnet_id === r.subnet_id)));
-      if (!same) {
+      if (externalIpsChange(cur, requested)) {
         await ensureGatewayFree(tx, row);
         await deleteServicePort(tx, row.gw_port_id);
         await addGatewayPort(deps, tx, row, networkId, requested, snat);
@@ -210,9 +209,20 @@ async function setGateway(deps: Deps, ctx: RequestContext, tx: Tx, row: RoutersT
 async function addGatewayPort(deps: Deps, tx: Tx, row: RoutersTable, networkId: string, requested: FixedIpRequest[] | undefined, snat: boolean): Promise<void> {
   // Neutron gives the gateway port no project: it is the router's, not a user's.
   const port = await createServicePort(deps, tx, { networkId, projectId: '', deviceId: row.id, deviceOwner: GW_OWNER, fixedIps: requested });
-  if (port.fixedIps.length === 0) throw BadRequest('router', `No IPs available for external network ${networkId}`);
+  // An external network without subnets still takes a gateway: Neutron creates the port
+  // without addresses (l3_db._create_router_gw_port only logs it).
   await tx.insertInto('router_ports').values({ port_id: port.id, router_id: row.id, port_type: GW_OWNER }).execute();
   await tx.updateTable('routers').set({ gw_port_id: port.id, gw_network_id: networkId, enable_snat: snat ? 1 : 0 }).where('id', '=', row.id).execute();
+}
+
+/** l3_db._check_for_external_ip_change: the sets of subnets, then of explicit addresses,
+ *  differ; an entry naming only a subnet the gateway has an address on changes nothing. */
+function externalIpsChange(cur: { subnet_id: string; ip_address: string }[], requested: FixedIpRequest[]): boolean {
+  const sameSet = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x));
+  const subnets = new Set(requested.flatMap((r) => (r.subnet_id ? [r.subnet_id] : [])));
+  if (!sameSet(new Set(cur.map((c) => c.subnet_id)), subnets)) return true;
+  const addresses = new Set(requested.flatMap((r) => (r.ip_address ? [r.ip_address] : [])));
+  return !sameSet(new Set(cur.map((c) => c.ip_address)), addresses);
 }
 
 async function ensureGatewayFree(tx: Tx, row: RoutersTable): Promise<void> {

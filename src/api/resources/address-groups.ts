@@ -5,12 +5,15 @@ import type { ResourceDef } from '../resource.ts';
 import { AddressGroupNotFound } from '../../errors/catalog.ts';
 import * as svc from '../../services/address-groups.ts';
 import type { AddressGroupRecord } from '../../services/address-groups.ts';
+import { validSubnetList } from './subnetpools.ts';
 
 const { tags: _tags, ...std } = standardAttributes;
 
 export const addressGroupAttributes: AttrMap = {
   ...std,
-  addresses: { allowPost: true, allowPut: false, default: [], convert: svc.normalizeAddresses, visible: true },
+  // type:subnet_list after convert_none_to_empty_list: '10.0.0.1' (no prefix length) is
+  // refused here; the service stores each address as its network.
+  addresses: { allowPost: true, allowPut: false, default: [], convert: (v) => (v === null ? [] : v), validate: validSubnetList, visible: true },
   shared: { allowPost: false, allowPut: false, visible: true },
 };
 

@@ -8,13 +8,16 @@ import type { Deps } from '../../services/deps.ts';
 import { HTTPMethodNotAllowed, HTTPNotFound, InvalidFilter, NetworkNotFound } from '../../errors/catalog.ts';
 import { parseIp } from '../../domain/ip/address.ts';
 import { chunks } from '../../db/standard-attrs.ts';
+import { exactCount } from '../json-reply.ts';
 
 const FILTERS = ['network_id', 'network_name', 'project_id', 'tenant_id', 'ip_version'];
 
-interface SubnetAvailability { subnet_id: string; subnet_name: string; cidr: string; ip_version: number; total_ips: number; used_ips: number }
+// Counts beyond 2^53 (IPv6 pools) are BigInts: the reply serializer writes them exactly.
+type Count = number | bigint;
+interface SubnetAvailability { subnet_id: string; subnet_name: string; cidr: string; ip_version: number; total_ips: Count; used_ips: number }
 interface NetworkAvailability {
   network_id: string; network_name: string; tenant_id: string; project_id: string;
-  total_ips: number; used_ips: number; subnet_ip_availability: SubnetAvailability[];
+  total_ips: Count; used_ips: number; subnet_ip_availability: SubnetAvailability[];
 }
 
 export async function networkIpAvailabilities(deps: Deps, filters: Map<string, string[]>): Promise<NetworkAvailability[]> {
@@ -53,10 +56,10 @@ export async function networkIpAvailabilities(deps: Deps, filters: Map<string, s
     }
     for (const s of subnets) {
       const net = out.get(s.network_id)!;
-      const total = Number(totals.get(s.id) ?? 0n);
+      const total = totals.get(s.id) ?? 0n;
       const u = used.get(s.id) ?? 0;
-      net.subnet_ip_availability.push({ subnet_id: s.id, subnet_name: s.name, cidr: s.cidr, ip_version: s.ip_version, total_ips: total, used_ips: u });
-      net.total_ips += total;
+      net.subnet_ip_availability.push({ subnet_id: s.id, subnet_name: s.name, cidr: s.cidr, ip_version: s.ip_version, total_ips: exactCount(total), used_ips: u });
+      net.total_ips = exactCount(BigInt(net.total_ips) + total);
       net.used_ips += u;
     }
   }

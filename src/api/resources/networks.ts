@@ -51,7 +51,7 @@ export function renderNetwork(r: NetworkRecord): Record<string, unknown> {
     description: n.description, port_security_enabled: n.port_security_enabled === 1, dns_domain: n.dns_domain,
     tags: r.tags, created_at: n.created_at, updated_at: n.updated_at, revision_number: n.revision_number, project_id: n.project_id,
   };
-  if (n.router_external === 1) out.is_default = false;
+  if (n.router_external === 1) out.is_default = n.is_default === 1;
   if (r.segments.length === 1) {
     const s = r.segments[0];
     out['provider:network_type'] = s.network_type;

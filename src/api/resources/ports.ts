@@ -128,7 +128,9 @@ export const portAttributes: AttrMap = {
   ...standardAttributes,
   network_id: { allowPost: true, allowPut: false, required: true, validate: validUuid, visible: true, filter: true, sortKey: true },
   admin_state_up: { allowPost: true, allowPut: true, default: true, convert: toBoolean, visible: true, filter: true, sortKey: true },
-  mac_address: { allowPost: true, allowPut: true, validate: validateMacAddress, visible: true, filter: true, sortKey: true, enforcePolicy: true },
+  // port-mac-address-regenerate (convert_to_mac_if_none): a Python-falsy MAC (null, "")
+  // means "generate one"; null reaches the service, which picks it from base_mac.
+  mac_address: { allowPost: true, allowPut: true, convert: (v) => (v === null || v === '' || v === false || v === 0 ? null : v), validate: (v) => (v === null ? null : validateMacAddress(v)), visible: true, filter: true, sortKey: true, enforcePolicy: true },
   fixed_ips: { allowPost: true, allowPut: true, validate: validFixedIps, visible: true, enforcePolicy: true },
   device_id: { allowPost: true, allowPut: true, default: '', validate: validString(255), visible: true, filter: true, sortKey: true },
   device_owner: { allowPost: true, allowPut: true, default: '', validate: validString(255), visible: true, filter: true, sortKey: true, enforcePolicy: true },

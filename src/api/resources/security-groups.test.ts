@@ -159,7 +159,15 @@ describe('security groups API', () => {
   });
 
   it('address groups: create, add/remove addresses, remote_address_group_id, in use', async () => {
-    let r = await demo()('POST', '/v2.0/address-groups', { address_group: { name: 'ag', addresses: ['10.0.0.1', '10.1.0.0/16'] } });
+    // Neutron's type:subnet_list wants a prefix length on create (the actions take bare addresses).
+    err(await demo()('POST', '/v2.0/address-groups', { address_group: { name: 'ag', addresses: ['10.0.0.1', '10.1.0.0/16'] } }),
+      400, 'HTTPBadRequest', "Invalid input for addresses. Reason: '10.0.0.1' isn't a recognized IP subnet cidr, '10.0.0.1/32' is recommended.");
+    err(await demo()('POST', '/v2.0/address-groups', { address_group: { name: 'ag', addresses: ['10.1.0.0/16', '10.1.0.0/16'] } }),
+      400, 'HTTPBadRequest', "Invalid input for addresses. Reason: Duplicate items in the list: '10.1.0.0/16, 10.1.0.0/16'.");
+    const none = await demo()('POST', '/v2.0/address-groups', { address_group: { name: 'empty', addresses: null } });
+    assert.equal(none.status, 201, JSON.stringify(none.body));
+    assert.deepEqual(none.body.address_group.addresses, []);
+    let r = await demo()('POST', '/v2.0/address-groups', { address_group: { name: 'ag', addresses: ['10.0.0.1/32', '10.1.2.3/16'] } });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     const ag = r.body.address_group;
     assert.deepEqual(ag.addresses, ['10.0.0.1/32', '10.1.0.0/16']);

@@ -19,7 +19,7 @@ export const validNotEmptyString = (maxLen?: number): Validator => (v) => {
 export const validNonNegative: Validator = (v) => (typeof v === 'number' && v >= 0 ? null : `'${pyStr(v)}' should be non-negative`);
 
 /** validate_subnet_list: a list, no duplicates, each a subnet CIDR. */
-const validSubnetList: Validator = (v) => {
+export const validSubnetList: Validator = (v) => {
   if (!Array.isArray(v)) return `'${pyRepr(v)}' is not a list`;
   if (new Set(v).size !== v.length) return `Duplicate items in the list: '${v.map(pyStr).join(', ')}'`;
   for (const c of v) { const r = validateSubnetCidr(c); if (r) return r; }
