@@ -18,6 +18,7 @@ import { extensions, renderExtension } from './extensions.ts';
 import { noauthContext } from './auth-noauth.ts';
 import type { Logger } from './log.ts';
 import { handleTags } from './tags.ts';
+import { forEachSliced } from '../services/event-loop.ts';
 
 export interface SubRoute {
   /** e.g. ['network-ip-availabilities'] handled wholesale by a custom handler. */
@@ -191,11 +192,16 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
 
   async function create(def: ResourceDef<any>, ctx: RequestContext, raw: unknown): Promise<Result> {
     const { items, bulk } = extractItems(raw, def.singular, def.plural, deps.config.allowBulk);
-    const prepared = items.map((i) => prepareCreate(i, def.attributes, ctx));
+    // A bulk is prepared and rendered in slices, a turn of the event loop between them,
+    // so that one huge request does not hold up every other one.
+    const prepared: ReturnType<typeof prepareCreate>[] = [];
+    await forEachSliced(items, (i) => { prepared.push(prepareCreate(i, def.attributes, ctx)); });
     const created = await def.create(deps, ctx, prepared);
     const shape = shaper(deps.policy.hiddenAttributes(ctx, def.singular), null);
-    const rendered = created.map((r) => shape(def.render(r)));
-    return { status: 201, body: bulk ? { [def.plural]: rendered } : { [def.singular]: rendered[0] } };
+    if (!bulk) return { status: 201, body: { [def.singular]: shape(def.render(created[0])) } };
+    const json: string[] = [];
+    await forEachSliced(created, (r) => { json.push(JSON.stringify(shape(def.render(r)))); });
+    return { status: 201, body: `{"${def.plural}":[${json.join(',')}]}`, headers: { 'Content-Type': 'application/json' } };
   }
 
   function baseUrl(req: IncomingMessage): string {
