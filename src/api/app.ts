@@ -18,7 +18,7 @@ import { extensions, renderExtension } from './extensions.ts';
 import { noauthContext } from './auth-noauth.ts';
 import type { Logger } from './log.ts';
 import { handleTags } from './tags.ts';
-import { forEachSliced } from '../services/event-loop.ts';
+import { forEachSliced, inSlices, yieldToEventLoop } from '../services/event-loop.ts';
 
 export interface SubRoute {
   /** e.g. ['network-ip-availabilities'] handled wholesale by a custom handler. */
@@ -37,7 +37,8 @@ export interface AppOptions {
   onWrite?: () => void;
 }
 
-type Result = { status: number; body?: unknown; headers?: Record<string, string> };
+/** `parts`: a large JSON body as consecutive pieces, written a piece per event-loop turn. */
+type Result = { status: number; body?: unknown; parts?: string[]; headers?: Record<string, string> };
 
 export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const byPlural = new Map(opts.resources.map((r) => [r.path ?? r.plural, r]));
@@ -62,7 +63,12 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
       })
       .then((r) => {
         const headers: Record<string, string | number> = { 'X-Openstack-Request-Id': requestId, ...r.headers };
-        if (r.body === undefined) {
+        if (r.parts) {
+          headers['Content-Type'] ??= 'application/json';
+          headers['Content-Length'] = r.parts.reduce((n, p) => n + Buffer.byteLength(p), 0);
+          res.writeHead(r.status, headers);
+          void writeParts(res, r.parts);
+        } else if (r.body === undefined) {
           headers['Content-Length'] = 0;
           res.writeHead(r.status, headers).end();
         } else {
@@ -199,9 +205,12 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     const created = await def.create(deps, ctx, prepared);
     const shape = shaper(deps.policy.hiddenAttributes(ctx, def.singular), null);
     if (!bulk) return { status: 201, body: { [def.singular]: shape(def.render(created[0])) } };
-    const json: string[] = [];
-    await forEachSliced(created, (r) => { json.push(JSON.stringify(shape(def.render(r)))); });
-    return { status: 201, body: `{"${def.plural}":[${json.join(',')}]}`, headers: { 'Content-Type': 'application/json' } };
+    const parts = [`{"${def.plural}":[`];
+    await inSlices(created, async (slice) => {
+      parts.push((parts.length > 1 ? ',' : '') + slice.map((r) => JSON.stringify(shape(def.render(r)))).join(','));
+    });
+    parts.push(']}');
+    return { status: 201, parts };
   }
 
   function baseUrl(req: IncomingMessage): string {
@@ -218,6 +227,23 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     await deps.conn.db.selectFrom('networks').select('id').limit(1).execute();
     return 'OK';
   }
+}
+
+/** Writes the pieces of a body one per event-loop turn (a 10,000-port answer is megabytes:
+ *  written at once, its encoding alone held the loop for a second), waiting when the socket is full. */
+async function writeParts(res: ServerResponse, parts: string[]): Promise<void> {
+  for (const part of parts) {
+    if (res.destroyed) return;
+    if (!res.write(part)) {
+      await new Promise<void>((resolve) => {
+        const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+    else await yieldToEventLoop();
+  }
+  res.end();
 }
 
 function fieldsOf(url: URL): string[] | null {
