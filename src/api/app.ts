@@ -20,6 +20,7 @@ import { noauthContext } from './auth-noauth.ts';
 import type { Logger } from '../services/log.ts';
 import { handleTags } from './tags.ts';
 import { toJson } from './json-reply.ts';
+import { forEachSliced, inSlices, yieldToEventLoop } from '../services/event-loop.ts';
 
 export interface SubRoute {
   /** e.g. ['network-ip-availabilities'] handled wholesale by a custom handler. */
@@ -38,7 +39,8 @@ export interface AppOptions {
   onWrite?: () => void;
 }
 
-type Result = { status: number; body?: unknown; headers?: Record<string, string> };
+/** `parts`: a large JSON body as consecutive pieces, written a piece per event-loop turn. */
+type Result = { status: number; body?: unknown; parts?: string[]; headers?: Record<string, string> };
 
 export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
   // Neutron (pecan) finds a collection's controller with '_' and '-' taken as the same
@@ -66,7 +68,12 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
       })
       .then((r) => {
         const headers: Record<string, string | number> = { 'X-Openstack-Request-Id': requestId, ...r.headers };
-        if (r.body === undefined) {
+        if (r.parts) {
+          headers['Content-Type'] ??= 'application/json';
+          headers['Content-Length'] = r.parts.reduce((n, p) => n + Buffer.byteLength(p), 0);
+          res.writeHead(r.status, headers);
+          void writeParts(res, r.parts);
+        } else if (r.body === undefined) {
           headers['Content-Length'] = 0;
           res.writeHead(r.status, headers).end();
         } else {
@@ -196,11 +203,19 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
 
   async function create(def: ResourceDef<any>, ctx: RequestContext, raw: unknown): Promise<Result> {
     const { items, bulk } = extractItems(raw, def.singular, def.plural, deps.config.allowBulk);
-    const prepared = items.map((i) => prepareCreate(i, def.attributes, ctx));
+    // A bulk is prepared and rendered in slices, a turn of the event loop between them,
+    // so that one huge request does not hold up every other one.
+    const prepared: ReturnType<typeof prepareCreate>[] = [];
+    await forEachSliced(items, (i) => { prepared.push(prepareCreate(i, def.attributes, ctx)); });
     const created = await def.create(deps, ctx, prepared);
     const shape = shaper(deps.policy.hiddenAttributes(ctx, def.singular), null);
-    const rendered = created.map((r) => shape(def.render(r)));
-    return { status: 201, body: bulk ? { [def.plural]: rendered } : { [def.singular]: rendered[0] } };
+    if (!bulk) return { status: 201, body: { [def.singular]: shape(def.render(created[0])) } };
+    const parts = [`{"${def.plural}":[`];
+    await inSlices(created, async (slice) => {
+      parts.push((parts.length > 1 ? ',' : '') + slice.map((r) => JSON.stringify(shape(def.render(r)))).join(','));
+    });
+    parts.push(']}');
+    return { status: 201, parts };
   }
 
   function baseUrl(req: IncomingMessage): string {
@@ -221,6 +236,23 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
 
 function sameDashes(collection: string): string {
   return collection.replaceAll('_', '-');
+}
+
+/** Writes the pieces of a body one per event-loop turn (a 10,000-port answer is megabytes:
+ *  written at once, its encoding alone held the loop for a second), waiting when the socket is full. */
+async function writeParts(res: ServerResponse, parts: string[]): Promise<void> {
+  for (const part of parts) {
+    if (res.destroyed) return;
+    if (!res.write(part)) {
+      await new Promise<void>((resolve) => {
+        const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+    else await yieldToEventLoop();
+  }
+  res.end();
 }
 
 function fieldsOf(url: URL): string[] | null {

@@ -1,11 +1,12 @@
 // One query layer, three backends: the [database] connection URL picks the dialect.
-import { Kysely, SqliteDialect, MysqlDialect, PostgresDialect } from 'kysely';
+import { Kysely, MysqlDialect, PostgresDialect } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createPool } from 'mysql2';
 import pg from 'pg';
 import { parseDbUrl } from './connection-url.ts';
 import { openSqlite } from './sqlite-database.ts';
+import { sqliteDialect } from './sqlite-driver.ts';
 import type { Database } from './schema.ts';
 import type { DbKind } from './kind.ts';
 
@@ -23,7 +24,10 @@ export function connect(url: string, opts: ConnectOptions = {}): Db {
   let db: Kysely<Database>;
   if (u.kind === 'sqlite') {
     if (u.path !== ':memory:') mkdirSync(dirname(u.path), { recursive: true });
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(u.path) }) });
+    const writer = openSqlite(u.path);
+    // The writer made the file WAL, so the reader sees committed rows only, never blocked by a writer.
+    const reader = u.path === ':memory:' ? null : openSqlite(u.path, { reader: true });
+    db = new Kysely<Database>({ dialect: sqliteDialect(writer, reader) });
   } else if (u.kind === 'mysql') {
     const pool = createPool({
       host: u.host, port: u.port, user: u.user, password: u.password, database: u.database,

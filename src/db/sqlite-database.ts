@@ -41,9 +41,12 @@ class CachedStatement implements SqliteStatement {
   }
 }
 
-export function openSqlite(path: string): SqliteDatabase {
+/** The writer connection (or the only one, in memory); `reader`: a second connection
+ *  to the same file for plain SELECTs (src/db/sqlite-driver.ts), which may not write. */
+export function openSqlite(path: string, opts: { reader?: boolean } = {}): SqliteDatabase {
   const db = new DatabaseSync(path, { timeout: 5000 });
-  if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+  if (opts.reader) db.exec('PRAGMA query_only = ON');
+  else if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
   // NORMAL is durable across application crashes in WAL mode; only an OS crash can
   // lose the last commits, which is the trade SQLite's docs recommend for WAL.
   db.exec('PRAGMA synchronous = NORMAL');

@@ -23,6 +23,13 @@ export async function recordChange(tx: Tx, resourceType: string, id: string, op:
   await tx.insertInto('changes').values({ resource_type: resourceType, resource_id: id, revision_number: revision, op, created_at: nowIso() }).execute();
 }
 
+/** recordChange for many objects of one type, in one statement. */
+export async function recordChanges(tx: Tx, resourceType: string, ids: readonly string[], op: 'create' | 'update' | 'delete', revision = 0): Promise<void> {
+  if (!ids.length) return;
+  const created_at = nowIso();
+  await tx.insertInto('changes').values(ids.map((resource_id) => ({ resource_type: resourceType, resource_id, revision_number: revision, op, created_at }))).execute();
+}
+
 /** If-Match: revision_number=N on PUT/DELETE. */
 export function checkRevision(expected: number | null, current: number): void {
   if (expected !== null && expected !== current) throw RevisionNumberConstraintFailed(expected, current);

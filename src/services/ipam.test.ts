@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startApi, type Api } from '../../test/support/api.ts';
 import { inTransaction } from '../db/transaction.ts';
-import { allocateIps, releaseIps, type FixedIp, type FixedIpRequest } from './ipam.ts';
+import { allocateIps, allocateIpsMany, releaseIps, type FixedIp, type FixedIpRequest } from './ipam.ts';
 import { nowIso } from '../db/standard-attrs.ts';
 import { TEST_DB_KINDS, dbSkipReason, freshDatabase, type TestDatabase } from '../../test/support/test-db.ts';
 
@@ -104,6 +104,36 @@ for (const kind of TEST_DB_KINDS) describe(`ipam [${kind}]`, { skip: dbSkipReaso
     const s2 = await subnet(net, { cidr: '10.194.0.0/29' });
     assert.deepEqual((await port(net)).ips, [{ subnet_id: s2, ip_address: '10.194.0.2' }]);
     await assert.rejects(port(net, [{ subnet_id: s1 }]), (e: any) => e.type === 'IpAddressGenerationFailure');
+  });
+
+  it('gives many ports at once what one by one would give: lowest first, stale free addresses skipped, the next subnet, then IpAddressGenerationFailure', async () => {
+    const net = await network('many');
+    await subnet(net, { cidr: '10.197.0.0/29' }); // pools .2-.6
+    await subnet(net, { cidr: '10.198.0.0/29' });
+    // the order allocateIps takes them in (created_at, then id: both may have the same second)
+    const [a, b] = (await api.deps.conn.db.selectFrom('subnets').select(['id', 'cidr']).where('network_id', '=', net).orderBy('created_at').orderBy('id').execute())
+      .map((r) => ({ id: r.id, prefix: r.cidr.slice(0, -4) }));
+    const s1 = a.id, s2 = b.id;
+    await port(net, [{ ip_address: `${a.prefix}4` }]); // free ranges 2-3, 5-6
+    // an address allocated but still in a free range (an older bug, a manual edit): skipped
+    await inTransaction(api.deps.conn, async (tx) => {
+      const id = await insertPort(tx, net, 'compute:nova', nextMac());
+      await tx.insertInto('ip_allocations').values({ port_id: id, subnet_id: s1, network_id: net, ip_address: `${a.prefix}5` }).execute();
+    });
+    const many = (n: number) => inTransaction(api.deps.conn, async (tx) => {
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) ids.push(await insertPort(tx, net, 'compute:nova', nextMac()));
+      return allocateIpsMany(tx, net, ids);
+    });
+    const got = await many(6);
+    assert.deepEqual(got!.map((ips) => ips.map((x) => `${x.subnet_id === s1 ? 's1' : 's2'} ${x.ip_address}`)),
+      [[`s1 ${a.prefix}2`], [`s1 ${a.prefix}3`], [`s1 ${a.prefix}6`], [`s2 ${b.prefix}2`], [`s2 ${b.prefix}3`], [`s2 ${b.prefix}4`]]);
+    assert.deepEqual(await freeRanges(s1), []);
+    assert.deepEqual(await freeRanges(s2), ['5-6']);
+    // three more than there are: none is given (the transaction rolls back)
+    await assert.rejects(many(3), (e: any) => e.status === 409 && e.type === 'IpAddressGenerationFailure');
+    assert.deepEqual(await freeRanges(s2), ['5-6']);
+    assert.deepEqual((await many(2))!.map((ips) => ips[0].ip_address), [`${b.prefix}5`, `${b.prefix}6`]);
   });
 
   it('gives SLAAC addresses from the MAC and one DHCPv6-stateful address; routers skip SLAAC', async () => {
