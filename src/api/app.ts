@@ -18,6 +18,8 @@ import { extensions, renderExtension } from './extensions.ts';
 import { noauthContext } from './auth-noauth.ts';
 import type { Logger } from './log.ts';
 import { handleTags } from './tags.ts';
+import { own } from '../domain/own.ts';
+import { pathSegments, requestUrl } from '../http/request-target.ts';
 
 export interface SubRoute {
   /** e.g. ['network-ip-availabilities'] handled wholesale by a custom handler. */
@@ -80,10 +82,10 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
 
   async function route(req: IncomingMessage, requestId: string, body: () => Promise<unknown>): Promise<Result> {
     const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url);
     let path = url.pathname.replace(/\/+$/, '');
     if (path.endsWith('.json')) path = path.slice(0, -5);
-    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const parts = pathSegments(path);
 
     if (parts.length === 0) return versions(req);
     if (parts[0] === 'healthcheck') return { status: 200, body: await health() };
@@ -102,7 +104,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
       if (!ext || sub !== undefined) throw ExtensionNotFound(id);
       return { status: 200, body: { extension: renderExtension(ext) } };
     }
-    const custom = opts.custom?.[collection];
+    const custom = own(opts.custom, collection);
     if (custom) return custom.handle(deps, ctx, method, parts.slice(1), url, body);
 
     const def = byPlural.get(collection);
@@ -111,12 +113,12 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
       return handleTags(deps, ctx, def, method, id, subId, body);
     }
     if (sub !== undefined && id !== undefined) {
-      const action = def.actions?.[sub];
+      const action = own(def.actions, sub);
       if (action && subId === undefined) {
         if (method !== 'PUT') throw HTTPMethodNotAllowed();
         return { status: 200, body: await action(deps, ctx, id, await body()) };
       }
-      const child = def.subResources?.[sub];
+      const child = own(def.subResources, sub);
       if (child && parts.length <= 5) return child.handle(deps, ctx, { method, parentId: id, subId, url, body });
     }
     if (sub !== undefined) throw HTTPNotFound();

@@ -7,6 +7,9 @@ import type { EmbeddedIdentity, TokenBody } from './identity.ts';
 import { badRequest, forbidden, KeystoneError, notAuthenticated, notFound } from './keystone-error.ts';
 import type { CatalogService } from './catalog.ts';
 import { randomUUID } from 'node:crypto';
+import { pathSegments, requestUrl } from '../../http/request-target.ts';
+import { BodyTooLarge, readBodyText } from '../../http/body-text.ts';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../http/json-depth.ts';
 import type { Domain, Project, Role, User } from './store.ts';
 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
@@ -48,8 +51,8 @@ export function identityHandler(o: RoutesOptions): (req: IncomingMessage, res: S
 
   async function route(req: IncomingMessage): Promise<Reply> {
     const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const url = requestUrl(req.url);
+    const parts = pathSegments(url.pathname);
     if (parts.length === 0 && (method === 'GET' || method === 'HEAD')) return { status: 300, body: { versions: { values: [version()] } } };
     if (parts[0] !== 'v3') throw new KeystoneError(404, 'Not Found', 'The resource could not be found.');
     if (parts.length === 1) return { status: 200, body: { version: version() } };
@@ -216,18 +219,14 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return (Array.isArray(v) ? v[0] : v)?.trim() || undefined;
 }
 
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) { reject(new KeystoneError(413, 'Request Entity Too Large', 'Request is too large.')); req.destroy(); return; }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))); } catch { reject(badRequest('Malformed request body.')); }
-    });
-    req.on('error', reject);
-  });
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readBodyText(req, MAX_BODY);
+  } catch (e) {
+    if (e instanceof BodyTooLarge) throw new KeystoneError(413, 'Request Entity Too Large', 'Request is too large.');
+    throw badRequest('Malformed request body.');
+  }
+  if (nestedDeeperThan(text)) throw badRequest(`Malformed request body: JSON nested more than ${MAX_JSON_DEPTH} levels deep.`);
+  try { return JSON.parse(text); } catch { throw badRequest('Malformed request body.'); }
 }
