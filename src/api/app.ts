@@ -7,7 +7,7 @@ import type { RequestContext } from '../domain/policy/context.ts';
 import { NeutronError } from '../errors/neutron-error.ts';
 import { HttpReplyError } from '../errors/http-reply.ts';
 import {
-  ExtensionNotFound, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPNotAcceptable, HTTPNotFound,
+  ExtensionNotFound, HTTPBadRequest, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPNotAcceptable, HTTPNotFound,
 } from '../errors/catalog.ts';
 import { extractItems, extractUpdate, parseJson, prepareCreate, prepareUpdate, readBody } from './body.ts';
 import { parseListQuery, paginationLinks, type ListQuery } from './list-query.ts';
@@ -90,6 +90,11 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     if (parts.length === 0) return versions(req);
     if (parts[0] === 'healthcheck') return { status: 200, body: await health() };
     if (parts[0] !== 'v2.0') return { status: 404, body: { code: 404, title: 'Not Found', description: null } };
+    // U+0000 is in no name or id (and PostgreSQL cannot even compare text holding it).
+    if (parts.some((p) => p.includes('\0'))) throw HTTPNotFound();
+    for (const [k, v] of url.searchParams) {
+      if (k.includes('\0') || v.includes('\0')) throw HTTPBadRequest('Query parameters may not contain NUL (%00) characters');
+    }
     const accept = req.headers.accept;
     if (accept && !/json|\*\/\*/.test(accept)) throw HTTPNotAcceptable();
     if (parts.length === 1) return { status: 200, body: { resources: [...byPlural.keys()].map((p) => ({ name: p.replace(/s$/, ''), collection: p, links: [{ href: `${baseUrl(req)}/v2.0/${p}`, rel: 'self' }] })) } };

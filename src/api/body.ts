@@ -16,11 +16,22 @@ export type Item = Record<string, unknown>;
 export function parseJson(raw: string): unknown {
   if (raw.trim() === '') return undefined;
   if (nestedDeeperThan(raw)) throw HTTPBadRequest(`Body contains invalid data: JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
+  let body: unknown;
   try {
-    return JSON.parse(raw);
+    body = JSON.parse(raw);
   } catch {
     throw HTTPBadRequest('Body contains invalid data');
   }
+  if (hasNul(body)) throw HTTPBadRequest('Body contains invalid data: strings may not contain NUL (\\u0000) characters');
+  return body;
+}
+
+/** PostgreSQL cannot store U+0000 in text, and no name or id needs it. (Depth is bounded: see parseJson.) */
+function hasNul(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('\0');
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.some(hasNul);
+  return Object.entries(v).some(([k, x]) => k.includes('\0') || hasNul(x));
 }
 
 /** `{"network": {...}}` or, for bulk, `{"networks": [{...}, ...]}`. */

@@ -3,6 +3,7 @@
 // connection, and every 4xx carries its server's error body.
 //   MUON_FUZZ_SEED=<n>       the seed (default: fixed, so `npm test` is repeatable)
 //   MUON_FUZZ_REQUESTS=<n>   how many requests (default 2000, a few seconds; the issue's run: 10000+)
+//   MUON_FUZZ_DB=mysql|postgres   run against a fresh MariaDB/PostgreSQL database (default: SQLite in memory)
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { startEmbeddedIdentity, type RunningIdentity } from '../identity/embedde
 import { apiCustomRoutes, apiResources } from './server.ts';
 import { runFuzz, summarize } from '../../test/support/fuzz/run.ts';
 import type { Pools } from '../../test/support/fuzz/requests.ts';
+import { freshDatabase, type TestDatabase, type TestDbKind } from '../../test/support/test-db.ts';
 
 const SEED = Number(process.env.MUON_FUZZ_SEED ?? 20261202);
 const REQUESTS = Number(process.env.MUON_FUZZ_REQUESTS ?? 2000);
@@ -35,10 +37,13 @@ describe('fuzz: no 5xx, no dropped connection, every 4xx a proper error body', (
   let api: Api;
   let idp: RunningIdentity;
   let dir: string;
+  let db: TestDatabase | undefined;
   const pools: Pools = new Map();
 
   before(async () => {
-    api = await startApi(ML2, undefined, { maxBodyBytes: MAX_BODY });
+    const kind = process.env.MUON_FUZZ_DB as TestDbKind | undefined;
+    if (kind && kind !== 'sqlite') db = await freshDatabase(kind, 'fuzz');
+    api = await startApi(ML2, db?.url, { maxBodyBytes: MAX_BODY });
     dir = mkdtempSync(join(tmpdir(), 'muon-fuzz-'));
     idp = await startEmbeddedIdentity({ stateDir: dir, host: '127.0.0.1', port: 0, networkUrl: api.url, initialPasswords: { admin: 'a', demo: 'd' } });
     await seed(api, pools);
@@ -52,10 +57,11 @@ describe('fuzz: no 5xx, no dropped connection, every 4xx a proper error body', (
   after(async () => {
     await idp?.close();
     await api?.close();
+    await db?.drop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it(`${REQUESTS} requests, seed ${SEED}`, async (t) => {
+  it(`${REQUESTS} requests, seed ${SEED}${process.env.MUON_FUZZ_DB ? `, ${process.env.MUON_FUZZ_DB}` : ''}`, async (t) => {
     const report = await runFuzz({
       targets: { apiPort: (api.server.address() as AddressInfo).port, identityPort: (idp.server.address() as AddressInfo).port },
       schema: { resources: apiResources, customPaths: Object.keys(apiCustomRoutes) }, pools, seed: SEED, requests: REQUESTS, maxBody: MAX_BODY,

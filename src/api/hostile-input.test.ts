@@ -80,6 +80,14 @@ describe('hostile input gets a Neutron error, never a 500 or a dropped connectio
     assert.equal(m.status, 400);
   });
 
+  it('NUL characters (which PostgreSQL cannot hold) are refused in paths, queries and bodies', async () => {
+    assert.deepEqual(await raw({ method: 'GET', target: '/v2.0/security-groups/%00' }), { status: 404, type: 'HTTPNotFound', message: 'The resource could not be found.' });
+    assert.equal((await raw({ method: 'GET', target: '/v2.0/networks?name=a%00' })).status, 400);
+    const r = await api.req('POST', '/v2.0/networks', '{"network": {"name": "a\\u0000b"}}');
+    assert.equal(r.status, 400);
+    assert.match(r.body.NeutronError.message, /NUL/);
+  });
+
   it('JSON nested thousands deep is refused before anything walks it', async () => {
     for (const body of ['{"network": {"name": ' + '['.repeat(5000) + ']'.repeat(5000) + '}}', '['.repeat(60000)]) {
       const r = await raw({ method: 'POST', target: '/v2.0/networks', headers: { 'Content-Type': 'application/json' }, body });
