@@ -88,6 +88,21 @@ describe('hostile input gets a Neutron error, never a 500 or a dropped connectio
     assert.match(r.body.NeutronError.message, /NUL/);
   });
 
+  it('found by the 50,000-request run: an RBAC object_type named __proto__, dns_nameservers given as a dict', async () => {
+    const net = (await api.req('POST', '/v2.0/networks', { network: { name: 'rb' } })).body.network;
+    const r = await api.req('POST', '/v2.0/rbac-policies', { rbac_policy: { object_type: '__proto__', object_id: net.id, action: 'access_as_shared', target_tenant: 'x' } });
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.equal(r.body.NeutronError.message, "Invalid input for operation: '__proto__' is not a valid RBAC object type.");
+    const sub = (await api.req('POST', '/v2.0/subnets', { subnet: { network_id: net.id, cidr: '10.77.0.0/24', ip_version: 4 } })).body.subnet;
+    // Neutron iterates a dict's keys: {} is no nameserver, {"8.8.8.8": 1} is 8.8.8.8.
+    const empty = await api.req('PUT', `/v2.0/subnets/${sub.id}`, { subnet: { dns_nameservers: {} } });
+    assert.equal(empty.status, 200, JSON.stringify(empty.body));
+    assert.deepEqual(empty.body.subnet.dns_nameservers, []);
+    const one = await api.req('PUT', `/v2.0/subnets/${sub.id}`, { subnet: { dns_nameservers: { '8.8.8.8': 1 } } });
+    assert.equal(one.status, 200, JSON.stringify(one.body));
+    assert.deepEqual(one.body.subnet.dns_nameservers, ['8.8.8.8']);
+  });
+
   it('JSON nested thousands deep is refused before anything walks it', async () => {
     for (const body of ['{"network": {"name": ' + '['.repeat(5000) + ']'.repeat(5000) + '}}', '['.repeat(60000)]) {
       const r = await raw({ method: 'POST', target: '/v2.0/networks', headers: { 'Content-Type': 'application/json' }, body });

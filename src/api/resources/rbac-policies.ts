@@ -8,7 +8,7 @@ import * as svc from '../../services/rbac.ts';
 /** convert_valid_object_type: case-insensitive, surrounding blanks ignored. */
 const toObjectType: Converter = (v) => {
   const normalized = typeof v === 'string' ? v.trim().toLowerCase() : v;
-  if (typeof normalized === 'string' && normalized in svc.RBAC_OBJECT_KINDS) return normalized;
+  if (typeof normalized === 'string' && Object.hasOwn(svc.RBAC_OBJECT_KINDS, normalized)) return normalized;
   throw InvalidInput(`'${String(v)}' is not a valid RBAC object type`);
 };
 
