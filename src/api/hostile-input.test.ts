@@ -103,6 +103,14 @@ describe('hostile input gets a Neutron error, never a 500 or a dropped connectio
     assert.deepEqual(one.body.subnet.dns_nameservers, ['8.8.8.8']);
   });
 
+  it('a value with its own toString key is quoted in the message, not converted (String() threw: a 500)', async () => {
+    const r = await api.req('POST', '/v2.0/address-groups', '{"address_group": {"addresses": {"toString": null}}}');
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.equal(r.body.NeutronError.message, "Invalid input for addresses. Reason: '{'toString': None}' is not a list.");
+    const n = await api.req('POST', '/v2.0/networks', '{"network": {"segments": [{"valueOf": 1, "toString": 2}]}}');
+    assert.equal(n.status, 400, JSON.stringify(n.body));
+  });
+
   it('JSON nested thousands deep is refused before anything walks it', async () => {
     for (const body of ['{"network": {"name": ' + '['.repeat(5000) + ']'.repeat(5000) + '}}', '['.repeat(60000)]) {
       const r = await raw({ method: 'POST', target: '/v2.0/networks', headers: { 'Content-Type': 'application/json' }, body });
