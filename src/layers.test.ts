@@ -17,22 +17,24 @@ const LAYERS: Record<string, readonly string[]> = {
   errors: [],
   config: [],
   linux: [],
+  // request-target decoding, body reading, parser-rejected requests: shared by api and the embedded identity
+  http: [],
   domain: ['errors', 'config'],
   transport: ['config'],
   db: ['domain', 'errors', 'config'],
   // Token validation, the embedded identity and the Keystone clients (the services' Nova
   // session); the API gets its authenticate hook from the wiring in cli/.
-  identity: ['domain', 'errors', 'config'],
+  identity: ['http', 'domain', 'errors', 'config'],
   // The desired-state feed: host-state.ts and channel.ts are the channel's contract
   // (plain data the agents import), snapshot.ts builds it from the database.
   feed: ['db', 'domain', 'errors', 'config'],
   // pure checks over facts (findings); the facts are gathered by linux/, services/ and cli/
   doctor: ['domain', 'linux', 'errors', 'config'],
   services: ['doctor', 'identity', 'feed', 'db', 'domain', 'errors', 'config'],
-  api: ['services', 'doctor', 'identity', 'feed', 'transport', 'db', 'domain', 'errors', 'config'],
+  api: ['services', 'doctor', 'identity', 'feed', 'transport', 'db', 'http', 'domain', 'errors', 'config'],
   agents: ['feed', 'transport', 'linux', 'domain', 'errors', 'config'],
   lab: ['agents', 'linux', 'domain', 'errors', 'config'],
-  cli: ['lab', 'api', 'agents', 'services', 'doctor', 'identity', 'feed', 'transport', 'db', 'domain', 'linux', 'errors', 'config'],
+  cli: ['lab', 'api', 'agents', 'services', 'doctor', 'identity', 'feed', 'transport', 'db', 'http', 'domain', 'linux', 'errors', 'config'],
 };
 
 /** Imports that point up and need a redesign rather than a move: `file → import`, why. */

@@ -7,7 +7,7 @@ import type { RequestContext } from '../domain/policy/context.ts';
 import { NeutronError } from '../errors/neutron-error.ts';
 import { HttpReplyError } from '../errors/http-reply.ts';
 import {
-  ExtensionNotFound, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPNotAcceptable, HTTPNotFound,
+  ExtensionNotFound, HTTPBadRequest, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPNotAcceptable, HTTPNotFound,
 } from '../errors/catalog.ts';
 import { extractItems, extractUpdate, parseJson, prepareCreate, prepareUpdate, readBody } from './body.ts';
 import { parseListQuery, paginationLinks } from './list-query.ts';
@@ -21,6 +21,8 @@ import type { Logger } from '../services/log.ts';
 import { handleTags } from './tags.ts';
 import { toJson } from './json-reply.ts';
 import { forEachSliced, inSlices, yieldToEventLoop } from '../services/event-loop.ts';
+import { own } from '../domain/own.ts';
+import { pathSegments, requestUrl } from '../http/request-target.ts';
 
 export interface SubRoute {
   /** e.g. ['network-ip-availabilities'] handled wholesale by a custom handler. */
@@ -92,14 +94,19 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
 
   async function route(req: IncomingMessage, requestId: string, body: () => Promise<unknown>): Promise<Result> {
     const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url);
     let path = url.pathname.replace(/\/+$/, '');
     if (path.endsWith('.json')) path = path.slice(0, -5);
-    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const parts = pathSegments(path);
 
     if (parts.length === 0) return versions(req);
     if (parts[0] === 'healthcheck') return { status: 200, body: await health() };
     if (parts[0] !== 'v2.0') return { status: 404, body: { code: 404, title: 'Not Found', description: null } };
+    // U+0000 is in no name or id (and PostgreSQL cannot even compare text holding it).
+    if (parts.some((p) => p.includes('\0'))) throw HTTPNotFound();
+    for (const [k, v] of url.searchParams) {
+      if (k.includes('\0') || v.includes('\0')) throw HTTPBadRequest('Query parameters may not contain NUL (%00) characters');
+    }
     const accept = req.headers.accept;
     if (accept && !/json|\*\/\*/.test(accept)) throw HTTPNotAcceptable();
     if (parts.length === 1) return { status: 200, body: { resources: opts.resources.map((r) => r.path ?? r.plural).map((p) => ({ name: p.replace(/s$/, ''), collection: p, links: [{ href: `${baseUrl(req)}/v2.0/${p}`, rel: 'self' }] })) } };
@@ -123,12 +130,12 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
       return handleTags(deps, ctx, def, method, id, subId, body);
     }
     if (sub !== undefined && id !== undefined) {
-      const action = def.actions?.[sub];
+      const action = own(def.actions, sub);
       if (action && subId === undefined) {
         if (method !== 'PUT') throw HTTPMethodNotAllowed();
         return { status: 200, body: await action(deps, ctx, id, await body()) };
       }
-      const child = def.subResources?.[sub];
+      const child = own(def.subResources, sub);
       if (child && parts.length <= 5) return child.handle(deps, ctx, { method, parentId: id, subId, url, body });
     }
     if (sub !== undefined) throw HTTPNotFound();

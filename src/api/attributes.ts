@@ -45,9 +45,11 @@ export const toBoolean: Converter = (v) => {
 };
 
 export const toInt: Converter = (v) => {
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v)) return Number.parseInt(v, 10);
-  throw InvalidInput(`'${pyStr(v)}' is not an integer`);
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v) ? Number.parseInt(v, 10) : NaN;
+  if (!Number.isInteger(n)) throw InvalidInput(`'${pyStr(v)}' is not an integer`);
+  // Larger integers lose their value here and overflow the databases' integer columns.
+  if (!Number.isSafeInteger(n)) throw InvalidInput(`'${pyStr(v)}' is out of range - must be between ${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`);
+  return n;
 };
 
 export const toIntOrNull: Converter = (v) => (v === null ? null : toInt(v));
@@ -69,6 +71,11 @@ export const validStringOrNone = (maxLen?: number): Validator => {
 };
 
 export const validUuidOrNone: Validator = (v) => (v === null ? null : validUuid(v));
+
+/** An id Neutron looks up without checking its form (an unknown one is a 404), which still
+ *  has to be a string: a list or an object is no id at all. */
+export const validIdString: Validator = (v) => (typeof v === 'string' ? null : `'${pyStr(v)}' is not a valid UUID`);
+export const validIdStringOrNone: Validator = (v) => (v === null ? null : validIdString(v));
 
 export function validValues(values: readonly unknown[]): Validator {
   return (v) => (values.includes(v) ? null : `${pyStr(v)} is not in valid_values`);

@@ -6,16 +6,31 @@ import {
   HTTPBadRequest, HTTPPayloadTooLarge, InvalidAttribute, MissingAttribute, ProjectMismatch, ReadOnlyAttribute, UnrecognizedAttributes,
 } from '../errors/catalog.ts';
 import type { AttrMap } from './attributes.ts';
+import { BodyTooLarge, readBodyText } from '../http/body-text.ts';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../http/json-depth.ts';
+import { own } from '../domain/own.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { Item } from '../services/item.ts';
 
 export function parseJson(raw: string): unknown {
   if (raw.trim() === '') return undefined;
+  if (nestedDeeperThan(raw)) throw HTTPBadRequest(`Body contains invalid data: JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
+  let body: unknown;
   try {
-    return JSON.parse(raw);
+    body = JSON.parse(raw);
   } catch {
     throw HTTPBadRequest('Body contains invalid data');
   }
+  if (hasNul(body)) throw HTTPBadRequest('Body contains invalid data: strings may not contain NUL (\\u0000) characters');
+  return body;
+}
+
+/** PostgreSQL cannot store U+0000 in text, and no name or id needs it. (Depth is bounded: see parseJson.) */
+function hasNul(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('\0');
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.some(hasNul);
+  return Object.entries(v).some(([k, x]) => k.includes('\0') || hasNul(x));
 }
 
 /** `{"network": {...}}` or, for bulk, `{"networks": [...]}` whose items are bare
@@ -25,11 +40,11 @@ export function extractItems(body: unknown, singular: string, plural: string, al
   if (body === undefined || body === null) throw HTTPBadRequest(`Unable to find '${singular}' in request body`);
   if (typeof body !== 'object' || Array.isArray(body)) throw HTTPBadRequest('Body contains invalid data');
   const b = body as Record<string, unknown>;
-  if (plural in b) {
+  if (Object.hasOwn(b, plural)) {
     if (!allowBulk) throw HTTPBadRequest('Bulk operation not supported');
     return { items: bulkItems(b[plural], singular), bulk: true };
   }
-  if (!(singular in b)) throw HTTPBadRequest(`Unable to find '${singular}' in request body`);
+  if (!Object.hasOwn(b, singular)) throw HTTPBadRequest(`Unable to find '${singular}' in request body`);
   return { items: [asItem(b[singular], singular)], bulk: false };
 }
 
@@ -58,8 +73,8 @@ export function extractUpdate(body: unknown, singular: string): Item {
   if (typeof body !== 'object' || Array.isArray(body)) throw HTTPBadRequest('Body contains invalid data');
   const b = body as Record<string, unknown>;
   // prepare_request_body runs for PUT with allow_bulk off: its collection key (resource + "s") is a refused bulk.
-  if (`${singular}s` in b) throw HTTPBadRequest('Bulk operation not supported');
-  if (!(singular in b)) throw HTTPBadRequest(`Unable to find '${singular}' in request body`);
+  if (Object.hasOwn(b, `${singular}s`)) throw HTTPBadRequest('Bulk operation not supported');
+  if (!Object.hasOwn(b, singular)) throw HTTPBadRequest(`Unable to find '${singular}' in request body`);
   return asItem(b[singular], singular);
 }
 
@@ -69,7 +84,7 @@ function asItem(v: unknown, singular: string): Item {
 }
 
 function checkKnown(item: Item, attrs: AttrMap): void {
-  const unknown = Object.keys(item).filter((k) => !(k in attrs));
+  const unknown = Object.keys(item).filter((k) => !Object.hasOwn(attrs, k));
   if (unknown.length) throw UnrecognizedAttributes(unknown);
 }
 
@@ -88,7 +103,7 @@ function populateProject(item: Item, ctx: RequestContext, isCreate: boolean): vo
 
 function convertAndValidate(item: Item, attrs: AttrMap): void {
   for (const [k, v] of Object.entries(item)) {
-    const spec = attrs[k];
+    const spec = own(attrs, k)!; // checkKnown let only own attributes through
     let value = v;
     if (spec.convert && value !== undefined) {
       value = spec.convert(value);
@@ -108,7 +123,7 @@ export function prepareCreate(raw: Item, attrs: AttrMap, ctx: RequestContext): {
   const item: Item = { ...raw };
   populateProject(item, ctx, true);
   for (const [k, spec] of Object.entries(attrs)) {
-    if (k in item) {
+    if (Object.hasOwn(item, k)) {
       if (!spec.allowPost && k !== 'project_id' && k !== 'tenant_id') throw HTTPBadRequest(`Attribute '${k}' not allowed in POST`);
       continue;
     }
@@ -125,23 +140,18 @@ export function prepareUpdate(raw: Item, attrs: AttrMap, ctx: RequestContext): I
   const item: Item = { ...raw };
   if ('project_id' in item || 'tenant_id' in item) populateProject(item, ctx, false);
   for (const k of Object.keys(item)) {
-    if (!attrs[k].allowPut) throw ReadOnlyAttribute(k);
+    if (!own(attrs, k)!.allowPut) throw ReadOnlyAttribute(k);
   }
   convertAndValidate(item, attrs);
   return item;
 }
 
-/** The request body as text; HTTPPayloadTooLarge past `max` bytes. */
-export function readBody(req: IncomingMessage, max: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > max) { reject(HTTPPayloadTooLarge(max)); req.destroy(); return; }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => reject(HTTPBadRequest('Body contains invalid data')));
-  });
+/** The request body as text; HTTPPayloadTooLarge past `max` bytes, delivered before the connection closes. */
+export async function readBody(req: IncomingMessage, max: number): Promise<string> {
+  try {
+    return await readBodyText(req, max);
+  } catch (e) {
+    if (e instanceof BodyTooLarge) throw HTTPPayloadTooLarge(max);
+    throw HTTPBadRequest('Body contains invalid data');
+  }
 }

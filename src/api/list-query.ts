@@ -5,7 +5,9 @@ import {
 } from '../errors/catalog.ts';
 import type { AttrMap } from './attributes.ts';
 import type { ListQuery, TagFilters } from '../db/list-query.ts';
+import { own } from '../domain/own.ts';
 
+const MAX_LIMIT = 2 ** 31 - 1;
 const RESERVED = new Set(['fields', 'sort_key', 'sort_dir', 'limit', 'marker', 'page_reverse']);
 const TAG_KEYS: Record<string, keyof TagFilters> = { tags: 'all', 'tags-any': 'any', 'not-tags': 'notAll', 'not-tags-any': 'notAny' };
 
@@ -28,12 +30,13 @@ export function parseListQuery(params: URLSearchParams, attrs: AttrMap, opts: Li
   for (const key of new Set(params.keys())) {
     if (RESERVED.has(key)) continue;
     const values = params.getAll(key);
-    if (opts.taggable && key in TAG_KEYS) {
-      for (const v of values) tags[TAG_KEYS[key]].push(...v.split(',').filter((t) => t !== ''));
+    const tagKey = opts.taggable ? own(TAG_KEYS, key) : undefined;
+    if (tagKey) {
+      for (const v of values) tags[tagKey].push(...v.split(',').filter((t) => t !== ''));
       continue;
     }
     if (specials.has(key)) { special.set(key, values); continue; }
-    const spec = attrs[key];
+    const spec = own(attrs, key);
     if (!spec || !spec.filter) { invalid.push(key); continue; }
     filters.set(key, values.map((v) => (v !== '' && (spec.filterConvert ?? spec.convert) ? (spec.filterConvert ?? spec.convert)!(v) : v)));
   }
@@ -52,7 +55,7 @@ export function parseListQuery(params: URLSearchParams, attrs: AttrMap, opts: Li
   const sortKeys = params.getAll('sort_key').filter((v) => v !== '');
   const sortDirs = params.getAll('sort_dir').filter((v) => v !== '');
   if (sortKeys.length !== sortDirs.length) throw SortCountMismatch();
-  const badKeys = sortKeys.filter((k) => !attrs[k]?.sortKey);
+  const badKeys = sortKeys.filter((k) => !own(attrs, k)?.sortKey);
   if (badKeys.length) throw InvalidSortKey(badKeys);
   const badDirs = sortDirs.filter((d) => d !== 'asc' && d !== 'desc');
   if (badDirs.length) throw InvalidSortDir(badDirs);
@@ -62,7 +65,8 @@ export function parseListQuery(params: URLSearchParams, attrs: AttrMap, opts: Li
   const rawLimit = params.get('limit');
   if (rawLimit !== null) {
     if (!/^\d+$/.test(rawLimit)) throw InvalidLimit(rawLimit);
-    const n = Number.parseInt(rawLimit, 10);
+    // Beyond any table's size every limit means the same; capped so that no database sees a number it cannot hold.
+    const n = Math.min(Number.parseInt(rawLimit, 10), MAX_LIMIT);
     limit = n === 0 ? null : n;
   }
   const max = opts.maxLimit ?? -1;

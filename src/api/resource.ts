@@ -54,7 +54,7 @@ export function shaper(hidden: ReadonlySet<string>, fields: string[] | null): (o
     const wanted = fields.filter((f) => !hidden.has(f));
     return (o) => {
       const out: Record<string, unknown> = {};
-      for (const f of wanted) if (f in o) out[f] = o[f];
+      for (const f of wanted) if (Object.hasOwn(o, f)) out[f] = o[f];
       return out;
     };
   }

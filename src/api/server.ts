@@ -5,7 +5,11 @@ import type { AddressInfo } from 'node:net';
 import type { MuonConfig } from '../config/types.ts';
 import type { Db } from '../db/connect.ts';
 import type { Deps, Policy } from '../services/deps.ts';
-import { createApp, type AppOptions } from './app.ts';
+import { createApp, type AppOptions, type SubRoute } from './app.ts';
+import { answerUnparsedRequests } from '../http/unparsed-requests.ts';
+import { HTTPBadRequest, HTTPMethodNotAllowed, HTTPRequestHeaderFieldsTooLarge, HTTPRequestTimeout } from '../errors/catalog.ts';
+import type { NeutronError } from '../errors/neutron-error.ts';
+import type { ResourceDef } from './resource.ts';
 import { networksResource } from './resources/networks.ts';
 import { subnetsResource } from './resources/subnets.ts';
 import { portsResource } from './resources/ports.ts';
@@ -38,6 +42,17 @@ import { dirname } from 'node:path';
 
 export interface RunningServer { server: Server; url: string; deps: Deps; watch: RevisionWatch; agentSocket?: string; close(): Promise<void> }
 
+/** The generic resources the API serves (the fuzz test reads their attribute maps too). */
+export const apiResources: ResourceDef<any>[] = [
+  networksResource, subnetsResource, portsResource, securityGroupsResource, securityGroupRulesResource, addressGroupsResource,
+  routersResource, floatingIpsResource, subnetpoolsResource, addressScopesResource, rbacPoliciesResource,
+];
+/** Collections with handlers of their own. */
+export const apiCustomRoutes: Record<string, SubRoute> = {
+  'network-ip-availabilities': ipAvailabilityRoute, floatingip_pools: floatingIpPoolsRoute, quotas: quotasRoute,
+  availability_zones: availabilityZonesRoute, agents: agentsRoute, muon: muonRoute,
+};
+
 export function buildDeps(config: MuonConfig, conn: Db, policy: Policy = createPolicy(config), log?: Logger): Deps {
   return { config, conn, policy, log };
 }
@@ -50,6 +65,8 @@ export async function startServer(opts: {
   agentSocket?: string;
   /** Also serve the agent channel through RabbitMQ (src/api/agent-channel-amqp.ts). */
   amqp?: RabbitTransport;
+  /** Largest request body accepted (413 beyond); 10 MiB by default. */
+  maxBodyBytes?: number;
 }): Promise<RunningServer> {
   const deps = buildDeps(opts.config, opts.conn, undefined, opts.log);
   const watch = new RevisionWatch(opts.conn.db);
@@ -58,10 +75,12 @@ export async function startServer(opts: {
     deps,
     log: opts.log ?? silentLogger,
     authenticate: opts.authenticate,
-    resources: [networksResource, subnetsResource, portsResource, securityGroupsResource, securityGroupRulesResource, addressGroupsResource, routersResource, floatingIpsResource, subnetpoolsResource, addressScopesResource, rbacPoliciesResource],
-    custom: { 'network-ip-availabilities': ipAvailabilityRoute, floatingip_pools: floatingIpPoolsRoute, quotas: quotasRoute, availability_zones: availabilityZonesRoute, agents: agentsRoute, muon: muonRoute },
+    resources: apiResources,
+    custom: apiCustomRoutes,
+    maxBodyBytes: opts.maxBodyBytes,
   });
   const server = createServer({ keepAliveTimeout: 65_000 }, handler);
+  answerUnparsedRequests(server, (status, message) => apiError(status, message).toBody());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? opts.config.bindPort, opts.host ?? opts.config.bindHost, () => resolve());
@@ -115,4 +134,13 @@ async function listenUnix(path: string, handler: Parameters<typeof createServer>
   }
   await chmod(path, 0o600);
   return s;
+}
+
+/** The NeutronError for an answer written outside the app (see answerUnparsedRequests). */
+function apiError(status: number, message: string): NeutronError {
+  if (status === 405) return HTTPMethodNotAllowed();
+  if (status === 400) return HTTPBadRequest(message);
+  if (status === 431) return HTTPRequestHeaderFieldsTooLarge(message);
+  if (status === 408) return HTTPRequestTimeout(message);
+  return HTTPBadRequest(message);
 }

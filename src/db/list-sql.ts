@@ -16,7 +16,11 @@ export function whereFilters<DB, TB extends keyof DB, O>(
   for (const [attr, values] of filters) {
     const col = columns[attr];
     if (!col) continue; // handled by the resource itself
-    const vals = values.map((v) => toDb(col.kind, v));
+    let vals = values.map((v) => toDb(col.kind, v));
+    // A value that is no integer (or too large for one) can match no row of an integer column,
+    // and the databases reject it rather than say so.
+    if (col.kind === 'int') vals = vals.filter((v) => Number.isSafeInteger(v));
+    if (vals.length === 0) { qb = qb.where(sql<SqlBool>`1 = 0`); continue; }
     qb = vals.length === 1
       ? qb.where(sql.ref(col.column), '=', vals[0] as any)
       : qb.where(sql.ref(col.column), 'in', vals as any);

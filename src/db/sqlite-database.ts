@@ -10,7 +10,7 @@ type Param = null | number | bigint | string | Uint8Array;
 class CachedStatement implements SqliteStatement {
   readonly reader: boolean;
   readonly #stmt: StatementSync;
-  readonly #names: string[];
+  #names: string[];
   constructor(stmt: StatementSync) {
     this.#stmt = stmt;
     this.#names = stmt.columns().map((c) => c.name);
@@ -22,6 +22,9 @@ class CachedStatement implements SqliteStatement {
   }
   all(parameters: ReadonlyArray<unknown>): unknown[] {
     const rows = this.#stmt.all(...(parameters as Param[])) as unknown as unknown[][];
+    // SQLite re-prepares a statement whose tables changed (a migration added a column): a
+    // `select *` cached before then returns more columns than the names read at prepare
+    if (rows.length > 0 && rows[0].length !== this.#names.length) this.#names = this.#stmt.columns().map((c) => c.name);
     const names = this.#names;
     const n = names.length;
     const out = new Array(rows.length);

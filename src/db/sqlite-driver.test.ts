@@ -77,3 +77,21 @@ describe('SQLite file database: a transaction open across awaits', { timeout: 20
     assert.deepEqual(await names(conn), ['x', 'y', 'z']);
   });
 });
+
+describe('SQLite: statements cached before a column is added', () => {
+  it('return the new column too (on the reader and the writer)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'muon-sqlite-schema-'));
+    const conn = connect(`sqlite:///${join(dir, 'm.sqlite')}`);
+    try {
+      await conn.db.schema.createTable('t').addColumn('id', 'text').execute();
+      await conn.db.insertInto('t' as never).values({ id: 'a' } as never).execute();
+      const all = async () => await conn.db.selectFrom('t' as never).selectAll().execute() as Record<string, unknown>[];
+      assert.deepEqual(await all(), [{ id: 'a' }]);
+      await conn.db.schema.alterTable('t').addColumn('flag', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+      assert.deepEqual(await all(), [{ id: 'a', flag: 1 }], 'the cached `select *` names the new column');
+    } finally {
+      await conn.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

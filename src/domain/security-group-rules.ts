@@ -10,6 +10,7 @@ import {
 import { formatIpValue } from './ip/address.ts';
 import { formatCidr, parseCidr, parseNetaddrNetwork } from './ip/cidr.ts';
 import { pyStr } from './py-str.ts';
+import { own } from './own.ts';
 
 /** neutron-lib IP_PROTOCOL_MAP (plus the icmpv6 alias). */
 export const IP_PROTOCOL_MAP: Readonly<Record<string, number>> = {
@@ -45,7 +46,7 @@ export function convertProtocol(v: unknown): string | null {
     if (n >= 0 && n <= 255) return String(typeof v === 'number' ? n : v);
     throw SecurityGroupRuleInvalidProtocol(s);
   }
-  if (typeof v === 'string' && v.toLowerCase() in IP_PROTOCOL_MAP) return v.toLowerCase();
+  if (typeof v === 'string' && Object.hasOwn(IP_PROTOCOL_MAP, v.toLowerCase())) return v.toLowerCase();
   throw SecurityGroupRuleInvalidProtocol(s);
 }
 
@@ -153,6 +154,6 @@ function protocolNameAndNumber(protocol: string, ethertype: string): string {
     else if (p === '1') p = '58';
   }
   if (p === 'icmpv6') p = 'ipv6-icmp';
-  const n = IP_PROTOCOL_MAP[p];
+  const n = own(IP_PROTOCOL_MAP, p);
   return String(n !== undefined ? n : p);
 }

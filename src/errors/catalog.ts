@@ -19,6 +19,9 @@ export const HTTPInternalServerError = () =>
   e(500, 'HTTPInternalServerError', 'Request Failed: internal server error while processing your request.');
 export const HTTPPayloadTooLarge = (max: number) =>
   e(413, 'HTTPRequestEntityTooLarge', `Request is too large: the body may not exceed ${max} bytes.`);
+/** Requests Node's HTTP parser refuses (src/http/unparsed-requests.ts). */
+export const HTTPRequestHeaderFieldsTooLarge = (message: string) => e(431, 'HTTPRequestHeaderFieldsTooLarge', message);
+export const HTTPRequestTimeout = (message: string) => e(408, 'HTTPRequestTimeout', message);
 export const Unauthorized = () => e(401, 'Unauthorized', 'The request you have made requires authentication.');
 export const ServiceUnavailable = (message: string) => e(503, 'ServiceUnavailable', message);
 

@@ -14,6 +14,7 @@ import { enforceOrHide } from './authorize.ts';
 import { formatCidr, parseCidr } from '../domain/ip/cidr.ts';
 import { ACCESS_SHARED, rbacGrants, sharedWith } from '../db/repos/rbac.ts';
 import { deleteEntriesOf } from './rbac.ts';
+import { pyStr } from '../domain/ip/py-compat.ts';
 
 type Db = Deps['conn']['db'];
 
@@ -36,11 +37,11 @@ const sharedTo = async (q: Tx | Db, id: string, ctx: RequestContext) => (await s
 
 /** Addresses as Neutron stores them: the CIDR's network, a bare address as /32 or /128. */
 export function normalizeAddresses(v: unknown): string[] {
-  if (!Array.isArray(v)) throw InvalidAttribute('addresses', `'${String(v)}' is not a list`);
+  if (!Array.isArray(v)) throw InvalidAttribute('addresses', `'${pyStr(v)}' is not a list`);
   const out: string[] = [];
   for (const a of v) {
     const c = typeof a === 'string' ? parseCidr(a) : null;
-    if (!c) throw InvalidAttribute('addresses', `'${String(a)}' is not a valid IP subnet`);
+    if (!c) throw InvalidAttribute('addresses', `'${pyStr(a)}' is not a valid IP subnet`);
     const s = formatCidr(c);
     if (!out.includes(s)) out.push(s);
   }

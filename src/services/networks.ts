@@ -83,6 +83,8 @@ function requestedSegments(item: Item): Segment[] | null {
   const hasProvider = PROVIDER_ATTRS.some((a) => item[a] !== undefined);
   if (segs !== undefined && segs !== null) {
     if (hasProvider) throw InvalidInput('Segments and provider values cannot both be set.');
+    // ML2 takes an empty list as no request at all: a tenant network.
+    if (segs.length === 0) return null;
     return segs.map((s) => ({
       network_type: s['provider:network_type'] as string,
       physical_network: (s['provider:physical_network'] ?? null) as string | null,

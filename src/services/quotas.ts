@@ -9,6 +9,7 @@ import type { Tx } from '../db/transaction.ts';
 import type { Database } from '../db/schema.ts';
 import { OverQuota } from '../errors/catalog.ts';
 import { lockNamed } from '../db/locks.ts';
+import { own } from '../domain/own.ts';
 
 /** Quota resource name → the table holding that resource (with a project_id column).
  *  Resources of later features add their table here. */
@@ -45,7 +46,7 @@ export async function projectLimits(deps: Deps, q: Kysely<Database>, projectId: 
 }
 
 export async function usage(q: Kysely<Database>, resource: string, projectId: string): Promise<number> {
-  const table = QUOTA_TABLES[resource];
+  const table = own(QUOTA_TABLES, resource)!; // callers pass known resources only
   const r = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)} where project_id = ${projectId}`.execute(q);
   return Number(r.rows[0]?.n ?? 0);
 }

@@ -21,6 +21,7 @@ import {
 import type { NeutronError } from '../errors/neutron-error.ts';
 import { enforceQuotaForItems } from './quotas.ts';
 import { nowIso, recordChange } from '../db/standard-attrs.ts';
+import { own } from '../domain/own.ts';
 
 type ObjectTable = 'networks' | 'security_groups' | 'address_scopes' | 'subnetpools' | 'address_groups';
 
@@ -124,7 +125,7 @@ async function insertEntry(deps: Deps, ctx: RequestContext, tx: Tx, item: Item):
   const type = item.object_type as string;
   const objectId = item.object_id as string;
   const action = item.action as string;
-  const kind = RBAC_OBJECT_KINDS[type];
+  const kind = own(RBAC_OBJECT_KINDS, type)!; // toObjectType let only known kinds through
   if (type === 'network') {
     // The network callbacks only look at the actions they know; anything else fails on the action.
     if (!kind.actions.includes(action)) throw InvalidActionForType(action, type, kind.actions);

@@ -77,9 +77,9 @@ export async function createSecurityGroupRules(deps: Deps, ctx: RequestContext, 
     for (const rule of rules) {
       validateRule(rule);
       // A remote group or address group may also be one shared with the project (RBAC).
-      if (rule.remote_group_id && !(await usable(rule.remote_group_id))
+      if (rule.remote_group_id !== null && !(await usable(rule.remote_group_id))
         && !(await sharedWith(tx, 'security_group', [rule.remote_group_id], project)).size) throw SecurityGroupNotFound(rule.remote_group_id);
-      if (rule.remote_address_group_id) {
+      if (rule.remote_address_group_id !== null) {
         const ag = await tx.selectFrom('address_groups').select('project_id').where('id', '=', rule.remote_address_group_id).executeTakeFirst();
         if (!ag || !(ctx.isAdmin || ag.project_id === project || (await sharedWith(tx, 'address_group', [rule.remote_address_group_id], project)).size)) {
           throw AddressGroupNotFound(rule.remote_address_group_id);

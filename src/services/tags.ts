@@ -5,6 +5,7 @@ import type { RequestContext } from '../domain/policy/context.ts';
 import { inTransaction } from '../db/transaction.ts';
 import { bumpRevision, loadTags } from '../db/standard-attrs.ts';
 import { InvalidAttribute, PolicyNotAuthorized, TagNotFound } from '../errors/catalog.ts';
+import { pyStr } from '../domain/ip/py-compat.ts';
 
 const TABLES = { network: 'networks', subnet: 'subnets', port: 'ports', security_group: 'security_groups', subnetpool: 'subnetpools' } as const;
 const MAX_TAGS = 50;
@@ -17,7 +18,7 @@ function assertMayChange(ctx: RequestContext, t: Tagged): void {
 
 export function validateTag(tag: unknown): string {
   if (typeof tag !== 'string' || tag === '' || tag.length > 255 || tag.includes(',') || tag.includes('/')) {
-    throw InvalidAttribute('tags', `'${String(tag)}' is not a valid tag`);
+    throw InvalidAttribute('tags', `'${pyStr(tag)}' is not a valid tag`);
   }
   return tag;
 }

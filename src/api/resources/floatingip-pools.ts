@@ -3,6 +3,7 @@
 import { sql, type SqlBool } from 'kysely';
 import type { SubRoute } from '../app.ts';
 import { HTTPMethodNotAllowed, HTTPNotFound, InvalidFilter } from '../../errors/catalog.ts';
+import { own } from '../../domain/own.ts';
 
 const KEYS = ['subnet_id', 'subnet_name', 'network_id', 'cidr', 'project_id', 'tenant_id'] as const;
 const COLUMNS: Record<string, string> = { subnet_id: 's.id', subnet_name: 's.name', network_id: 's.network_id', cidr: 's.cidr', project_id: 's.project_id', tenant_id: 's.project_id' };
@@ -18,7 +19,7 @@ export const floatingIpPoolsRoute: SubRoute = {
     const bad: string[] = [];
     for (const key of new Set(url.searchParams.keys())) {
       if (key === 'fields' || key === 'sort_key' || key === 'sort_dir' || key === 'limit' || key === 'marker' || key === 'page_reverse') continue;
-      const col = COLUMNS[key];
+      const col = own(COLUMNS, key);
       if (!col) { bad.push(key); continue; }
       q = q.where(sql<SqlBool>`${sql.ref(col)} in (${sql.join(url.searchParams.getAll(key))})`);
     }

@@ -69,7 +69,7 @@ export async function networkIpAvailabilities(deps: Deps, filters: Map<string, s
 function pickFields(o: NetworkAvailability, fields: string[]): Record<string, unknown> {
   if (!fields.length) return o as unknown as Record<string, unknown>;
   const r: Record<string, unknown> = {};
-  for (const k of fields) if (k in o) r[k] = (o as unknown as Record<string, unknown>)[k];
+  for (const k of fields) if (Object.hasOwn(o, k)) r[k] = (o as unknown as Record<string, unknown>)[k];
   return r;
 }
 

@@ -9,11 +9,12 @@ import { NetworkNotFound } from '../../errors/catalog.ts';
 import * as svc from '../../services/networks.ts';
 import { validAvailabilityZoneHints } from './availability-zones.ts';
 import { networkDhcpAgentsSubResource } from './network-dhcp-agents.ts';
+import { pyStr } from '../../domain/py-str.ts';
 
 const segmentsValidator = (v: unknown): string | null => {
-  if (!Array.isArray(v)) return `'${String(v)}' is not a list`;
+  if (!Array.isArray(v)) return `'${pyStr(v)}' is not a list`;
   for (const s of v) {
-    if (s === null || typeof s !== 'object' || Array.isArray(s)) return `'${String(s)}' is not a dictionary`;
+    if (s === null || typeof s !== 'object' || Array.isArray(s)) return `'${pyStr(s)}' is not a dictionary`;
     for (const k of Object.keys(s)) {
       if (!['provider:network_type', 'provider:physical_network', 'provider:segmentation_id'].includes(k)) return `Unrecognized attribute(s) '${k}'`;
     }

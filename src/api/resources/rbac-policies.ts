@@ -5,12 +5,13 @@ import { validUuid } from '../../domain/uuid.ts';
 import type { ResourceDef } from '../resource.ts';
 import { InvalidInput, RbacPolicyNotFound } from '../../errors/catalog.ts';
 import * as svc from '../../services/rbac.ts';
+import { pyStr } from '../../domain/py-str.ts';
 
 /** convert_valid_object_type: case-insensitive, surrounding blanks ignored. */
 const toObjectType: Converter = (v) => {
   const normalized = typeof v === 'string' ? v.trim().toLowerCase() : v;
-  if (typeof normalized === 'string' && normalized in svc.RBAC_OBJECT_KINDS) return normalized;
-  throw InvalidInput(`'${String(v)}' is not a valid RBAC object type`);
+  if (typeof normalized === 'string' && Object.hasOwn(svc.RBAC_OBJECT_KINDS, normalized)) return normalized;
+  throw InvalidInput(`'${pyStr(v)}' is not a valid RBAC object type`);
 };
 
 // Zed leaves object_type/object_id/action without defaults and fails later with a 500

@@ -1,7 +1,7 @@
 // /v2.0/security-group-rules: attribute map (security-group, normalized CIDR,
 // remote address group) and the view. Rules cannot be updated: no `update`, so PUT
 // answers 405 as the API reference has no such call (Zed answered 500, row 175).
-import { standardAttributes, validString, validUuidOrNone, validValues, type AttrMap } from '../attributes.ts';
+import { standardAttributes, validIdString, validIdStringOrNone, validString, validUuidOrNone, validValues, type AttrMap } from '../attributes.ts';
 import type { ResourceDef } from '../resource.ts';
 import type { RuleRow } from '../../db/repos/security-groups.ts';
 import { SecurityGroupRuleNotFound } from '../../errors/catalog.ts';
@@ -13,8 +13,8 @@ const { tags: _tags, name: _name, ...std } = standardAttributes;
 export const securityGroupRuleAttributes: AttrMap = {
   ...std,
   description: { allowPost: true, allowPut: false, default: '', validate: validString(255), visible: true, filter: true, sortKey: true },
-  security_group_id: { allowPost: true, allowPut: false, required: true, visible: true, filter: true, sortKey: true },
-  remote_group_id: { allowPost: true, allowPut: false, default: null, visible: true, filter: true, sortKey: true },
+  security_group_id: { allowPost: true, allowPut: false, required: true, validate: validIdString, visible: true, filter: true, sortKey: true },
+  remote_group_id: { allowPost: true, allowPut: false, default: null, validate: validIdStringOrNone, visible: true, filter: true, sortKey: true },
   direction: { allowPost: true, allowPut: false, required: true, validate: validValues(['ingress', 'egress']), visible: true, filter: true, sortKey: true },
   protocol: { allowPost: true, allowPut: false, default: null, convert: convertProtocol, visible: true, filter: true, sortKey: true },
   port_range_min: { allowPost: true, allowPut: false, default: null, convert: convertPort, visible: true, filter: true, sortKey: true },

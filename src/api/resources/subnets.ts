@@ -8,7 +8,7 @@ import { SubnetNotFound } from '../../errors/catalog.ts';
 import { formatIpv6, parseIpv6, validateIpAddress } from '../../domain/ip/address.ts';
 import { convertCidrToCanonical, formatCidr, parseCidr, validateSubnetCidr } from '../../domain/ip/cidr.ts';
 import {
-  convertNoneToEmptyList, validateHostRoutes, validateIpPools, validateIpv6Mode, validateNameservers,
+  convertNameservers, convertNoneToEmptyList, validateHostRoutes, validateIpPools, validateIpv6Mode, validateNameservers,
 } from '../../domain/ipam/subnet-validators.ts';
 import * as svc from '../../services/subnets.ts';
 
@@ -41,7 +41,7 @@ export const subnetAttributes: AttrMap = {
   },
   gateway_ip: { allowPost: true, allowPut: true, convert: toCanonicalIp, validate: validIpOrNone, visible: true, filter: true, sortKey: true },
   allocation_pools: { allowPost: true, allowPut: true, validate: validateIpPools, visible: true },
-  dns_nameservers: { allowPost: true, allowPut: true, convert: convertNoneToEmptyList, validate: validateNameservers, visible: true },
+  dns_nameservers: { allowPost: true, allowPut: true, convert: convertNameservers, validate: validateNameservers, visible: true },
   host_routes: { allowPost: true, allowPut: true, convert: convertNoneToEmptyList, validate: validateHostRoutes, visible: true },
   enable_dhcp: { allowPost: true, allowPut: true, default: true, convert: toBoolean, visible: true, filter: true, sortKey: true },
   ipv6_ra_mode: { allowPost: true, allowPut: false, validate: validateIpv6Mode, visible: true, filter: true, sortKey: true },

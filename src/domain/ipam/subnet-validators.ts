@@ -29,6 +29,10 @@ export interface HostRoute { destination: string; nexthop: string }
 /** converters.convert_none_to_empty_list (dns_nameservers, host_routes). */
 export const convertNoneToEmptyList = (v: unknown): unknown => (v === null ? [] : v);
 
+/** dns_nameservers: as convertNoneToEmptyList, and a dict stands for its keys, the
+ *  nameservers Neutron iterates (and stores) from it: the list the services expect. */
+export const convertNameservers = (v: unknown): unknown => (v === null ? [] : isPlainObject(v) ? Object.keys(v) : v);
+
 /**
  * _verify_dict_keys(strict): the dict must have exactly these keys. Sets print in the
  * order Zed printed them (Python's set order is hash-seeded): expected keys as given,

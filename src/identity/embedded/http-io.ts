@@ -1,6 +1,8 @@
 // Reading requests and shaping replies for the embedded identity's HTTP API.
 import type { IncomingMessage } from 'node:http';
 import { badRequest, KeystoneError } from './keystone-error.ts';
+import { BodyTooLarge, readBodyText } from '../../http/body-text.ts';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../http/json-depth.ts';
 
 export type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 
@@ -13,18 +15,14 @@ export function header(req: IncomingMessage, name: string): string | undefined {
   return (Array.isArray(v) ? v[0] : v)?.trim() || undefined;
 }
 
-export function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) { reject(new KeystoneError(413, 'Request Entity Too Large', 'Request is too large.')); req.destroy(); return; }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))); } catch { reject(badRequest('Malformed request body.')); }
-    });
-    req.on('error', reject);
-  });
+export async function readJson(req: IncomingMessage): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readBodyText(req, MAX_BODY);
+  } catch (e) {
+    if (e instanceof BodyTooLarge) throw new KeystoneError(413, 'Request Entity Too Large', 'Request is too large.');
+    throw badRequest('Malformed request body.');
+  }
+  if (nestedDeeperThan(text)) throw badRequest(`Malformed request body: JSON nested more than ${MAX_JSON_DEPTH} levels deep.`);
+  try { return JSON.parse(text); } catch { throw badRequest('Malformed request body.'); }
 }

@@ -7,6 +7,7 @@ import type { AdminContext } from './admin-context.ts';
 import type { CatalogService, CatalogUrls } from './catalog.ts';
 import { endpointsApi, regionsApi, servicesApi } from './catalog-api.ts';
 import { header, methodNotAllowed, readJson, type Reply } from './http-io.ts';
+import { pathSegments, requestUrl } from '../../http/request-target.ts';
 import type { EmbeddedIdentity, TokenBody } from './identity.ts';
 import { badRequest, forbidden, KeystoneError, notAuthenticated } from './keystone-error.ts';
 import { domainsApi, projectsApi } from './projects-api.ts';
@@ -51,8 +52,8 @@ export function identityHandler(o: RoutesOptions): (req: IncomingMessage, res: S
 
   async function route(req: IncomingMessage): Promise<Reply> {
     const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const url = requestUrl(req.url);
+    const parts = pathSegments(url.pathname);
     if (parts.length === 0 && (method === 'GET' || method === 'HEAD')) return { status: 300, body: { versions: { values: [version()] } } };
     if (parts[0] !== 'v3') throw new KeystoneError(404, 'Not Found', 'The resource could not be found.');
     if (parts.length === 1) return { status: 200, body: { version: version() } };

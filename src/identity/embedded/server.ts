@@ -10,6 +10,10 @@ import { createEmbeddedIdentity, type EmbeddedIdentity } from './identity.ts';
 import { writeOpenrcFiles } from './openrc.ts';
 import { fileRevocations } from './revocations.ts';
 import { identityHandler } from './routes.ts';
+import { KeystoneError } from './keystone-error.ts';
+import { answerUnparsedRequests } from '../../http/unparsed-requests.ts';
+
+const REASON: Record<number, string> = { 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 import { loadOrCreateIdentity, writeSecret } from './store.ts';
 import { loadOrCreateKey } from './token-codec.ts';
 import { embeddedValidator } from './validator.ts';
@@ -63,6 +67,7 @@ export async function startEmbeddedIdentity(c: EmbeddedIdentityConfig): Promise<
     identity, publicUrl: () => publicUrl, catalog, catalogUrls, log: c.log,
     save: () => writeSecret(stateFile, JSON.stringify(boot.data, null, 2) + '\n'),
   }));
+  answerUnparsedRequests(server, (status, message) => new KeystoneError(status, REASON[status] ?? 'Bad Request', message).toBody());
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
       ? new Error(`the embedded identity cannot listen on ${c.host}:${c.port}: the port is in use (a Keystone already running there? then set [muon] identity = keystone; or choose [muon] identity_port)`)
