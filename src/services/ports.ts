@@ -11,6 +11,7 @@ import {
   getPortRow, getPortRows, listPortKeys as listPortRowKeys, listPortRows, loadPorts, sortDhcpOpts, sortFixedIps, sortPairs, type FixedIpFilter, type PortAddressPair, type PortDhcpOpt, type PortRecord, type PortRow,
 } from '../db/repos/ports.ts';
 import { visibleNetwork } from './networks.ts';
+import { networkParent, portTarget, visiblePort } from './port-access.ts';
 import { ensureDefaultGroup } from './security-groups.ts';
 import { getNetworkRow } from '../db/repos/networks.ts';
 import { disassociateFloatingIps } from '../db/repos/floatingips.ts';
@@ -22,7 +23,7 @@ import { enforceDeviceIdOwner, enforceNetworkTenantOwnership } from './ownership
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import {
   AddressPairAndPortSecurityRequired, AllowedAddressPairExhausted, ExtraDhcpOptsDuplicate, InvalidInput, MacAddressInUse,
-  NetworkMacAddressGenerationFailure, NetworkNotFound, PortBound, PortNotFound, UnsupportedPortDeviceOwner, PortSecurityAndIPRequiredForSecurityGroups,
+  NetworkMacAddressGenerationFailure, NetworkNotFound, PortBound, UnsupportedPortDeviceOwner, PortSecurityAndIPRequiredForSecurityGroups,
   PortSecurityPortHasSecurityGroup, SecurityGroupNotFound, ServicePortInUse,
 } from '../errors/catalog.ts';
 import { checkRevision, nowIso, recordChange, recordChanges } from '../db/standard-attrs.ts';
@@ -41,29 +42,6 @@ const UNBOUND_VIF_TYPES = new Set(['unbound', 'binding_failed']);
 
 /** Network-owned ports (dhcp, router ports) get no port security nor security groups by default. */
 const isTrusted = (deviceOwner: string): boolean => deviceOwner.startsWith('network:');
-
-// ---------------------------------------------------------------------------
-// policy targets
-
-function networkParent(net: { project_id: string; shared: number }): Record<string, unknown> {
-  return { 'network:tenant_id': net.project_id, 'network:project_id': net.project_id, 'network:shared': net.shared === 1 };
-}
-
-export function portTarget(row: PortRow): Record<string, unknown> {
-  return {
-    id: row.id, project_id: row.project_id, tenant_id: row.project_id, network_id: row.network_id, name: row.name,
-    mac_address: row.mac_address, device_id: row.device_id, device_owner: row.device_owner, admin_state_up: row.admin_state_up === 1,
-    port_security_enabled: row.port_security_enabled === 1, 'binding:host_id': row.binding_host_id, 'binding:vnic_type': row.binding_vnic_type,
-    ...networkParent({ project_id: row.network_project_id, shared: row.network_shared }),
-  };
-}
-
-/** A port the caller may see, or PortNotFound (404 hides other projects' ports). */
-async function visiblePort(deps: Deps, q: Tx | Deps['conn']['db'], ctx: RequestContext, id: string): Promise<PortRow> {
-  const row = await getPortRow(q, id);
-  if (!row || !deps.policy.check(ctx, 'get_port', portTarget(row))) throw PortNotFound(id);
-  return row;
-}
 
 // ---------------------------------------------------------------------------
 // reads
