@@ -12,6 +12,7 @@ import { validateIpAddress } from '../../domain/ip/address.ts';
 import { validateSubnetCidr } from '../../domain/ip/cidr.ts';
 import { validateMacAddress } from '../../domain/ip/mac.ts';
 import * as svc from '../../services/ports.ts';
+import { getPort, listPortKeys, listPorts, loadPortsById } from '../../services/port-reads.ts';
 
 export const VNIC_TYPES = [
   'normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'remote-managed', 'vdpa',
@@ -196,11 +197,11 @@ export const portsResource: ResourceDef<PortRecord> = {
   render: renderPort,
   idOf: (r) => r.row.id,
   revisionOf: (r) => r.row.revision_number,
-  list: svc.listPorts,
-  get: svc.getPort,
+  list: listPorts,
+  get: getPort,
   create: svc.createPorts,
   update: svc.updatePort,
   delete: svc.deletePort,
-  listKeys: svc.listPortKeys,
-  loadMany: svc.loadPortsById,
+  listKeys: listPortKeys,
+  loadMany: loadPortsById,
 };
