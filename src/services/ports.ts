@@ -13,7 +13,6 @@ import { visibleNetwork } from './networks.ts';
 import { networkParent, portTarget, visiblePort } from './port-access.ts';
 import { ensureDefaultGroup } from './security-groups.ts';
 import { getNetworkRow } from '../db/repos/networks.ts';
-import { disassociateFloatingIps } from '../db/repos/floatingips.ts';
 import { dropForwardingsOfPort } from './port-forwardings.ts';
 import { parseIp } from '../domain/ip/address.ts';
 import { sharedWith } from '../db/repos/rbac.ts';
@@ -23,20 +22,15 @@ import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import {
   AddressPairAndPortSecurityRequired, AllowedAddressPairExhausted, ExtraDhcpOptsDuplicate, MacAddressInUse,
   NetworkMacAddressGenerationFailure, NetworkNotFound, PortBound, UnsupportedPortDeviceOwner, PortSecurityAndIPRequiredForSecurityGroups,
-  PortSecurityPortHasSecurityGroup, SecurityGroupNotFound, ServicePortInUse,
+  PortSecurityPortHasSecurityGroup, SecurityGroupNotFound,
 } from '../errors/catalog.ts';
 import { checkRevision, nowIso, recordChange, recordChanges } from '../db/standard-attrs.ts';
 import { normalizeMac, randomMac } from '../domain/ip/mac.ts';
 import { allocateIps, allocateIpsMany, isAutoAddressSubnet, releaseIps, type FixedIp, type FixedIpRequest, type SubnetCache } from './ipam.ts';
 import { forEachSliced, inSlices } from './event-loop.ts';
 import { computeBinding, requireL2 } from './port-binding.ts';
-import { changedEvent, deletedEvent, statusEvent, type NovaEvent } from '../domain/nova-events.ts';
+import { changedEvent, statusEvent, type NovaEvent } from '../domain/nova-events.ts';
 
-/** Ports that belong to a router or floating IP: deleted through those APIs only. */
-const SERVICE_OWNERS = new Set([
-  'network:router_interface', 'network:router_gateway', 'network:floatingip', 'network:router_interface_distributed',
-  'network:ha_router_replicated_interface', 'network:router_centralized_snat', 'network:router_ha_interface',
-]);
 const UNBOUND_VIF_TYPES = new Set(['unbound', 'binding_failed']);
 
 /** Network-owned ports (dhcp, router ports) get no port security nor security groups by default. */
@@ -472,26 +466,4 @@ export async function updatePort(deps: Deps, ctx: RequestContext, id: string, ch
   deps.nova?.portEvents(nova);
   const row = (await getPortRow(deps.conn.db, id))!;
   return (await loadPorts(deps.conn.db, [row], deps.config.dnsDomain))[0];
-}
-
-// ---------------------------------------------------------------------------
-// delete
-
-export async function deletePort(deps: Deps, ctx: RequestContext, id: string, ifMatch: number | null): Promise<void> {
-  const deleted = await inTransaction(deps.conn, async (tx) => {
-    const row = await visiblePort(deps, tx, ctx, id);
-    deps.policy.enforce(ctx, 'delete_port', portTarget(row));
-    // Checked before If-Match, as Zed (l3 prevent_l3_port_deletion runs first).
-    if (SERVICE_OWNERS.has(row.device_owner)) throw ServicePortInUse(id, row.device_owner);
-    checkRevision(ifMatch, row.revision_number);
-    await disassociateFloatingIps(tx, id);
-    await dropForwardingsOfPort(tx, id, null);
-    await releaseIps(tx, id);
-    // Security groups, address pairs and DHCP options go by ON DELETE CASCADE.
-    await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
-    await tx.deleteFrom('ports').where('id', '=', id).execute();
-    await recordChange(tx, 'port', id, 'delete', row.revision_number);
-    return row;
-  });
-  deps.nova?.portEvents([deletedEvent(deleted)]);
 }

@@ -13,6 +13,7 @@ import { validateSubnetCidr } from '../../domain/ip/cidr.ts';
 import { validateMacAddress } from '../../domain/ip/mac.ts';
 import * as svc from '../../services/ports.ts';
 import { getPort, listPortKeys, listPorts, loadPortsById } from '../../services/port-reads.ts';
+import { deletePort } from '../../services/port-delete.ts';
 
 export const VNIC_TYPES = [
   'normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'remote-managed', 'vdpa',
@@ -201,7 +202,7 @@ export const portsResource: ResourceDef<PortRecord> = {
   get: getPort,
   create: svc.createPorts,
   update: svc.updatePort,
-  delete: svc.deletePort,
+  delete: deletePort,
   listKeys: listPortKeys,
   loadMany: loadPortsById,
 };
