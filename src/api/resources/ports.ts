@@ -13,6 +13,7 @@ import { validateSubnetCidr } from '../../domain/ip/cidr.ts';
 import { validateMacAddress } from '../../domain/ip/mac.ts';
 import * as svc from '../../services/ports.ts';
 import { getPort, listPortKeys, listPorts, loadPortsById } from '../../services/port-reads.ts';
+import { updatePort } from '../../services/port-update.ts';
 import { deletePort } from '../../services/port-delete.ts';
 
 export const VNIC_TYPES = [
@@ -201,7 +202,7 @@ export const portsResource: ResourceDef<PortRecord> = {
   list: listPorts,
   get: getPort,
   create: svc.createPorts,
-  update: svc.updatePort,
+  update: updatePort,
   delete: deletePort,
   listKeys: listPortKeys,
   loadMany: loadPortsById,
