@@ -11,7 +11,7 @@ import { AllowedAddressPairsMissingIP, DuplicateAddressPairInRequest, HTTPBadReq
 import { validateIpAddress } from '../../domain/ip/address.ts';
 import { validateSubnetCidr } from '../../domain/ip/cidr.ts';
 import { validateMacAddress } from '../../domain/ip/mac.ts';
-import * as svc from '../../services/ports.ts';
+import { createPorts } from '../../services/port-create.ts';
 import { getPort, listPortKeys, listPorts, loadPortsById } from '../../services/port-reads.ts';
 import { updatePort } from '../../services/port-update.ts';
 import { deletePort } from '../../services/port-delete.ts';
@@ -201,7 +201,7 @@ export const portsResource: ResourceDef<PortRecord> = {
   revisionOf: (r) => r.row.revision_number,
   list: listPorts,
   get: getPort,
-  create: svc.createPorts,
+  create: createPorts,
   update: updatePort,
   delete: deletePort,
   listKeys: listPortKeys,

@@ -1,6 +1,7 @@
-// Ports: MAC allocation, fixed IPs (through IPAM), port security, security groups,
-// allowed address pairs, extra DHCP options, dns_assignment, binding attributes.
-// Every request is one transaction; lists and creates never query per port.
+// Port create (single and bulk): policy and quota for every item first, then in slices
+// MACs, fixed IPs (through IPAM), port security, security groups, address pairs, extra
+// DHCP options, tags and binding. One transaction; each slice's rows go in with a few
+// multi-row statements.
 import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
