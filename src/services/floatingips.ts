@@ -11,7 +11,7 @@ import type { FloatingIpsTable } from '../db/schema.ts';
 import { getFloatingIpRow, listFloatingIpRows, loadFloatingIps, type FloatingIpRecord } from '../db/repos/floatingips.ts';
 import { getPortRow } from '../db/repos/ports.ts';
 import { visibleNetwork } from './networks.ts';
-import { portTarget } from './ports.ts';
+import { portTarget } from './port-access.ts';
 import { createServicePort, deleteServicePort } from './service-ports.ts';
 import { bumpRevisionOf, INTF_OWNER } from './routers.ts';
 import { checkRevision, insertTags, nowIso, recordChange } from '../db/standard-attrs.ts';

@@ -10,7 +10,7 @@ import type { FloatingIpsTable, PortForwardingsTable } from '../db/schema.ts';
 import { inTransaction, isUniqueViolation, type Tx } from '../db/transaction.ts';
 import { getFloatingIpRow } from '../db/repos/floatingips.ts';
 import { getPortRow, sortFixedIps } from '../db/repos/ports.ts';
-import { portTarget } from './ports.ts';
+import { portTarget } from './port-access.ts';
 import { floatingIpTarget } from './floatingips.ts';
 import { bumpRevisionOf, INTF_OWNER } from './routers.ts';
 import { recordChange } from '../db/standard-attrs.ts';

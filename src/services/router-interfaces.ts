@@ -7,7 +7,7 @@ import type { NetworksTable, RoutersTable, SubnetsTable } from '../db/schema.ts'
 import { getSubnetWithNetwork } from '../db/repos/subnets.ts';
 import { getPortRow } from '../db/repos/ports.ts';
 import { canReadSubnet } from './subnets.ts';
-import { portTarget } from './ports.ts';
+import { portTarget } from './port-access.ts';
 import { bumpRevisionOf, GW_OWNER, INTF_OWNER, routerForAction } from './routers.ts';
 import { createServicePort, deleteServicePort } from './service-ports.ts';
 import { enforceDeviceIdOwner, enforceInterfaceSubnetOwner, enforcePortInRangeOrAdmin } from './ownership.ts';

@@ -11,7 +11,10 @@ import { AllowedAddressPairsMissingIP, DuplicateAddressPairInRequest, HTTPBadReq
 import { validateIpAddress } from '../../domain/ip/address.ts';
 import { validateSubnetCidr } from '../../domain/ip/cidr.ts';
 import { validateMacAddress } from '../../domain/ip/mac.ts';
-import * as svc from '../../services/ports.ts';
+import { createPorts } from '../../services/port-create.ts';
+import { getPort, listPortKeys, listPorts, loadPortsById } from '../../services/port-reads.ts';
+import { updatePort } from '../../services/port-update.ts';
+import { deletePort } from '../../services/port-delete.ts';
 
 export const VNIC_TYPES = [
   'normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'remote-managed', 'vdpa',
@@ -196,11 +199,11 @@ export const portsResource: ResourceDef<PortRecord> = {
   render: renderPort,
   idOf: (r) => r.row.id,
   revisionOf: (r) => r.row.revision_number,
-  list: svc.listPorts,
-  get: svc.getPort,
-  create: svc.createPorts,
-  update: svc.updatePort,
-  delete: svc.deletePort,
-  listKeys: svc.listPortKeys,
-  loadMany: svc.loadPortsById,
+  list: listPorts,
+  get: getPort,
+  create: createPorts,
+  update: updatePort,
+  delete: deletePort,
+  listKeys: listPortKeys,
+  loadMany: loadPortsById,
 };

@@ -1,0 +1,209 @@
+// Port create (single and bulk): policy and quota for every item first, then in slices
+// MACs, fixed IPs (through IPAM), port security, security groups, address pairs, extra
+// DHCP options, tags and binding. One transaction; each slice's rows go in with a few
+// multi-row statements.
+import { randomUUID } from 'node:crypto';
+import type { Deps } from './deps.ts';
+import type { RequestContext } from '../domain/policy/context.ts';
+import type { Item } from './item.ts';
+import { inTransaction, isUniqueViolation, RetryRequest, type Tx } from '../db/transaction.ts';
+import { sortDhcpOpts, sortFixedIps, sortPairs, type PortAddressPair, type PortDhcpOpt, type PortRecord } from '../db/repos/ports.ts';
+import { getNetworkRow } from '../db/repos/networks.ts';
+import type { NetworksTable, PortsTable } from '../db/schema.ts';
+import { nowIso, recordChanges } from '../db/standard-attrs.ts';
+import {
+  AddressPairAndPortSecurityRequired, MacAddressInUse, NetworkMacAddressGenerationFailure, PortSecurityAndIPRequiredForSecurityGroups,
+} from '../errors/catalog.ts';
+import { normalizeMac, randomMac } from '../domain/ip/mac.ts';
+import { visibleNetwork } from './networks.ts';
+import { networkParent } from './port-access.ts';
+import { addressPairs, checkGroups, dhcpOpts, uniqueStrings } from './port-extension-attrs.ts';
+import { ensureDefaultGroup } from './security-groups.ts';
+import { enforceQuotaForItems } from './quotas.ts';
+import { enforceDeviceIdOwner, enforceNetworkTenantOwnership } from './ownership.ts';
+import { allocateIps, allocateIpsMany, type FixedIp, type FixedIpRequest, type SubnetCache } from './ipam.ts';
+import { forEachSliced, inSlices } from './event-loop.ts';
+import { computeBinding } from './port-binding.ts';
+
+/** Network-owned ports (dhcp, router ports) get no port security nor security groups by default. */
+const isTrusted = (deviceOwner: string): boolean => deviceOwner.startsWith('network:');
+
+/**
+ * Ports created without security_groups (port security on, not a network:* owner) go into
+ * their project's default group, made on first use in its own transaction (Neutron's
+ * _ensure_default_security_group_on_port). Returns project → default group id.
+ */
+async function defaultGroupsFor(deps: Deps, items: { item: Item }[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const { item } of items) {
+    const project = item.project_id as string;
+    if (out.has(project) || item.security_groups !== undefined || item.port_security_enabled === false) continue;
+    if (isTrusted((item.device_owner as string | undefined) ?? '')) continue;
+    if (item.port_security_enabled === undefined) {
+      const net = await getNetworkRow(deps.conn.db, item.network_id as string);
+      if (!net || net.port_security_enabled !== 1) continue;
+    }
+    const id = await ensureDefaultGroup(deps, project);
+    if (id) out.set(project, id);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// create
+
+export async function createPorts(deps: Deps, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<PortRecord[]> {
+  const defaults = await defaultGroupsFor(deps, items);
+  return inTransaction(deps.conn, async (tx) => {
+    const networks = new Map<string, NetworksTable>();
+    const network = async (id: string): Promise<NetworksTable> => {
+      let net = networks.get(id);
+      if (!net) {
+        net = await visibleNetwork(deps, tx, ctx, id);
+        networks.set(id, net);
+      }
+      return net;
+    };
+    // Visibility and policy for every item before anything is written (as the API layer does).
+    // A bulk works in slices with a turn of the event loop between them: other requests
+    // go on meanwhile (on SQLite their reads use the reader connection, src/db/sqlite-driver.ts),
+    // and each slice writes its rows with a few multi-row statements, not a few per port.
+    await forEachSliced(items, async ({ item, explicit }) => {
+      const net = await network(item.network_id as string);
+      enforceNetworkTenantOwnership(ctx, net, item.project_id as string);
+      deps.policy.enforce(ctx, 'create_port', { ...item, ...networkParent(net) }, explicit);
+    });
+    await enforceQuotaForItems(deps, tx, 'port', items.map((i) => i.item));
+    // the plugin's own check, after the API layer's policy and quota (create_port_db)
+    for (const { item } of items) {
+      await enforceDeviceIdOwner(tx, ctx, item.device_owner as string | undefined, item.device_id as string | undefined, item.project_id as string);
+    }
+    const out: PortRecord[] = [];
+    const subnets: SubnetCache = new Map();
+    await inSlices(items, async (slice) => {
+      out.push(...await insertPorts(deps, tx, ctx, slice.map(({ item }) => planPort(deps, item, networks.get(item.network_id as string)!, defaults)), subnets));
+    });
+    return out;
+  });
+}
+
+/** A port to create: its row and related rows, all but the MAC (picked per slice) and the addresses. */
+interface PortPlan { item: Item; net: NetworksTable; row: PortsTable; sgs: string[]; opts: PortDhcpOpt[]; tags: string[] }
+
+function planPort(deps: Deps, item: Item, net: NetworksTable, defaults: Map<string, string>): PortPlan {
+  const deviceOwner = (item.device_owner as string) ?? '';
+  const psec = item.port_security_enabled !== undefined
+    ? item.port_security_enabled === true
+    : isTrusted(deviceOwner) ? false : net.port_security_enabled === 1;
+  const pairsGiven = Array.isArray(item.allowed_address_pairs) && item.allowed_address_pairs.length > 0;
+  const sgsGiven = Array.isArray(item.security_groups) && item.security_groups.length > 0;
+  // Zed's _portsec_ext_port_create_processing order: address pairs first, then security groups.
+  if (pairsGiven && !psec) throw AddressPairAndPortSecurityRequired();
+  if (sgsGiven && !psec) throw PortSecurityAndIPRequiredForSecurityGroups();
+  const defaultGroup = defaults.get(item.project_id as string);
+  const sgs = item.security_groups === undefined
+    ? (psec && !isTrusted(deviceOwner) && defaultGroup ? [defaultGroup] : [])
+    : uniqueStrings(item.security_groups);
+  const now = nowIso();
+  const row: PortsTable = {
+    id: randomUUID(), project_id: item.project_id as string, network_id: net.id, name: (item.name as string) ?? '', mac_address: '',
+    admin_state_up: item.admin_state_up === false ? 0 : 1, status: 'DOWN', device_id: (item.device_id as string) ?? '', device_owner: deviceOwner,
+    port_security_enabled: psec ? 1 : 0, binding_host_id: (item['binding:host_id'] as string | undefined) ?? '',
+    binding_vnic_type: (item['binding:vnic_type'] as string | undefined) ?? 'normal',
+    binding_profile: JSON.stringify(item['binding:profile'] ?? {}), binding_vif_type: 'unbound', binding_vif_details: '{}', binding_failure: null,
+    dns_name: (item.dns_name as string | undefined) ?? '', description: (item.description as string) ?? '', revision_number: 1, created_at: now, updated_at: now,
+  };
+  return { item, net, row, sgs, opts: dhcpOpts(item.extra_dhcp_opts), tags: [...new Set((item.tags as string[] | undefined) ?? [])] };
+}
+
+/** MACs for a slice of ports: given ones must be free, random ones are drawn again while taken
+ *  (one query per network and draw, against the database and the slice itself). */
+async function pickMacs(deps: Deps, tx: Tx, plans: PortPlan[]): Promise<void> {
+  const taken = async (networkId: string, macs: string[]): Promise<Set<string>> => new Set(macs.length === 0 ? [] :
+    (await tx.selectFrom('ports').select('mac_address').where('network_id', '=', networkId).where('mac_address', 'in', macs).execute()).map((r) => r.mac_address));
+  const byNet = new Map<string, PortPlan[]>();
+  for (const p of plans) byNet.set(p.net.id, [...(byNet.get(p.net.id) ?? []), p]);
+  for (const [networkId, list] of byNet) {
+    const given = list.filter((p) => p.item.mac_address !== undefined && p.item.mac_address !== null);
+    const inUse = await taken(networkId, given.map((p) => normalizeMac(p.item.mac_address as string)!));
+    const used = new Set<string>();
+    for (const p of given) {
+      const mac = normalizeMac(p.item.mac_address as string)!;
+      if (inUse.has(mac) || used.has(mac)) throw MacAddressInUse(networkId, mac);
+      used.add(mac);
+      p.row.mac_address = mac;
+    }
+    let pending = list.filter((p) => p.row.mac_address === '');
+    for (let i = 0; i < Math.max(1, deps.config.macGenerationRetries) && pending.length; i++) {
+      for (const p of pending) p.row.mac_address = randomMac(deps.config.baseMac, Math.random);
+      const busy = await taken(networkId, pending.map((p) => p.row.mac_address));
+      const next: PortPlan[] = [];
+      for (const p of pending) {
+        if (busy.has(p.row.mac_address) || used.has(p.row.mac_address)) next.push(p);
+        else used.add(p.row.mac_address);
+      }
+      pending = next;
+    }
+    if (pending.length) throw NetworkMacAddressGenerationFailure(networkId);
+  }
+}
+
+async function insertPorts(deps: Deps, tx: Tx, ctx: RequestContext, plans: PortPlan[], subnets: SubnetCache): Promise<PortRecord[]> {
+  await pickMacs(deps, tx, plans);
+  try {
+    await tx.insertInto('ports').values(plans.map((p) => p.row)).execute();
+  } catch (e) {
+    // A concurrent request took a MAC between the check and the insert: run again.
+    if (isUniqueViolation(e)) throw new RetryRequest('port mac taken concurrently');
+    throw e;
+  }
+  const out: PortRecord[] = [];
+  const sgRows: { port_id: string; security_group_id: string }[] = [];
+  const pairRows: (PortAddressPair & { port_id: string })[] = [];
+  const optRows: (PortDhcpOpt & { port_id: string })[] = [];
+  const tagRows: { resource_id: string; tag: string }[] = [];
+  // Addresses of ports without fixed_ips in a few statements per run of them on one network;
+  // the others, in their place in the order, one by one.
+  const batched = new Map<PortPlan, FixedIp[]>();
+  for (let i = 0; i < plans.length;) {
+    let j = i;
+    while (j < plans.length && plans[j].item.fixed_ips === undefined && plans[j].net.id === plans[i].net.id) j++;
+    const run = plans.slice(i, j);
+    const ips = run.length ? await allocateIpsMany(tx, plans[i].net.id, run.map((p) => p.row.id), subnets) : null;
+    if (ips) run.forEach((p, k) => batched.set(p, ips[k]));
+    for (const p of (ips ? plans.slice(j, j + 1) : plans.slice(i, Math.max(j, i + 1)))) {
+      batched.set(p, await allocateIps(tx, p.net.id, p.row.id, p.item.fixed_ips as FixedIpRequest[] | undefined, p.row.mac_address, p.row.device_owner, subnets));
+    }
+    i = ips ? j + 1 : Math.max(j, i + 1);
+  }
+  for (const plan of plans) {
+    const { item, net, row, sgs, opts, tags } = plan;
+    const pairs = addressPairs(deps, item.allowed_address_pairs, row.mac_address);
+    const fixedIps = batched.get(plan)!;
+    if (item.security_groups !== undefined) await checkGroups(tx, ctx, row.project_id, sgs);
+    for (const g of sgs) sgRows.push({ port_id: row.id, security_group_id: g });
+    for (const p of pairs) pairRows.push({ port_id: row.id, ...p });
+    for (const o of opts) optRows.push({ port_id: row.id, ...o });
+    for (const tag of tags) tagRows.push({ resource_id: row.id, tag });
+    out.push({
+      row: { ...row, network_project_id: net.project_id, network_shared: net.shared },
+      fixedIps: sortFixedIps(fixedIps.map((f) => ({ subnet_id: f.subnet_id, ip_address: f.ip_address }))),
+      securityGroups: sgs, addressPairs: sortPairs([...pairs]), dhcpOpts: sortDhcpOpts([...opts]), tags: [...tags].sort(), dnsDomain: deps.config.dnsDomain,
+    });
+  }
+  if (sgRows.length) await tx.insertInto('port_security_groups').values(sgRows).execute();
+  if (pairRows.length) await tx.insertInto('port_allowed_address_pairs').values(pairRows).execute();
+  if (optRows.length) await tx.insertInto('port_extra_dhcp_opts').values(optRows).execute();
+  if (tagRows.length) await tx.insertInto('tags').values(tagRows).execute();
+  for (const rec of out) {
+    const row = rec.row;
+    if (!row.binding_host_id) continue;
+    // after the addresses: whether DHCP must report for this port depends on them
+    const binding = await computeBinding(deps, tx, row);
+    Object.assign(row, binding);
+    await tx.updateTable('ports').set({ binding_vif_type: row.binding_vif_type, binding_vif_details: row.binding_vif_details, binding_failure: row.binding_failure, status: row.status })
+      .where('id', '=', row.id).execute();
+  }
+  await recordChanges(tx, 'port', plans.map((p) => p.row.id), 'create', 1);
+  return out;
+}
