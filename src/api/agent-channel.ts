@@ -18,8 +18,6 @@ import { HTTPBadRequest, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPNotF
 import type { RevisionWatch } from '../feed/revision-watch.ts';
 import { channelHandlers, type ChannelHandlers } from './agent-channel-handlers.ts';
 
-export { stateDigest } from './agent-channel-handlers.ts';
-
 const MAX_BODY = 16 * 1024 * 1024;
 
 export function createAgentChannel(deps: Deps, watch: RevisionWatch, log: Logger): (req: IncomingMessage, res: ServerResponse) => void {
