@@ -6,7 +6,7 @@
 // nothing does), falling back to the whole replace when that cannot be done or nft refuses it.
 // Taps are noticed as the kernel announces them (`ip monitor link`), not by polling.
 import type { MuonConfig } from '../../config/types.ts';
-import type { HostState } from '../../feed/host-state.ts';
+import type { HostState, HostStatePart } from '../../feed/host-state.ts';
 import { monitorLinks, type LinkMonitor } from '../../linux/link-monitor.ts';
 import { ensure as ensureSysctls } from '../../linux/sysctl.ts';
 import type { AgentDefinition, AgentLog, ReconcileOutcome } from '../loop.ts';
@@ -37,6 +37,10 @@ export function l2Settings(config: MuonConfig): L2Settings {
   };
 }
 
+/** What the Linux bridge agent reads of its host's state: bridges, taps, l2pop and the filter,
+ *  not the DHCP or router sections (bench/agents/ simulates it with the same). */
+export const LINUXBRIDGE_PARTS: readonly HostStatePart[] = ['networks', 'ports', 'security_groups', 'remote_groups', 'address_groups', 'l2pop'];
+
 export interface LinuxbridgeAgent extends AgentDefinition {
   /** Watch the host's links; `kick` is called when a tap appears, changes or goes. */
   watch(kick: () => void, log: AgentLog): Promise<LinkMonitor>;
@@ -54,8 +58,7 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
   return {
     host: config.host,
     identity: AGENT_IDENTITIES.linuxbridge,
-    // bridges, taps, l2pop and the filter: not the DHCP or router sections
-    parts: ['networks', 'ports', 'security_groups', 'remote_groups', 'address_groups', 'l2pop'],
+    parts: LINUXBRIDGE_PARTS,
     configurations: () => ({
       interface_mappings: settings.physicalInterfaceMappings,
       bridge_mappings: settings.bridgeMappings,
