@@ -32,7 +32,8 @@ const LAYERS: Record<string, readonly string[]> = {
   doctor: ['domain', 'linux', 'errors', 'config'],
   services: ['doctor', 'identity', 'feed', 'db', 'domain', 'errors', 'config'],
   api: ['services', 'doctor', 'identity', 'feed', 'transport', 'db', 'http', 'domain', 'errors', 'config'],
-  agents: ['feed', 'transport', 'linux', 'domain', 'errors', 'config'],
+  // agents run doctor's pure checks on their own host and report the findings upward
+  agents: ['doctor', 'feed', 'transport', 'linux', 'domain', 'errors', 'config'],
   lab: ['agents', 'linux', 'domain', 'errors', 'config'],
   cli: ['lab', 'api', 'agents', 'services', 'doctor', 'identity', 'feed', 'transport', 'db', 'http', 'domain', 'linux', 'errors', 'config'],
 };
