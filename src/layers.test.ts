@@ -34,6 +34,8 @@ const LAYERS: Record<string, readonly string[]> = {
   api: ['services', 'doctor', 'identity', 'feed', 'transport', 'db', 'http', 'domain', 'errors', 'config'],
   agents: ['feed', 'transport', 'linux', 'domain', 'errors', 'config'],
   lab: ['agents', 'linux', 'domain', 'errors', 'config'],
+  // the topology page's browser code (served by api/page.ts); it imports nothing from src/
+  web: [],
   cli: ['lab', 'api', 'agents', 'services', 'doctor', 'identity', 'feed', 'transport', 'db', 'http', 'domain', 'linux', 'errors', 'config'],
 };
 
