@@ -37,6 +37,8 @@ const LAYERS: Record<string, readonly string[]> = {
   // agents run doctor's pure checks on their own host and report the findings upward
   agents: ['doctor', 'feed', 'transport', 'linux', 'domain', 'errors', 'config'],
   lab: ['trace', 'doctor', 'agents', 'linux', 'domain', 'errors', 'config'],
+  // the topology page's browser code (served by api/page.ts); it imports nothing from src/
+  web: [],
   cli: ['lab', 'api', 'agents', 'services', 'trace', 'doctor', 'identity', 'feed', 'transport', 'db', 'http', 'domain', 'linux', 'errors', 'config'],
 };
 

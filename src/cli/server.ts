@@ -38,7 +38,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     await conn.close();
     return 1;
   }
-  const running = await startServer({ config, conn, log, authenticate: auth.authenticate, agentSocket: config.agentSocket, amqp: transport.kind === 'rabbit' ? transport : undefined });
+  const running = await startServer({ config, conn, log, authenticate: auth.authenticate, login: auth.login, agentSocket: config.agentSocket, amqp: transport.kind === 'rabbit' ? transport : undefined });
   log.info('listening', { url: running.url, agent_socket: config.agentSocket, ...(transport.kind === 'rabbit' ? { rabbitmq: describeBrokers(transport) } : {}), database: conn.kind, ...auth.summary });
   // Nova's events (vif-plugged …), or one line saying why Nova is not notified
   const nova = startNovaNotifier(config, log);
