@@ -76,7 +76,7 @@ export function channelHandlers(deps: Deps, watch: RevisionWatch, log: Logger): 
         const rev = await watch.wait(since, Math.max(0, until - Date.now()));
         if (rev <= since) return null;
         const t0 = performance.now();
-        const view = await hostView(deps.conn.db, host, parts, { dnsDomain: deps.config.dnsDomain });
+        const view = await hostView(deps.conn.db, host, parts, { dnsDomain: deps.config.dnsDomain, atLeast: rev });
         const d = viewDigest(view, parts);
         if (d !== digest) {
           // only the sections that differ from the agent's: a rule change is a few hundred

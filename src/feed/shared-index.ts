@@ -270,10 +270,14 @@ async function loadAddressGroups(db: Db, ids: readonly string[]): Promise<Map<st
   return out;
 }
 
-/** The index of the current revision, shared by every watch that reads it (one per database). */
+/** The index of the newest revision read, shared by every watch that reads it (one per database). */
 const current = new WeakMap<Db, { revision: number; index: Promise<SharedIndex> }>();
 
-export async function sharedIndex(db: Db): Promise<SharedIndex> {
+export async function sharedIndex(db: Db, atLeast?: number): Promise<SharedIndex> {
+  // a thousand watches woken by one write all know the revision they were woken at: the
+  // index of that revision needs no query to tell it is recent enough
+  const cached = current.get(db);
+  if (cached && atLeast !== undefined && cached.revision >= atLeast) return cached.index;
   const revision = await currentRevision(db);
   const c = current.get(db);
   if (c && c.revision >= revision) return c.index;

@@ -26,8 +26,9 @@ export interface HostView {
   value(part: HostStatePart): Promise<unknown>;
 }
 
-export async function hostView(db: Db, host: string, parts: readonly HostStatePart[], opts: { dnsDomain: string }): Promise<HostView> {
-  const index = await sharedIndex(db);
+/** `atLeast`: a revision the caller knows exists (the one its watch was woken at). */
+export async function hostView(db: Db, host: string, parts: readonly HostStatePart[], opts: { dnsDomain: string; atLeast?: number }): Promise<HostView> {
+  const index = await sharedIndex(db, opts.atLeast);
   const bound = index.boundByHost.get(host) ?? [];
   const served = index.servedNets.get(host) ?? [];
   const networks = [...new Set([...bound.map((p) => p.network_id), ...served])].map((id) => index.networks.get(id))
