@@ -136,11 +136,11 @@ try {
   const topo = await buildTopology(api, hosts.map((h) => h.name), { networks: Number(values.networks), portsPerHost, bulk: Number(values.bulk ?? N * portsPerHost) });
   const s2 = sample();
   say(`${topo.ports} ports bound through the API in ${((s2.at - s1.at) / 1000).toFixed(1)} s; ${usageLine(s1, s2)}`);
-  await Promise.all(workers.map((w, i) => w.waitPorts(Object.fromEntries(hosts.filter((_, k) => k % nWorkers === i).map((h) => [h.name, portsPerHost])), 600_000)));
+  await Promise.all(workers.map((w, i) => w.waitPorts(Object.fromEntries(hosts.filter((_, k) => k % nWorkers === i).map((h) => [h.name, portsPerHost])), 2_400_000)));
   for (let t = 0; ; t++) {
     const down = (await api('GET', '/v2.0/ports?status=DOWN&fields=id')).ports.length;
     if (down === 0) break;
-    if (t > 1200) throw new Error(`${down} ports still DOWN after 10 min`);
+    if (t > 4800) throw new Error(`${down} ports still DOWN after 40 min`);
     await sleep(500);
   }
   const s3 = sample();
