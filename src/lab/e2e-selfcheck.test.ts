@@ -94,6 +94,12 @@ describe('the lab checks itself', { skip: rootSkip }, () => {
     const net = (await api.req('POST', '/v2.0/networks', { network: { name: 'nodhcp' } })).network.id as string;
     await api.req('POST', '/v2.0/subnets', { subnet: { network_id: net, name: 'nodhcp', ip_version: 4, cidr: '10.9.0.0/24', enable_dhcp: false } });
     await bootFails('vm-nodhcp', { network: 'nodhcp', host: 'compute' }, /^DHCP is disabled on subnet 'nodhcp' 10\.9\.0\.0\/24 of network 'nodhcp'.*openstack subnet set --dhcp nodhcp$/);
+    // the command: one line on stderr, no stack trace, exit status 2
+    const cli = await new Promise<{ code: number | null; stderr: string }>((resolve) => execFile(process.execPath,
+      [MAIN, 'vm', 'boot', 'vm-nodhcp', '--network', 'nodhcp', '--host', 'compute', '--lab-root', rt.root, '--state-path', stateDir, '--api-port', String(rt.apiPort)],
+      { timeout: 60_000 }, (err, _stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? null : 0, stderr })));
+    assert.equal(cli.code, 2);
+    assert.match(cli.stderr, /^error: DHCP is disabled on subnet 'nodhcp' [^\n]*\n$/);
     await api.req('DELETE', `/v2.0/networks/${net}`);
   });
 
