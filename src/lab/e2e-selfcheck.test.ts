@@ -52,10 +52,16 @@ describe('the lab checks itself', { skip: rootSkip }, () => {
     assert.ok(!(await netnsInodes(rt.lab.place(opts.host))).has(`vm-${name}`), 'no VM namespace left');
     return { message: err.message, ms: Date.now() - t0 };
   };
+  /** restart an agent and wait for the new process's registration (the server counts the old one alive meanwhile) */
   const restart = async (host: string, kind: 'linuxbridge' | 'dhcp', editIni?: (t: string) => string) => {
+    const type = kind === 'dhcp' ? 'DHCP agent' : 'Linux bridge agent';
+    const startedAt = async () => ((await agents()).find((a) => a.host === host && a.agent_type === type) as AgentRow & { started_at: string }).started_at;
+    const before = await startedAt();
     await rt.stopAgent(host, kind);
+    await new Promise((r) => setTimeout(r, 1000)); // started_at has a resolution of one second
     await rt.startAgent(host, kind, { editIni });
-    await rt.waitForAgents(30_000);
+    await until(`the new ${type} on ${host} registered`, 30_000, async () => ((await startedAt()) !== before ? true : undefined))
+      .catch(async (e: Error) => { throw new Error(`${e.message}; its log ends:\n${(await readFile(rt.agentLog(host, kind), 'utf8')).split('\n').slice(-15).join('\n')}`); });
   };
 
   before(async () => {
