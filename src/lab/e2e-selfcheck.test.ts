@@ -52,16 +52,20 @@ describe('the lab checks itself', { skip: rootSkip }, () => {
     assert.ok(!(await netnsInodes(rt.lab.place(opts.host))).has(`vm-${name}`), 'no VM namespace left');
     return { message: err.message, ms: Date.now() - t0 };
   };
-  /** restart an agent and wait for the new process's registration (the server counts the old one alive meanwhile) */
-  const restart = async (host: string, kind: 'linuxbridge' | 'dhcp', editIni?: (t: string) => string) => {
-    const type = kind === 'dhcp' ? 'DHCP agent' : 'Linux bridge agent';
-    const startedAt = async () => ((await agents()).find((a) => a.host === host && a.agent_type === type) as AgentRow & { started_at: string }).started_at;
-    const before = await startedAt();
-    await rt.stopAgent(host, kind);
+  const typeOf = (kind: 'linuxbridge' | 'dhcp') => (kind === 'dhcp' ? 'DHCP agent' : 'Linux bridge agent');
+  const startedAt = async (host: string, kind: 'linuxbridge' | 'dhcp') =>
+    ((await agents()).find((a) => a.host === host && a.agent_type === typeOf(kind)) as AgentRow & { started_at: string }).started_at;
+  /** start an agent again and wait for the new process's registration (the server counts the old one alive meanwhile) */
+  const startAgain = async (host: string, kind: 'linuxbridge' | 'dhcp', before: string, editIni?: (t: string) => string) => {
     await new Promise((r) => setTimeout(r, 1000)); // started_at has a resolution of one second
     await rt.startAgent(host, kind, { editIni });
-    await until(`the new ${type} on ${host} registered`, 30_000, async () => ((await startedAt()) !== before ? true : undefined))
+    await until(`the new ${typeOf(kind)} on ${host} registered`, 30_000, async () => ((await startedAt(host, kind)) !== before ? true : undefined))
       .catch(async (e: Error) => { throw new Error(`${e.message}; its log ends:\n${(await readFile(rt.agentLog(host, kind), 'utf8')).split('\n').slice(-15).join('\n')}`); });
+  };
+  const restart = async (host: string, kind: 'linuxbridge' | 'dhcp', editIni?: (t: string) => string) => {
+    const before = await startedAt(host, kind);
+    await rt.stopAgent(host, kind);
+    await startAgain(host, kind, before, editIni);
   };
 
   before(async () => {
@@ -111,12 +115,15 @@ describe('the lab checks itself', { skip: rootSkip }, () => {
 
   test('vm boot with the host\'s Linux bridge agent gone: said at once, not after the wait', async () => {
     const pid = (await rt.agentProcess('compute', 'linuxbridge'))!.pid;
+    const before = await startedAt('compute', 'linuxbridge');
     await rt.stopAgent('compute', 'linuxbridge', { kill: true });
-    const r = await bootFails('vm-nolb', { network: 'private', host: 'compute' },
-      new RegExp(`is DOWN: waiting for the Linux bridge agent on host compute to plug tap[0-9a-f-]{11}, but the agent is not running: its process \\(pid ${pid}\\) is gone.*restart it: muon up`));
-    assert.ok(r.ms < 10_000, `${r.ms} ms`);
-    await rt.startAgent('compute', 'linuxbridge');
-    await rt.waitForAgents(30_000);
+    try {
+      const r = await bootFails('vm-nolb', { network: 'private', host: 'compute' },
+        new RegExp(`is DOWN: waiting for the Linux bridge agent on host compute to plug tap[0-9a-f-]{11}, but the agent is not running: its process \\(pid ${pid}\\) is gone.*restart it: muon up`));
+      assert.ok(r.ms < 10_000, `${r.ms} ms`);
+    } finally {
+      await startAgain('compute', 'linuxbridge', before);
+    }
   });
 
   test('vm boot with the Linux bridge agent stuck: alive but not plugging, then dead', async () => {
@@ -136,13 +143,13 @@ describe('the lab checks itself', { skip: rootSkip }, () => {
 
   test('vm boot with the DHCP agent gone: the port is plugged (BUILD) and waits for DHCP', async () => {
     const pid = (await rt.agentProcess('controller', 'dhcp'))!.pid;
+    const before = await startedAt('controller', 'dhcp');
     await rt.stopAgent('controller', 'dhcp', { kill: true });
     try {
       await bootFails('vm-nodhcpagent', { network: 'private', host: 'controller' },
         new RegExp(`is BUILD: plugged, waiting for DHCP on network [0-9a-f-]{36}: the DHCP agent on controller is not running: its process \\(pid ${pid}\\) is gone`));
     } finally {
-      await rt.startAgent('controller', 'dhcp');
-      await rt.waitForAgents(30_000);
+      await startAgain('controller', 'dhcp', before);
     }
   });
 
