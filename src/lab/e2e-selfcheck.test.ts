@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import { assertRoot, rootSkip } from '../linux/testing.ts';
 import { inodes as netnsInodes } from '../linux/netns.ts';
 import { freePort } from '../../test/support/muon-server.ts';
@@ -41,7 +41,7 @@ describe('the lab checks itself', { skip: rootSkip }, () => {
   const agents = async () => (await (await rt.api()).req('GET', '/v2.0/agents')).agents as AgentRow[];
   const lbOnCompute = async () => (await agents()).find((a) => a.host === 'compute' && a.agent_type === 'Linux bridge agent')!;
   /** a failed boot: one line, a UserError, and no port, VM record or namespace left */
-  const bootFails = async (name: string, opts: { network: string; host: string; timeoutMs?: number }, why: RegExp) => {
+  const bootFails = async (name: string, opts: { network: string; host: string; timeoutMs?: number }, why: RegExp, ctx?: TestContext) => {
     const t0 = Date.now();
     const err = await bootVm(rt, { name, ...opts }).then(() => undefined, (e: unknown) => e);
     assert.ok(err instanceof UserError, `a UserError, not ${String((err as Error)?.stack ?? err)}`);
@@ -50,7 +50,9 @@ describe('the lab checks itself', { skip: rootSkip }, () => {
     assert.deepEqual((await (await rt.api()).req('GET', `/v2.0/ports?name=${name}`)).ports, [], 'no port left');
     assert.ok(!(await listVms(rt)).some((v) => v.name === name), 'no VM record left');
     assert.ok(!(await netnsInodes(rt.lab.place(opts.host))).has(`vm-${name}`), 'no VM namespace left');
-    return { message: err.message, ms: Date.now() - t0 };
+    const ms = Date.now() - t0;
+    ctx?.diagnostic(`${name}: said in ${ms} ms: ${err.message.slice(0, 160)}…`);
+    return { message: err.message, ms };
   };
   const typeOf = (kind: 'linuxbridge' | 'dhcp') => (kind === 'dhcp' ? 'DHCP agent' : 'Linux bridge agent');
   const startedAt = async (host: string, kind: 'linuxbridge' | 'dhcp') =>
@@ -84,7 +86,7 @@ describe('the lab checks itself', { skip: rootSkip }, () => {
     if (stateDir) await rm(stateDir, { recursive: true, force: true });
   });
 
-  test('a healthy lab: no warning in any agent\'s log or the server\'s, no host problem reported', async () => {
+  test('a healthy lab: no warning in any agent\'s log or the server\'s, no host problem reported', async (t) => {
     await bootVm(rt, { name: 'vm1', network: 'private', host: 'compute' });
     const logs = [rt.serverLog, ...rt.hosts.flatMap((h) => h.agents.map((k) => rt.agentLog(h.host, k)))];
     const bad: string[] = [];
@@ -99,11 +101,11 @@ describe('the lab checks itself', { skip: rootSkip }, () => {
     for (const a of rows) assert.deepEqual(a.configurations.host_problems, [], `${a.agent_type} on ${a.host}`);
   });
 
-  test('vm boot on a network whose subnet has DHCP disabled', async () => {
+  test('vm boot on a network whose subnet has DHCP disabled', async (t) => {
     const api = await rt.api();
     const net = (await api.req('POST', '/v2.0/networks', { network: { name: 'nodhcp' } })).network.id as string;
     await api.req('POST', '/v2.0/subnets', { subnet: { network_id: net, name: 'nodhcp', ip_version: 4, cidr: '10.9.0.0/24', enable_dhcp: false } });
-    await bootFails('vm-nodhcp', { network: 'nodhcp', host: 'compute' }, /^DHCP is disabled on subnet 'nodhcp' 10\.9\.0\.0\/24 of network 'nodhcp'.*openstack subnet set --dhcp nodhcp$/);
+    await bootFails('vm-nodhcp', { network: 'nodhcp', host: 'compute' }, /^DHCP is disabled on subnet 'nodhcp' 10\.9\.0\.0\/24 of network 'nodhcp'.*openstack subnet set --dhcp nodhcp$/, t);
     // the command: one line on stderr, no stack trace, exit status 2
     const cli = await new Promise<{ code: number | null; stderr: string }>((resolve) => execFile(process.execPath,
       [MAIN, 'vm', 'boot', 'vm-nodhcp', '--network', 'nodhcp', '--host', 'compute', '--lab-root', rt.root, '--state-path', stateDir, '--api-port', String(rt.apiPort)],
@@ -113,27 +115,27 @@ describe('the lab checks itself', { skip: rootSkip }, () => {
     await api.req('DELETE', `/v2.0/networks/${net}`);
   });
 
-  test('vm boot with the host\'s Linux bridge agent gone: said at once, not after the wait', async () => {
+  test('vm boot with the host\'s Linux bridge agent gone: said at once, not after the wait', async (t) => {
     const pid = (await rt.agentProcess('compute', 'linuxbridge'))!.pid;
     const before = await startedAt('compute', 'linuxbridge');
     await rt.stopAgent('compute', 'linuxbridge', { kill: true });
     try {
       const r = await bootFails('vm-nolb', { network: 'private', host: 'compute' },
-        new RegExp(`is DOWN: waiting for the Linux bridge agent on host compute to plug tap[0-9a-f-]{11}, but the agent is not running: its process \\(pid ${pid}\\) is gone.*restart it: muon up`));
+        new RegExp(`is DOWN: waiting for the Linux bridge agent on host compute to plug tap[0-9a-f-]{11}, but the agent is not running: its process \\(pid ${pid}\\) is gone.*restart it: muon up`), t);
       assert.ok(r.ms < 10_000, `${r.ms} ms`);
     } finally {
       await startAgain('compute', 'linuxbridge', before);
     }
   });
 
-  test('vm boot with the Linux bridge agent stuck: alive but not plugging, then dead', async () => {
+  test('vm boot with the Linux bridge agent stuck: alive but not plugging, then dead', async (t) => {
     const pid = (await rt.agentProcess('compute', 'linuxbridge'))!.pid;
     process.kill(pid, 'SIGSTOP');
     try {
       await bootFails('vm-stuck', { network: 'private', host: 'compute', timeoutMs: 2000 },
-        new RegExp(`waiting for the Linux bridge agent on host compute to plug tap[0-9a-f-]{11}: the agent is alive but has not plugged it; its process \\(pid ${pid}\\) is stopped \\(SIGSTOP\\)`));
+        new RegExp(`waiting for the Linux bridge agent on host compute to plug tap[0-9a-f-]{11}: the agent is alive but has not plugged it; its process \\(pid ${pid}\\) is stopped \\(SIGSTOP\\)`), t);
       const r = await bootFails('vm-dead', { network: 'private', host: 'compute', timeoutMs: 60_000 },
-        /(is DOWN: waiting for the Linux bridge agent on host compute to plug tap[0-9a-f-]{11}, but the agent is dead: no heartbeat since|port binding failed on host 'compute': the Linux bridge agent on host 'compute' is dead)/);
+        /(is DOWN: waiting for the Linux bridge agent on host compute to plug tap[0-9a-f-]{11}, but the agent is dead: no heartbeat since|port binding failed on host 'compute': the Linux bridge agent on host 'compute' is dead)/, t);
       assert.ok(r.ms < 30_000, `said when the server declared it dead, not after the whole wait: ${r.ms} ms`);
     } finally {
       process.kill(pid, 'SIGCONT');
@@ -141,25 +143,25 @@ describe('the lab checks itself', { skip: rootSkip }, () => {
     await rt.waitForAgents(30_000);
   });
 
-  test('vm boot with the DHCP agent gone: the port is plugged (BUILD) and waits for DHCP', async () => {
+  test('vm boot with the DHCP agent gone: the port is plugged (BUILD) and waits for DHCP', async (t) => {
     const pid = (await rt.agentProcess('controller', 'dhcp'))!.pid;
     const before = await startedAt('controller', 'dhcp');
     await rt.stopAgent('controller', 'dhcp', { kill: true });
     try {
       await bootFails('vm-nodhcpagent', { network: 'private', host: 'controller' },
-        new RegExp(`is BUILD: plugged, waiting for DHCP on network [0-9a-f-]{36}: the DHCP agent on controller is not running: its process \\(pid ${pid}\\) is gone`));
+        new RegExp(`is BUILD: plugged, waiting for DHCP on network [0-9a-f-]{36}: the DHCP agent on controller is not running: its process \\(pid ${pid}\\) is gone`), t);
     } finally {
       await startAgain('controller', 'dhcp', before);
     }
   });
 
-  test('vm boot while dnsmasq refuses the DHCP agent\'s options: dnsmasq\'s own words', async () => {
+  test('vm boot while dnsmasq refuses the DHCP agent\'s options: dnsmasq\'s own words', async (t) => {
     const bad = `${stateDir}/bad-dnsmasq.conf`;
     await writeFile(bad, 'dhcp-optoin=3,10.0.0.1\n'); // a typo dnsmasq refuses
     await restart('controller', 'dhcp', (t) => t.replace('[DEFAULT]\n', `[DEFAULT]\ndnsmasq_config_file = ${bad}\n`));
     try {
       await bootFails('vm-badopt', { network: 'private', host: 'compute' },
-        /is BUILD: plugged, waiting for DHCP on network [0-9a-f-]{36}: dnsmasq on controller refused to start: dnsmasq: bad option at line 1 of .*bad-dnsmasq\.conf/);
+        /is BUILD: plugged, waiting for DHCP on network [0-9a-f-]{36}: dnsmasq on controller refused to start: dnsmasq: bad option at line 1 of .*bad-dnsmasq\.conf/, t);
     } finally {
       await restart('controller', 'dhcp');
     }
@@ -176,9 +178,9 @@ describe('the lab checks itself', { skip: rootSkip }, () => {
     assert.deepEqual(reported, ['local-ip-not-assigned', 'mapping-interface-missing']);
 
     await bootFails('vm-eno2', { network: 'public', host: 'compute' },
-      /port binding failed on host 'compute': the Linux bridge agent on host 'compute' reports: .*maps physical network 'public' to eno2, but host compute has no interface eno2.*fix: set physical_interface_mappings = public:eno1/);
+      /port binding failed on host 'compute': the Linux bridge agent on host 'compute' reports: .*maps physical network 'public' to eno2, but host compute has no interface eno2.*fix: set physical_interface_mappings = public:eno1/, t);
     await bootFails('vm-ip', { network: 'private', host: 'compute' },
-      /port binding failed on host 'compute': the Linux bridge agent on host 'compute' reports: \[vxlan\] local_ip = 192\.168\.81\.66, but no interface of host compute has that address/);
+      /port binding failed on host 'compute': the Linux bridge agent on host 'compute' reports: \[vxlan\] local_ip = 192\.168\.81\.66, but no interface of host compute has that address/, t);
 
     const pub = (await api.req('GET', '/v2.0/networks?name=public')).networks[0].id as string;
     const port = (await api.req('POST', '/v2.0/ports', { port: { network_id: pub, name: 'waiting', device_owner: 'compute:nova', device_id: 'x', 'binding:host_id': 'compute' } })).port;
