@@ -27,6 +27,8 @@ import { rbacPoliciesResource } from './resources/rbac-policies.ts';
 import { quotasRoute } from './resources/quotas.ts';
 import { availabilityZonesRoute } from './resources/availability-zones.ts';
 import { muonRoute } from './resources/doctor.ts';
+import { withPage } from './page.ts';
+import type { Login } from '../identity/password-login.ts';
 import { silentLogger, type Logger } from '../services/log.ts';
 import { createPolicy } from '../services/policy.ts';
 import { RevisionWatch } from '../feed/revision-watch.ts';
@@ -62,6 +64,8 @@ export async function startServer(opts: {
   config: MuonConfig; conn: Db; log?: Logger; host?: string; port?: number;
   /** The auth hook (src/identity/setup.ts); noauth when absent. */
   authenticate?: AppOptions['authenticate'];
+  /** Sign-in for the topology page (/muon/); the page needs none under noauth. */
+  login?: Login;
   /** Serve the agent channel on this unix socket (src/api/agent-channel.ts). */
   agentSocket?: string;
   /** Also serve the agent channel through RabbitMQ (src/api/agent-channel-amqp.ts). */
@@ -91,7 +95,7 @@ export async function startServer(opts: {
     custom: apiCustomRoutes,
     maxBodyBytes: opts.maxBodyBytes,
   });
-  const server = createServer({ keepAliveTimeout: 65_000 }, handler);
+  const server = createServer({ keepAliveTimeout: 65_000 }, withPage(handler, { login: opts.login, log: opts.log ?? silentLogger }));
   answerUnparsedRequests(server, (status, message) => apiError(status, message).toBody());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -92,7 +92,7 @@ async function serve(config: MuonConfig, log: Logger, worker: boolean): Promise<
   if (worker) peers.push(workerRelay());
   if (transport.kind === 'rabbit') peers.push(revisionFanout(transport, serverId, log));
   const running = await startServer({
-    config, conn, log, authenticate: auth.authenticate, agentSocket: config.agentSocket, amqp: transport.kind === 'rabbit' ? transport : undefined,
+    config, conn, log, authenticate: auth.authenticate, login: auth.login, agentSocket: config.agentSocket, amqp: transport.kind === 'rabbit' ? transport : undefined,
     peers, revisionPollMs: (config.values.muon?.revision_poll_interval as number ?? 1) * 1000, sharedAgentSocket: worker,
   });
   const fields = { url: running.url, agent_socket: config.agentSocket, ...(transport.kind === 'rabbit' ? { rabbitmq: describeBrokers(transport) } : {}), database: conn.kind, ...auth.summary };

@@ -1,0 +1,93 @@
+// A trace answer (POST /v2.0/muon/trace) drawn over the topology: the hops that are
+// drawn objects joined by a path (along the buses, as packets go), each such node marked
+// pass or block; hops on no drawn object (security groups, rules) are shown on the port
+// they guard. The blocking settings are listed in red with their fixes.
+import { el } from './draw.js';
+import { center } from './layout.js';
+import { nodeFor } from './model.js';
+
+const GUARDS = new Set(['security_group', 'security_group_rule', 'port_security', 'allowed_address_pair']);
+
+/** Each hop's drawn node key ('type:id'), or null; a guard hop takes its nearest port's. */
+export function hopNodes(topology, hops) {
+  const keys = hops.map((h) => {
+    const n = h.object ? nodeFor(topology, h.object.type, h.object.id) : null;
+    return n ? n.join(':') : null;
+  });
+  return keys.map((k, i) => {
+    if (k || !GUARDS.has(hops[i].object?.type)) return k;
+    let best = null, dist = Infinity;
+    keys.forEach((o, j) => { if (o?.startsWith('port:') && Math.abs(j - i) < dist) { best = o; dist = Math.abs(j - i); } });
+    return best;
+  });
+}
+
+/** The polyline's points: vertical into a bus, along it, vertical out of it. */
+export function pathPoints(keys, pos) {
+  const nodes = keys.filter((k, i) => k && k !== keys[i - 1]).map((k) => pos.get(k)).filter(Boolean);
+  const pts = [];
+  nodes.forEach((p, i) => {
+    if (p.kind !== 'bus') return void pts.push(center(p));
+    const near = (q) => (q ? (q.kind === 'bus' ? null : center(q).x) : null);
+    const inX = near(nodes[i - 1]) ?? pts.at(-1)?.x ?? near(nodes[i + 1]) ?? center(p).x;
+    const outX = near(nodes[i + 1]) ?? inX;
+    pts.push({ x: inX, y: p.y }, { x: outX, y: p.y });
+  });
+  return pts;
+}
+
+export function drawTrace(svg, topology, lay, trace) {
+  const layer = svg.querySelector('.layer-trace');
+  layer.replaceChildren();
+  for (const n of svg.querySelectorAll('.trace-pass, .trace-block, .trace-info')) n.classList.remove('trace-pass', 'trace-block', 'trace-info');
+  if (!trace) return;
+  const keys = hopNodes(topology, trace.hops);
+  const blockedAt = trace.hops.findIndex((h) => h.verdict === 'block');
+  const reached = blockedAt < 0 ? keys : keys.slice(0, blockedAt + 1);
+  const pts = pathPoints(reached, lay.pos);
+  const rest = blockedAt < 0 ? [] : pathPoints(keys.slice(blockedAt), lay.pos);
+  const line = (points, cls) => el('polyline', { class: cls, points: points.map((p) => `${p.x},${p.y}`).join(' ') });
+  if (rest.length > 1) layer.append(line(rest, 'trace-path unreached'));
+  if (pts.length > 1) layer.append(line(pts, `trace-path ${trace.reachable ? 'reachable' : 'blocked'}`));
+  trace.hops.forEach((h, i) => {
+    const k = keys[i];
+    if (!k) return;
+    const [type, ...id] = k.split(':');
+    const node = svg.querySelector(`[data-type="${type}"][data-id="${CSS.escape(id.join(':'))}"]`);
+    const cls = h.verdict === 'block' ? 'trace-block' : h.verdict === 'pass' ? 'trace-pass' : 'trace-info';
+    if (node && !(cls !== 'trace-block' && node.classList.contains('trace-block'))) {
+      node.classList.remove('trace-pass', 'trace-info');
+      node.classList.add(cls);
+    }
+    const p = lay.pos.get(k);
+    if (p && p.kind !== 'bus') {
+      const c = center(p);
+      layer.append(el('g', { class: `trace-step ${cls}`, 'data-step': h.step ?? i + 1, 'data-node': k },
+        el('title', {}, `${h.step ?? i + 1}. ${h.object?.type} ${h.object?.name || h.object?.id}: ${h.verdict} — ${h.reason ?? ''}`),
+        el('circle', { cx: p.x + 2, cy: c.y, r: 9 }),
+        el('text', { x: p.x + 2, y: c.y + 4, 'text-anchor': 'middle' }, String(h.step ?? i + 1))));
+    }
+  });
+}
+
+/** The answer as text: verdict, each hop, and the settings that block it with their fixes. */
+export function renderTraceAnswer(box, trace) {
+  const h = (tag, attrs, ...kids) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs ?? {})) e.setAttribute(k, v);
+    e.append(...kids.filter((x) => x !== null && x !== undefined));
+    return e;
+  };
+  const name = (o) => `${o?.type ?? '?'} ${o?.name || o?.id || ''}`;
+  box.replaceChildren(
+    h('p', { class: `verdict ${trace.reachable ? 'reachable' : 'blocked'}` }, trace.reachable ? '✔ reachable' : '✘ blocked'),
+    h('ol', { class: 'hops' }, ...trace.hops.map((x) => h('li', { class: `hop ${x.verdict}` },
+      h('span', { class: 'hop-object' }, name(x.object)), ' ', h('span', { class: 'hop-verdict' }, x.verdict),
+      x.reason ? h('div', { class: 'hop-reason' }, x.reason) : null,
+      x.realised ? h('div', { class: 'hop-realised' }, `${x.realised.host ? `${x.realised.host}: ` : ''}${x.realised.state ?? ''}${x.realised.evidence ? ` — ${x.realised.evidence}` : ''}`) : null))),
+    trace.blocking?.length ? h('div', { class: 'blocking' },
+      h('h3', {}, 'Blocked by'),
+      h('ul', {}, ...trace.blocking.map((b) => h('li', { class: 'blocking-setting' },
+        h('strong', {}, name(b.object)), `: ${b.setting}`, b.fix ? h('div', { class: 'fix' }, `fix: ${b.fix}`) : null)))) : null,
+  );
+}
