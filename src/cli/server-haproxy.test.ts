@@ -24,7 +24,7 @@ import { silentLogger } from '../services/log.ts';
 import { freePort } from '../../test/support/db-servers.ts';
 import { TEST_DB_KINDS, dbSkipReason, freshDatabase, isCI, type TestDatabase } from '../../test/support/test-db.ts';
 import { rabbitSkipReason, startRabbit, type RabbitBroker } from '../../test/support/rabbitmq.ts';
-import { httpJson, spawnMuon, type MuonProcess } from '../../test/support/muon-process.ts';
+import { diesWithUs, httpJson, spawnMuon, type MuonProcess } from '../../test/support/muon-process.ts';
 import { CLIENTS, LB, LB_CONF, serverConf } from '../../test/support/scale-out.ts';
 
 const HAPROXY = '/usr/sbin/haproxy';
@@ -95,7 +95,9 @@ describe('several servers behind haproxy', { skip, timeout: 600_000 }, () => {
         const front = await freePort();
         await writeFile(join(dir, 'haproxy.cfg'), haproxyConf(front, ports));
         let hlog = '';
-        haproxy = spawn(HAPROXY, ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const [bin, ...args] = diesWithUs([HAPROXY, '-db', '-f', join(dir, 'haproxy.cfg')]);
+        haproxy = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+        process.once('exit', () => haproxy?.kill('SIGKILL'));
         haproxy.stderr!.on('data', (c: Buffer) => { hlog += c; });
         base = `http://127.0.0.1:${front}`;
         await until(`haproxy on ${front}:\n${hlog}`, 20_000, async () => ((await httpJson(base, 'GET', '/healthcheck', undefined, 2000)).status === 200 ? true : undefined));

@@ -1,10 +1,13 @@
 // `bin/muon server` as a child process in its own process group (its api_workers with it), for
 // tests of several processes: its JSON log lines parsed as they come, a wait for a line, kill -9
-// of the whole group, and cleanup at process exit even when a test fails before its `after`.
+// of the whole group, and cleanup at process exit even when a test fails before its `after`
+// (and when the test process is killed: setpriv --pdeathsig).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 
 const MUON = new URL('../../bin/muon', import.meta.url).pathname;
+const SETPRIV = '/usr/bin/setpriv';
 
 export interface LogLine { level: string; msg: string; pid?: number; [k: string]: unknown }
 
@@ -26,8 +29,15 @@ export interface MuonProcess {
 const live = new Set<ChildProcess>();
 process.on('exit', () => { for (const c of live) try { process.kill(-c.pid!, 'SIGKILL'); } catch { /* gone */ } });
 
+/** argv, run so that it dies with this process even when this one is killed (setpriv --pdeathsig) */
+export function diesWithUs(argv: string[]): string[] {
+  return existsSync(SETPRIV) ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
+}
+
 export function spawnMuon(args: string[]): MuonProcess {
-  const child = spawn(MUON, ['server', ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  // (a primary's workers exit when it does: their IPC channel closes)
+  const [bin, ...rest] = diesWithUs([MUON, 'server', ...args]);
+  const child = spawn(bin, rest, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   live.add(child);
   const exited = new Promise<void>((r) => child.once('exit', () => { live.delete(child); r(); }));
   const lines: LogLine[] = [];
