@@ -11,8 +11,9 @@ export function renderTrace(t: TraceResult, from: string, to: string): string {
   const width = Math.max(...t.hops.map((h) => h.step.length));
   t.hops.forEach((h, i) => {
     const obj = `${h.object.type} ${h.object.name && h.object.name !== h.object.id ? `${h.object.name} ` : ''}(${h.object.id})`;
-    const where = `${REALISED[h.realised.state]}${h.realised.host ? ` on ${h.realised.host}` : ''}`;
-    lines.push(`${String(i + 1).padStart(2)} ${MARK[h.verdict]} ${h.step.padEnd(width)}  ${h.reason} — ${obj} [${where}: ${h.realised.evidence}]`);
+    // the evidence only where something is not realised: a healthy path stays readable
+    const where = `${REALISED[h.realised.state]}${h.realised.host ? ` on ${h.realised.host}` : ''}${h.realised.state === 'no' ? `: ${h.realised.evidence}` : ''}`;
+    lines.push(`${String(i + 1).padStart(2)} ${MARK[h.verdict]} ${h.step.padEnd(width)}  ${h.reason} — ${obj} [${where}]`);
   });
   if (t.blocking.length) {
     lines.push('', `blocked by ${t.blocking.length} setting${t.blocking.length > 1 ? 's' : ''}:`);
