@@ -17,8 +17,10 @@ import type { Packet } from './sg-match.ts';
 type PortEnd = Extract<Endpoint, { kind: 'port' }>;
 
 export function evaluateTrace(model: TraceModel, req: TraceRequest): TraceResult {
-  const src = resolveEndpoint(model, req.source, 'source');
-  const dst = resolveEndpoint(model, req.destination, 'destination');
+  // a port end speaks the IP version of the other end when that one is an address
+  const versionOf = (e: TraceRequest['source']) => ('port_id' in e && e.ip_address === undefined ? undefined : parseIp(e.ip_address!)?.version);
+  const src = resolveEndpoint(model, req.source, 'source', versionOf(req.destination));
+  const dst = resolveEndpoint(model, req.destination, 'destination', versionOf(req.source) ?? parseIp(src.ip)?.version);
   if (src.kind === 'unassociated_fip') throw HTTPBadRequest(`source ${src.ip} is a floating IP associated with no port: nothing sends from it`);
   if (src.kind === 'outside' && dst.kind === 'outside') {
     throw HTTPBadRequest(`neither ${src.ip} nor ${dst.ip} is an address of a port or a floating IP: at least one end must be a port, a VM or one of their addresses`);
