@@ -136,6 +136,24 @@ describe('muon trace and muon probe on the lab', { skip: rootSkip }, () => {
     const p22 = await probeAgrees(['--network', 'private', '--to=', '--no-routers', '--from-outside', 'vm2', '--port', '22']);
     assert.deepEqual(summary(p22), [`outside 203.0.113.1 → vm2 (${fipAddr}) reachable/reached`]);
     assert.match(p22.checks[0].observed.detail, /it said 'vm2-ssh'/);
+    // for people: the doctor's layout, one finding per check
+    const text = await cli(['probe', '--lab-root', rt.root, '--state-path', stateDir, '--api-port', String(rt.apiPort), '--network', 'private', '--to=', '--no-routers', '--from-outside', 'vm2', '--port', '22']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^== probe probe-[0-9a-f]{4} on network private, host compute: 172\.16\.1\.\d+ leased in [\d.]+ ms \(port [0-9a-f-]{36}\); trace's prediction against the wire\n/);
+    assert.match(text.stdout, /\ninfo {4}probe-agrees: port vm2 \([0-9a-f-]{36}\)\n {3}outside 203\.0\.113\.1 → vm2 \([\d.]+\), tcp 22: reachable, as trace predicted \(connected; it said 'vm2-ssh'\)\n/);
+    assert.match(text.stdout, /0 error\(s\), 0 warning\(s\), 1 info — muon probe took [\d.]+ s; 1 of 1 checks agree with trace; exit status 0\n$/);
+  });
+
+  test('a subnet with DHCP off: the probe gets no lease, says so (exit 2), and leaves nothing behind', async () => {
+    const api = await rt.api();
+    const net = (await api.req('POST', '/v2.0/networks', { network: { name: 'nodhcp' } })).network.id;
+    await api.req('POST', '/v2.0/subnets', { subnet: { name: 'nodhcp', network_id: net, ip_version: 4, cidr: '10.8.0.0/24', enable_dhcp: false } });
+    const p = await probe(['--network', 'nodhcp', '--to', '203.0.113.1']);
+    assert.equal(p.exit_status, 2);
+    assert.deepEqual(p.findings.map((f) => `${f.severity} ${f.code}`), ['error probe-boot-failed']);
+    assert.match(p.findings[0].evidence, /got no DHCP lease/);
+    assert.equal((await api.req('GET', `/v2.0/ports?network_id=${net}&device_owner=compute:nova`)).ports.length, 0, 'its port is deleted');
+    assert.equal((await listVms(rt)).filter((v) => v.name.startsWith('probe-')).length, 0, 'its namespace and record are removed');
   });
 
   test('port security off: TCP 80 goes past every group; on again: blocked again', async () => {
