@@ -69,10 +69,19 @@ export async function traceModel(deps: Deps, req: TraceRequest, nowMs = Date.now
   ]) : [[], []];
   const remoteIds = [...new Set(rules.map((r) => r.remote_group_id).filter((x): x is string => !!x))];
   const members: Record<string, string[]> = Object.fromEntries(remoteIds.map((id) => [id, []]));
+  // A rule is matched only against the flow's peers: the addresses asked about, the loaded ports'
+  // fixed IPs (the ends, the routers' gateways: what SNAT and hairpin make the source) and the
+  // ends' floating IPs. Of a group's fixed IPs only those are read, so a trace costs the same
+  // whatever the group's size; allowed address pairs (CIDRs, few) are read whole.
+  const endIds = new Set([...ports.values()].filter((p) => !p.device_owner.startsWith('network:')).map((p) => p.id));
+  const peers = [...new Set([
+    ...ips, ...[...ports.values()].flatMap((p) => p.fixed_ips.map((f) => f.ip_address)),
+    ...fips.filter((f) => f.fixed_port_id && endIds.has(f.fixed_port_id)).map((f) => f.floating_ip_address),
+  ])];
   for (const ids of chunks(remoteIds)) {
     const [fixed, pairs] = await Promise.all([
       db.selectFrom('port_security_groups as psg').innerJoin('ip_allocations as ia', 'ia.port_id', 'psg.port_id')
-        .select(['psg.security_group_id as sg', 'ia.ip_address as ip']).where('psg.security_group_id', 'in', ids).execute(),
+        .select(['psg.security_group_id as sg', 'ia.ip_address as ip']).where('psg.security_group_id', 'in', ids).where('ia.ip_address', 'in', peers).execute(),
       db.selectFrom('port_security_groups as psg').innerJoin('port_allowed_address_pairs as ap', 'ap.port_id', 'psg.port_id')
         .select(['psg.security_group_id as sg', 'ap.ip_address as ip']).where('psg.security_group_id', 'in', ids).execute(),
     ]);
