@@ -216,6 +216,16 @@ describe('trace over the seed model', () => {
     assert.equal(run(m, { port_id: ID.vm1 }, { ip_address: 'fd00:16::11' }).reachable, false, 'code 3 is not an echo request');
   });
 
+  it('a port with no address of the flow\'s version on a subnet: blocked, not silently reachable', () => {
+    const m = seedModel();
+    const vm1 = m.ports.find((p) => p.id === ID.vm1)!;
+    vm1.port_security_enabled = false;
+    vm1.security_group_ids = [];
+    const r = run(m, { port_id: ID.vm1, ip_address: '2001:db8::5' }, { ip_address: '2001:db8:1::1' });
+    assert.equal(r.reachable, false);
+    assert.deepEqual(settings(r), ['port no fixed IP of IPv6']);
+  });
+
   it('refuses what cannot be evaluated', () => {
     assert.throws(() => run(seedModel(), OUTSIDE, { ip_address: '198.51.100.7' }), (e: NeutronError) => e.status === 400 && /at least one end/.test(e.message));
     assert.throws(() => run(seedModel(), { port_id: 'nope' }, OUTSIDE), (e: NeutronError) => e.status === 404 && e.type === 'PortNotFound');

@@ -70,6 +70,14 @@ function fromPort(b: PathBuilder, src: PortEnd, dst: Endpoint, pkt: Packet): voi
     unknownEnd(b, dstAddr, `no port of the network holds ${dstAddr}: Muon cannot tell whether anything answers there`);
     return;
   }
+  if (!srcSub) {
+    // no address of this version on a subnet: no gateway, no router interface can take it
+    b.hop('network', srcNet ? ref.network(srcNet) : ref.port(src.port), 'block', `port ${label(src.port)} has no IPv${pkt.version} address on a subnet: nothing routes ${dstAddr} for it`,
+      { host: hostOf(src.port) || null, state: 'unknown', evidence: 'nothing to realise' });
+    b.block(ref.port(src.port), `no fixed IP of IPv${pkt.version}`, `openstack port set --fixed-ip subnet=<an IPv${pkt.version} subnet of its network> ${src.port.id}`);
+    arriveOutside(b, dst, pkt, src.ip);
+    return;
+  }
   const dstExternal = dst.kind === 'port' && !dst.via && netOf(m, dst.port.network_id)?.router_external;
   if (dst.kind === 'port' && !dst.via && !dstExternal) {
     eastWest(b, src, srcSub, dst, pkt);
@@ -252,8 +260,8 @@ function fromOutside(b: PathBuilder, srcIp: string, dst: Endpoint, pkt: Packet):
   const dstNet = netOf(m, dst.port.network_id);
   if (dstNet?.router_external) {
     const onLink = m.subnets.some((s) => s.network_id === dstNet.id && inCidr(s.cidr, srcIp));
-    const realised = dst.port.device_owner === 'network:router_gateway'
-      ? routerPortRealised(m, m.routers.find((r) => r.gw_port_id === dst.port.id) ?? m.routers[0], dst.port, 'qg')
+    const owner = m.routers.find((r) => r.gw_port_id === dst.port.id);
+    const realised = owner ? routerPortRealised(m, owner, dst.port, 'qg')
       : { host: dst.port.binding_host_id || null, state: 'unknown' as const, evidence: 'the uplink of the physical network' };
     b.hop('external_network', ref.network(dstNet), dstNet.admin_state_up ? 'pass' : 'block', `${dst.ip} is on external network ${label(dstNet)}: ${onLink ? 'on-link for' : 'routed by the upstream router for'} ${srcIp}`, realised);
     if (!dstNet.admin_state_up) b.block(ref.network(dstNet), 'admin_state_up=false', `openstack network set --enable ${dstNet.name || dstNet.id}`);
