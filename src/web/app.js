@@ -49,7 +49,9 @@ function renderSummary() {
   const t = state.topology;
   const agents = t.hosts.flatMap((h) => h.agents);
   const dead = agents.filter((a) => !a.alive).length;
-  $('summary').textContent = `${t.networks.length} networks · ${t.routers.length} routers · ${t.ports.filter((p) => p.kind === 'vm').length} VM ports · ${t.fips.length} floating IPs · ${agents.length} agents${dead ? ` (${dead} dead)` : ''}`;
+  const n = (count, word) => `${count} ${word}${count === 1 ? '' : 's'}`;
+  $('summary').textContent = [n(t.networks.length, 'network'), n(t.routers.length, 'router'), n(t.ports.filter((p) => p.kind === 'vm').length, 'VM port'),
+    n(t.fips.length, 'floating IP'), `${n(agents.length, 'agent')}${dead ? ` (${dead} dead)` : ''}`].join(' · ');
 }
 
 function renderFindings(doctor) {
@@ -149,4 +151,13 @@ $('trace-form').addEventListener('submit', runTrace);
 $('trace-form').addEventListener('change', () => fillTraceSelects());
 $('trace-clear').addEventListener('click', () => { state.trace = null; drawTrace(svg, state.topology, state.layout, null); $('trace-answer').replaceChildren(); });
 
-if (token()) { show(true); refresh(); } else show(false);
+// under auth_strategy = noauth the server needs no sign-in and says so to an empty one
+async function start() {
+  if (!token()) {
+    const r = await fetch('/muon/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }).catch(() => null);
+    const body = r?.ok ? await r.json().catch(() => ({})) : {};
+    if (body.auth_strategy === 'noauth') await signIn({});
+  }
+  if (token()) { show(true); refresh(); } else show(false);
+}
+start();

@@ -14,7 +14,9 @@ export const SIZE = {
 export function layout(topology) {
   const { pad, busGap } = SIZE;
   const ext = topology.networks.filter((n) => n.external);
-  const internal = topology.networks.filter((n) => !n.external);
+  // networks a router joins sit nearest the routers: fewer links cross a bus they do not join
+  const routed = new Set(topology.edges.filter((e) => e.kind === 'router-network').map((e) => e.network));
+  const internal = topology.networks.filter((n) => !n.external).sort((a, b) => Number(routed.has(b.id)) - Number(routed.has(a.id)));
 
   // hosts first: they set the width
   const hosts = [];
