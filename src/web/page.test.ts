@@ -238,6 +238,21 @@ describe('the topology page (/muon/) in Chromium', { skip: existsSync(CHROMIUM) 
       const shot = join(SHOTS, 'trace-blocked.png');
       await page.screenshot({ path: shot, fullPage: true });
       t.diagnostic(`screenshot: ${shot}`);
+
+      // from the internet to vm1's floating IP: the outside address is drawn, the path crosses the router
+      await page.selectOption('#trace-form [name=from]', 'ip');
+      await page.fill('#trace-form [name=from_ip]', '203.0.113.1');
+      await page.selectOption('#trace-form [name=to]', `port:${ids.vm1}`);
+      await page.selectOption('#trace-form [name=protocol]', 'icmp');
+      await page.click('#trace-form button[type=submit]');
+      await page.waitForSelector('svg .node.address[data-id="203.0.113.1"]');
+      await page.waitForSelector(`${node('router', ids.router)}.trace-pass`);
+      await page.waitForSelector(`${node('floatingip', ids.fip)}.trace-pass`);
+      await page.waitForSelector('svg polyline.trace-path', ATTACHED);
+      assert.equal(await page.locator(`${node('port', ids.vm2)}.trace-block`).count(), 0, 'the previous trace is cleared');
+      const inbound = join(SHOTS, 'trace-inbound.png');
+      await page.screenshot({ path: inbound, fullPage: true });
+      t.diagnostic(`screenshot: ${inbound}`);
     } finally {
       await page.close();
     }

@@ -26,12 +26,22 @@ export function hopNodes(topology, hops) {
   });
 }
 
-/** The polyline's points: vertical into a bus, along it, vertical out of it. */
+/** The polyline's points: vertical into a bus, along it, vertical out of it; two boxes in a row
+ *  are joined with an elbow. A floating IP is marked but not passed through: its NAT happens in
+ *  the router, where the path goes. */
 export function pathPoints(keys, pos) {
-  const nodes = keys.filter((k, i) => k && k !== keys[i - 1]).map((k) => pos.get(k)).filter(Boolean);
+  const nodes = keys.filter((k, i) => k && k !== keys[i - 1] && !k.startsWith('floatingip:')).map((k) => pos.get(k)).filter(Boolean);
   const pts = [];
   nodes.forEach((p, i) => {
-    if (p.kind !== 'bus') return void pts.push(center(p));
+    if (p.kind !== 'bus') {
+      const c = center(p);
+      const last = pts.at(-1);
+      if (last && nodes[i - 1]?.kind !== 'bus' && last.x !== c.x) {
+        const midY = (last.y + c.y) / 2;
+        pts.push({ x: last.x, y: midY }, { x: c.x, y: midY });
+      }
+      return void pts.push(c);
+    }
     const near = (q) => (q ? (q.kind === 'bus' ? null : center(q).x) : null);
     const inX = near(nodes[i - 1]) ?? pts.at(-1)?.x ?? near(nodes[i + 1]) ?? center(p).x;
     const outX = near(nodes[i + 1]) ?? inX;
