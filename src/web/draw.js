@@ -51,7 +51,9 @@ export function drawTopology(svg, topology, findings) {
     if (e.kind === 'router-network') {
       const r = pos.get(`router:${e.router}`), bus = pos.get(`network:${e.network}`);
       const router = topology.routers.find((x) => x.id === e.router);
-      const down = router.interfaces.map((i) => i.network).filter((v, i, a) => a.indexOf(v) === i);
+      // one line per network, left to right in the order of their buses (top first): no line crosses another
+      const busY = (id) => pos.get(`network:${id}`)?.y ?? 0;
+      const down = router.interfaces.map((i) => i.network).filter((v, i, a) => a.indexOf(v) === i).sort((a, b) => busY(a) - busY(b));
       const dx = e.gateway ? 0 : (down.indexOf(e.network) - (down.length - 1) / 2) * 24;
       const a = anchor(r, bus.y, dx);
       layers.edges.append(halo(a.x, a.y, a.x, bus.y));
@@ -83,6 +85,17 @@ export function drawTopology(svg, topology, findings) {
         el('text', { x: q.x + q.w / 2, y: q.y + 16, 'text-anchor': 'middle' }, `${a.alive ? '●' : '✕'} ${a.short}`)));
       badge(`agent:${a.id}`, q.x + q.w - 4, q.y + 2);
     }
+  }
+
+  for (const h of topology.hosts) {
+    const p = h.more && pos.get(`more:${h.name}`);
+    if (!p) continue;
+    const counts = Object.entries(h.more.byStatus).map(([st, n]) => `${n} ${st}`).join(', ');
+    layers.nodes.append(el('g', { class: 'more-ports', 'data-host': h.name, 'data-count': h.more.count },
+      title(`${h.more.count} more ports on ${h.name || 'no host'}: ${counts}`),
+      el('rect', { x: p.x, y: p.y, width: p.w, height: p.h, rx: 8 }),
+      el('text', { class: 'name', x: p.x + 12, y: p.y + 24 }, `+${h.more.count} more ports`),
+      el('text', { class: 'detail', x: p.x + 12, y: p.y + 44 }, clip(counts, 24))));
   }
 
   for (const r of topology.routers) {
