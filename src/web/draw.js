@@ -61,7 +61,8 @@ export function drawTopology(svg, topology, findings) {
       layers.edges.append(el('circle', { class: 'junction', cx: a.x, cy: bus.y, r: 4 }));
     } else if (e.kind === 'port-network') {
       const p = pos.get(`port:${e.port}`), bus = pos.get(`network:${e.network}`);
-      const a = anchor(p, bus.y, -p.w / 4);
+      // at the port's left edge: clear of the floating IP pill above the middle of the port
+      const a = anchor(p, bus.y, -p.w / 2 + 10);
       layers.edges.append(halo(a.x, a.y, a.x, bus.y));
       layers.edges.append(el('line', { class: 'edge port-network', 'data-edge': 'port-network', 'data-port': e.port, 'data-network': e.network, x1: a.x, y1: a.y, x2: a.x, y2: bus.y }));
       layers.edges.append(el('circle', { class: 'junction', cx: a.x, cy: bus.y, r: 3.5 }));
