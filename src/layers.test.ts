@@ -34,7 +34,8 @@ const LAYERS: Record<string, readonly string[]> = {
   trace: ['domain', 'errors'],
   services: ['trace', 'doctor', 'identity', 'feed', 'db', 'domain', 'errors', 'config'],
   api: ['services', 'trace', 'doctor', 'identity', 'feed', 'transport', 'db', 'http', 'domain', 'errors', 'config'],
-  agents: ['feed', 'transport', 'linux', 'domain', 'errors', 'config'],
+  // agents run doctor's pure checks on their own host and report the findings upward
+  agents: ['doctor', 'feed', 'transport', 'linux', 'domain', 'errors', 'config'],
   lab: ['trace', 'doctor', 'agents', 'linux', 'domain', 'errors', 'config'],
   // the topology page's browser code (served by api/page.ts); it imports nothing from src/
   web: [],

@@ -39,6 +39,7 @@ import { createAgentChannel } from './agent-channel.ts';
 import { channelHandlers } from './agent-channel-handlers.ts';
 import { startAmqpAgentChannel } from './agent-channel-amqp.ts';
 import type { RabbitTransport } from '../config/transport.ts';
+import type { RevisionPeer } from '../transport/revision-peer.ts';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -71,9 +72,20 @@ export async function startServer(opts: {
   amqp?: RabbitTransport;
   /** Largest request body accepted (413 beyond); 10 MiB by default. */
   maxBodyBytes?: number;
+  /** Other processes serving agents from this database, told of each write here and waking
+   *  this one's agents after theirs (src/transport/revision-peer.ts). */
+  peers?: RevisionPeer[];
+  /** How often waiting agents' watches check the database for writes no peer announced (ms). */
+  revisionPollMs?: number;
+  /** The agent socket file belongs to a supervising process (api_workers): listen on it, never replace it. */
+  sharedAgentSocket?: boolean;
 }): Promise<RunningServer> {
   const deps = buildDeps(opts.config, opts.conn, undefined, opts.log);
-  const watch = new RevisionWatch(opts.conn.db);
+  const peers = opts.peers ?? [];
+  const watch = new RevisionWatch(opts.conn.db, {
+    fallbackMs: opts.revisionPollMs, announce: peers.length ? () => { for (const p of peers) p.publish(); } : undefined,
+  });
+  for (const p of peers) p.listen(() => watch.wake());
   const handler = createApp({
     onWrite: () => watch.poke(),
     deps,
@@ -104,7 +116,7 @@ export async function startServer(opts: {
     pruneChanges(opts.conn.db).catch((e: unknown) => opts.log?.error('pruning the changes outbox failed', { error: (e as Error).message }));
   }, 10 * 60_000);
   prune.unref();
-  const channel = opts.agentSocket ? await listenUnix(opts.agentSocket, createAgentChannel(deps, watch, opts.log ?? silentLogger)) : undefined;
+  const channel = opts.agentSocket ? await listenUnix(opts.agentSocket, createAgentChannel(deps, watch, opts.log ?? silentLogger), opts.sharedAgentSocket) : undefined;
   const amqp = opts.amqp ? startAmqpAgentChannel(opts.amqp, channelHandlers(deps, watch, opts.log ?? silentLogger), opts.log ?? silentLogger) : undefined;
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -116,16 +128,18 @@ export async function startServer(opts: {
       clearInterval(prune);
       watch.close();
       await amqp?.close();
+      await Promise.all(peers.map((p) => p.close()));
       await Promise.all([server, channel].filter((s): s is Server => !!s).map((s) => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); })));
-      if (opts.agentSocket) await rm(opts.agentSocket, { force: true });
+      if (opts.agentSocket && !opts.sharedAgentSocket) await rm(opts.agentSocket, { force: true });
     },
   };
 }
 
-/** An HTTP server on a unix socket only root can use (a stale socket file is replaced). */
-async function listenUnix(path: string, handler: Parameters<typeof createServer>[1]): Promise<Server> {
+/** An HTTP server on a unix socket only root can use (a stale socket file is replaced, unless
+ *  `shared`: then a cluster primary listens on it for all its workers, src/cli/server-workers.ts). */
+async function listenUnix(path: string, handler: Parameters<typeof createServer>[1], shared = false): Promise<Server> {
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-  await rm(path, { force: true });
+  if (!shared) await rm(path, { force: true });
   const s = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler);
   const old = process.umask(0o177);
   try {
