@@ -4,6 +4,7 @@
 // Everything the page shows comes from the Networking API with that token, so the
 // shell is the only thing served without authentication.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { NeutronError } from '../errors/neutron-error.ts';
@@ -86,7 +87,7 @@ export function withPage(api: Handler, opts: { login?: Login; log: Logger }): Ha
     const [username, password, project] = [str('username'), str('password'), str('project_name')];
     if (!username || !password || !project) throw HTTPBadRequest('username, password and project_name are required');
     try {
-      const r = await opts.login({ username, password, project, domain: str('domain_name') || 'Default' }, `req-page-login`);
+      const r = await opts.login({ username, password, project, domain: str('domain_name') || 'Default' }, `req-${randomUUID()}`);
       // the page shows every project's objects, agents and doctor's findings: admins only
       if (!r.context.isAdmin) throw PolicyNotAuthorized('muon_page');
       return { token: r.token, expires_at: r.expiresAt, user_id: r.context.userId, project_id: r.context.projectId, roles: r.context.roles };

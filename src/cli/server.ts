@@ -28,7 +28,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   // a worker of a primary that already checked the database (./server-workers.ts)
   // (its IPC channel would keep a failed worker alive: it exits, and the primary says so)
   if (cluster.isWorker) {
-    const code = await serve(config, log, true).catch((e: unknown) => { process.stderr.write(`error: ${(e as Error).message}\n`); return 1; });
+    const code = await serve(config, workerLog(log), true).catch((e: unknown) => { process.stderr.write(`error: ${(e as Error).message}\n`); return 1; });
     process.exit(code);
   }
   const conn = connect(config.databaseConnection);
@@ -67,6 +67,12 @@ function apiWorkers(config: MuonConfig, log: Logger): number {
   return want;
 }
 
+/** A worker's log lines say which worker wrote them. */
+function workerLog(log: Logger): Logger {
+  const pid = process.pid;
+  return { info: (m, f) => log.info(m, { ...f, pid }), warn: (m, f) => log.warn(m, { ...f, pid }), error: (m, f) => log.error(m, { ...f, pid }) };
+}
+
 /** One whole server in this process: alone, or as one of a primary's api_workers. */
 async function serve(config: MuonConfig, log: Logger, worker: boolean): Promise<number> {
   // agents reach the server on the unix socket, and through RabbitMQ too when configured
@@ -91,7 +97,7 @@ async function serve(config: MuonConfig, log: Logger, worker: boolean): Promise<
   });
   const fields = { url: running.url, agent_socket: config.agentSocket, ...(transport.kind === 'rabbit' ? { rabbitmq: describeBrokers(transport) } : {}), database: conn.kind, ...auth.summary };
   if (worker) {
-    log.info('api worker serving', { pid: process.pid });
+    log.info('api worker serving');
     process.send?.({ muon: LISTENING_MESSAGE, fields } satisfies ListeningMessage);
   } else {
     log.info('listening', fields);

@@ -17,13 +17,14 @@ const canonical = (s: string, what: string): string => {
   return formatIp(a);
 };
 
-/** The port's first fixed IP, IPv4 first (what a VM speaks from by default). */
-export function primaryIp(port: PortM): string | undefined {
-  const v4 = port.fixed_ips.find((f) => parseIp(f.ip_address)?.version === 4);
-  return (v4 ?? port.fixed_ips[0])?.ip_address;
+/** The port's first fixed IP of the version wanted, else IPv4 first (what a VM speaks from by default). */
+export function primaryIp(port: PortM, version?: number): string | undefined {
+  const of = (v: number) => port.fixed_ips.find((f) => parseIp(f.ip_address)?.version === v);
+  return ((version ? of(version) : undefined) ?? of(4) ?? port.fixed_ips[0])?.ip_address;
 }
 
-export function resolveEndpoint(model: TraceModel, spec: EndpointSpec, what: 'source' | 'destination'): Endpoint {
+/** `version`: the other end's IP version, when it is an address (a port then speaks that version). */
+export function resolveEndpoint(model: TraceModel, spec: EndpointSpec, what: 'source' | 'destination', version?: number): Endpoint {
   if ('port_id' in spec) {
     const port = model.ports.find((p) => p.id === spec.port_id);
     if (!port) throw PortNotFound(spec.port_id);
@@ -35,7 +36,7 @@ export function resolveEndpoint(model: TraceModel, spec: EndpointSpec, what: 'so
       }
       return { kind: 'port', port, ip };
     }
-    const ip = primaryIp(port);
+    const ip = primaryIp(port, version);
     if (!ip) throw HTTPBadRequest(`port ${port.id} has no fixed IP: give the address it speaks from as ${what}.ip_address`);
     return { kind: 'port', port, ip };
   }

@@ -199,6 +199,33 @@ describe('trace over the seed model', () => {
     assert.match(hop(qr, 'security_group_ingress').reason, /network:router_interface ports are not filtered/);
   });
 
+  it('IPv6: a port speaks the version of the other end; an IPv6 rule matches ICMPv6, and a type/code rule only its type and code', () => {
+    const m = seedModel();
+    const v6 = '00000000-0000-4000-8000-00000000a006';
+    m.subnets.push({ id: v6, name: 'private-v6', network_id: ID.private, cidr: 'fd00:16::/64', gateway_ip: 'fd00:16::1', ip_version: 6, enable_dhcp: true });
+    m.ports.find((p) => p.id === ID.vm1)!.fixed_ips.push({ subnet_id: v6, ip_address: 'fd00:16::10' });
+    m.ports.find((p) => p.id === ID.vm2)!.fixed_ips.push({ subnet_id: v6, ip_address: 'fd00:16::11' });
+    const web = m.security_groups.find((g) => g.id === ID.web)!;
+    m.security_groups.find((g) => g.id === ID.default)!.rules.push({ id: 'r-def-out6', direction: 'egress', ethertype: 'IPv6', protocol: null, port_range_min: null, port_range_max: null, remote_ip_prefix: null, remote_group_id: null, remote_address_group_id: null });
+    const r = run(m, { port_id: ID.vm1 }, { ip_address: 'fd00:16::11' });
+    assert.equal(r.flow.source_ip, 'fd00:16::10');
+    assert.deepEqual(settings(r), ['security_group no ingress rule for icmp (echo request) from fd00:16::10 (groups of port vm2: default, web)']);
+    web.rules.push({ id: 'r-web-echo6', direction: 'ingress', ethertype: 'IPv6', protocol: 'icmp', port_range_min: 128, port_range_max: 0, remote_ip_prefix: null, remote_group_id: null, remote_address_group_id: null });
+    assert.equal(run(m, { port_id: ID.vm1 }, { ip_address: 'fd00:16::11' }).reachable, true, 'icmp in an IPv6 rule is ICMPv6, type 128 code 0 is echo request');
+    web.rules.at(-1)!.port_range_max = 3;
+    assert.equal(run(m, { port_id: ID.vm1 }, { ip_address: 'fd00:16::11' }).reachable, false, 'code 3 is not an echo request');
+  });
+
+  it('a port with no address of the flow\'s version on a subnet: blocked, not silently reachable', () => {
+    const m = seedModel();
+    const vm1 = m.ports.find((p) => p.id === ID.vm1)!;
+    vm1.port_security_enabled = false;
+    vm1.security_group_ids = [];
+    const r = run(m, { port_id: ID.vm1, ip_address: '2001:db8::5' }, { ip_address: '2001:db8:1::1' });
+    assert.equal(r.reachable, false);
+    assert.deepEqual(settings(r), ['port no fixed IP of IPv6']);
+  });
+
   it('refuses what cannot be evaluated', () => {
     assert.throws(() => run(seedModel(), OUTSIDE, { ip_address: '198.51.100.7' }), (e: NeutronError) => e.status === 400 && /at least one end/.test(e.message));
     assert.throws(() => run(seedModel(), { port_id: 'nope' }, OUTSIDE), (e: NeutronError) => e.status === 404 && e.type === 'PortNotFound');

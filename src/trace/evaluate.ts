@@ -17,8 +17,10 @@ import type { Packet } from './sg-match.ts';
 type PortEnd = Extract<Endpoint, { kind: 'port' }>;
 
 export function evaluateTrace(model: TraceModel, req: TraceRequest): TraceResult {
-  const src = resolveEndpoint(model, req.source, 'source');
-  const dst = resolveEndpoint(model, req.destination, 'destination');
+  // a port end speaks the IP version of the other end when that one is an address
+  const versionOf = (e: TraceRequest['source']) => ('port_id' in e && e.ip_address === undefined ? undefined : parseIp(e.ip_address!)?.version);
+  const src = resolveEndpoint(model, req.source, 'source', versionOf(req.destination));
+  const dst = resolveEndpoint(model, req.destination, 'destination', versionOf(req.source) ?? parseIp(src.ip)?.version);
   if (src.kind === 'unassociated_fip') throw HTTPBadRequest(`source ${src.ip} is a floating IP associated with no port: nothing sends from it`);
   if (src.kind === 'outside' && dst.kind === 'outside') {
     throw HTTPBadRequest(`neither ${src.ip} nor ${dst.ip} is an address of a port or a floating IP: at least one end must be a port, a VM or one of their addresses`);
@@ -66,6 +68,14 @@ function fromPort(b: PathBuilder, src: PortEnd, dst: Endpoint, pkt: Packet): voi
   if (srcSub && inCidr(srcSub.cidr, dstAddr)) {
     network(b, srcNet, `${dstAddr} is on-link on subnet ${label(srcSub)} ${srcSub.cidr}: delivered directly`, [hostOf(src.port)]);
     unknownEnd(b, dstAddr, `no port of the network holds ${dstAddr}: Muon cannot tell whether anything answers there`);
+    return;
+  }
+  if (!srcSub) {
+    // no address of this version on a subnet: no gateway, no router interface can take it
+    b.hop('network', srcNet ? ref.network(srcNet) : ref.port(src.port), 'block', `port ${label(src.port)} has no IPv${pkt.version} address on a subnet: nothing routes ${dstAddr} for it`,
+      { host: hostOf(src.port) || null, state: 'unknown', evidence: 'nothing to realise' });
+    b.block(ref.port(src.port), `no fixed IP of IPv${pkt.version}`, `openstack port set --fixed-ip subnet=<an IPv${pkt.version} subnet of its network> ${src.port.id}`);
+    arriveOutside(b, dst, pkt, src.ip);
     return;
   }
   const dstExternal = dst.kind === 'port' && !dst.via && netOf(m, dst.port.network_id)?.router_external;
@@ -250,8 +260,8 @@ function fromOutside(b: PathBuilder, srcIp: string, dst: Endpoint, pkt: Packet):
   const dstNet = netOf(m, dst.port.network_id);
   if (dstNet?.router_external) {
     const onLink = m.subnets.some((s) => s.network_id === dstNet.id && inCidr(s.cidr, srcIp));
-    const realised = dst.port.device_owner === 'network:router_gateway'
-      ? routerPortRealised(m, m.routers.find((r) => r.gw_port_id === dst.port.id) ?? m.routers[0], dst.port, 'qg')
+    const owner = m.routers.find((r) => r.gw_port_id === dst.port.id);
+    const realised = owner ? routerPortRealised(m, owner, dst.port, 'qg')
       : { host: dst.port.binding_host_id || null, state: 'unknown' as const, evidence: 'the uplink of the physical network' };
     b.hop('external_network', ref.network(dstNet), dstNet.admin_state_up ? 'pass' : 'block', `${dst.ip} is on external network ${label(dstNet)}: ${onLink ? 'on-link for' : 'routed by the upstream router for'} ${srcIp}`, realised);
     if (!dstNet.admin_state_up) b.block(ref.network(dstNet), 'admin_state_up=false', `openstack network set --enable ${dstNet.name || dstNet.id}`);

@@ -40,7 +40,8 @@ export interface TraceModel {
   /** the ports the flow can touch: the two ends, the routers' ports */
   ports: PortM[];
   security_groups: SecurityGroupM[];
-  /** remote group id → its members' addresses (fixed IPs and allowed address pairs) */
+  /** remote group id → its members' addresses (fixed IPs and allowed address pairs); the
+   *  service reads only those of them the flow can meet (its peers), enough to decide its rules */
   remote_group_members: Record<string, string[]>;
   /** address group id → its name and CIDRs */
   address_groups: Record<string, { name: string; addresses: string[] }>;

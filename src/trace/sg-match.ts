@@ -39,7 +39,8 @@ export function protocolMatches(rule: RuleM, pkt: Packet): boolean {
   if (pkt.protocol === 'icmp') {
     if (min === null) return true;
     const type = pkt.reply ? (pkt.version === 4 ? 0 : 129) : (pkt.version === 4 ? 8 : 128);
-    return min === type;
+    // port_range_max is the ICMP code: echo request and reply have code 0
+    return min === type && (max === null || max === 0);
   }
   const lo = min ?? 1;
   const hi = max ?? 65535;

@@ -24,7 +24,7 @@ export function drawTopology(svg, topology, findings) {
   svg.setAttribute('viewBox', `0 0 ${lay.width} ${lay.height}`);
   svg.setAttribute('width', String(lay.width));
   svg.setAttribute('height', String(lay.height));
-  const layers = Object.fromEntries(['hosts', 'edges', 'buses', 'nodes', 'badges', 'trace'].map((n) => [n, svg.appendChild(el('g', { class: `layer-${n}` }))]));
+  const layers = Object.fromEntries(['hosts', 'buses', 'edges', 'labels', 'nodes', 'badges', 'trace'].map((n) => [n, svg.appendChild(el('g', { class: `layer-${n}` }))]));
   const byNode = findingsByNode(topology, findings);
   const badge = (key, x, y) => badges(layers.badges, byNode.get(key), x, y, key);
 
@@ -35,26 +35,35 @@ export function drawTopology(svg, topology, findings) {
       el('tspan', { class: 'name' }, `${n.external ? '⇅ ' : ''}${n.name}`),
       el('tspan', { class: 'detail', dx: 10 }, `${cidrs}${n.type ? ` · ${n.type}` : ''}${n.external ? ' · external' : ''}`),
       el('tspan', { class: 'status-word', dx: 10 }, n.adminUp ? n.status : 'DISABLED'));
-    layers.buses.append(el('g', { class: `node network ${n.external ? 'external' : 'internal'} ${statusClass(n.status, n.adminUp)}`, 'data-type': 'network', 'data-id': n.id },
-      title(`network ${n.name} (${n.id})\n${n.status}${n.type ? `, ${n.type}` : ''}${n.mtu ? `, MTU ${n.mtu}` : ''}\n${n.subnets.map((s) => `${s.name || short(s.id)} ${s.cidr} gw ${s.gateway ?? '-'}${s.dhcp ? ' DHCP' : ''}`).join('\n')}`),
-      el('line', { class: 'bus', x1: p.x1, x2: p.x2, y1: p.y, y2: p.y }),
-      label));
+    const cls = `node network ${n.external ? 'external' : 'internal'} ${statusClass(n.status, n.adminUp)}`;
+    const tip = `network ${n.name} (${n.id})\n${n.status}${n.type ? `, ${n.type}` : ''}${n.mtu ? `, MTU ${n.mtu}` : ''}\n${n.subnets.map((s) => `${s.name || short(s.id)} ${s.cidr} gw ${s.gateway ?? '-'}${s.dhcp ? ' DHCP' : ''}`).join('\n')}`;
+    layers.buses.append(el('g', { class: cls, 'data-type': 'network', 'data-id': n.id }, title(tip),
+      el('rect', { class: 'hit', x: p.x1, y: p.y - 8, width: p.x2 - p.x1, height: 16 }), // room for the pointer (a tooltip)
+      el('line', { class: 'bus', x1: p.x1, x2: p.x2, y1: p.y, y2: p.y })));
+    // the label above the links that cross the bus, so none strikes it through
+    layers.labels.append(el('g', { class: cls.replace('node ', 'label '), 'data-label-for': n.id }, title(tip), label));
     // the badge goes right after the label (measured now that it is in the document)
-    badge(`network:${n.id}`, p.x1 + 2 + label.getComputedTextLength() + 16, p.y - 13);
+    const box = label.getBBox();
+    badge(`network:${n.id}`, box.x + box.width + 14, p.y - 13);
   }
 
   for (const e of topology.edges) {
     if (e.kind === 'router-network') {
       const r = pos.get(`router:${e.router}`), bus = pos.get(`network:${e.network}`);
       const router = topology.routers.find((x) => x.id === e.router);
-      const down = router.interfaces.map((i) => i.network).filter((v, i, a) => a.indexOf(v) === i);
+      // one line per network, left to right in the order of their buses (top first): no line crosses another
+      const busY = (id) => pos.get(`network:${id}`)?.y ?? 0;
+      const down = router.interfaces.map((i) => i.network).filter((v, i, a) => a.indexOf(v) === i).sort((a, b) => busY(a) - busY(b));
       const dx = e.gateway ? 0 : (down.indexOf(e.network) - (down.length - 1) / 2) * 24;
       const a = anchor(r, bus.y, dx);
+      layers.edges.append(halo(a.x, a.y, a.x, bus.y));
       layers.edges.append(el('line', { class: `edge router-network${e.gateway ? ' gateway' : ''}`, 'data-edge': 'router-network', 'data-router': e.router, 'data-network': e.network, x1: a.x, y1: a.y, x2: a.x, y2: bus.y }));
       layers.edges.append(el('circle', { class: 'junction', cx: a.x, cy: bus.y, r: 4 }));
     } else if (e.kind === 'port-network') {
       const p = pos.get(`port:${e.port}`), bus = pos.get(`network:${e.network}`);
-      const a = anchor(p, bus.y, -p.w / 4);
+      // at the port's left edge: clear of the floating IP pill above the middle of the port
+      const a = anchor(p, bus.y, -p.w / 2 + 10);
+      layers.edges.append(halo(a.x, a.y, a.x, bus.y));
       layers.edges.append(el('line', { class: 'edge port-network', 'data-edge': 'port-network', 'data-port': e.port, 'data-network': e.network, x1: a.x, y1: a.y, x2: a.x, y2: bus.y }));
       layers.edges.append(el('circle', { class: 'junction', cx: a.x, cy: bus.y, r: 3.5 }));
     }
@@ -65,9 +74,9 @@ export function drawTopology(svg, topology, findings) {
     const dead = h.agents.filter((a) => !a.alive).length;
     const g = el('g', { class: `host${dead ? ' has-dead-agent' : ''}${h.name ? '' : ' unbound'}`, 'data-type': 'host', 'data-id': h.name },
       title(h.name ? `host ${h.name}: ${h.agents.length} agent(s), ${h.ports.length} port(s)` : 'ports bound to no host'),
-      el('rect', { x: p.x, y: p.y, width: p.w, height: p.h, rx: 10 }),
-      el('text', { class: 'host-name', x: p.x + 14, y: p.y + 20 }, h.name ? `▣ ${h.name}` : 'not bound to a host'));
+      el('rect', { x: p.x, y: p.y, width: p.w, height: p.h, rx: 10 }));
     layers.hosts.append(g);
+    layers.labels.append(el('text', { class: `host-name${h.name ? '' : ' unbound'}`, x: p.x + 14, y: p.y + 20 }, h.name ? `▣ ${h.name}` : 'not bound to a host'));
     badge(`host:${h.name}`, p.x + p.w - 14, p.y + 14);
     for (const a of h.agents) {
       const q = pos.get(`agent:${a.id}`);
@@ -77,6 +86,17 @@ export function drawTopology(svg, topology, findings) {
         el('text', { x: q.x + q.w / 2, y: q.y + 16, 'text-anchor': 'middle' }, `${a.alive ? '●' : '✕'} ${a.short}`)));
       badge(`agent:${a.id}`, q.x + q.w - 4, q.y + 2);
     }
+  }
+
+  for (const h of topology.hosts) {
+    const p = h.more && pos.get(`more:${h.name}`);
+    if (!p) continue;
+    const counts = Object.entries(h.more.byStatus).map(([st, n]) => `${n} ${st}`).join(', ');
+    layers.nodes.append(el('g', { class: 'more-ports', 'data-host': h.name, 'data-count': h.more.count },
+      title(`${h.more.count} more ports on ${h.name || 'no host'}: ${counts}`),
+      el('rect', { x: p.x, y: p.y, width: p.w, height: p.h, rx: 8 }),
+      el('text', { class: 'name', x: p.x + 12, y: p.y + 24 }, `+${h.more.count} more ports`),
+      el('text', { class: 'detail', x: p.x + 12, y: p.y + 44 }, clip(counts, 24))));
   }
 
   for (const r of topology.routers) {
@@ -112,6 +132,7 @@ export function drawTopology(svg, topology, findings) {
     const bus = pos.get(`network:${f.network}`);
     if (bus && f.port && pos.has(`port:${f.port}`)) {
       const x = p.x + p.w - 16;
+      layers.edges.append(halo(x, p.y, x, bus.y));
       layers.edges.append(el('line', { class: 'edge fip-network', 'data-edge': 'fip-network', 'data-floatingip': f.id, 'data-network': f.network, x1: x, y1: p.y, x2: x, y2: bus.y }));
       layers.edges.append(el('circle', { class: 'junction fip', cx: x, cy: bus.y, r: 3.5 }));
     }
@@ -122,6 +143,11 @@ export function drawTopology(svg, topology, findings) {
     badge(`floatingip:${f.id}`, p.x + p.w - 2, p.y - 2);
   }
   return lay;
+}
+
+/** A white band under a link: where it crosses a bus it does not join, the bus looks cut. */
+function halo(x1, y1, x2, y2) {
+  return el('line', { class: 'halo', x1, y1, x2, y2 });
 }
 
 function statusDot(cx, cy) {

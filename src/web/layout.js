@@ -14,13 +14,16 @@ export const SIZE = {
 export function layout(topology) {
   const { pad, busGap } = SIZE;
   const ext = topology.networks.filter((n) => n.external);
-  const internal = topology.networks.filter((n) => !n.external);
+  // networks a router joins sit nearest the routers: fewer links cross a bus they do not join
+  const routed = new Set(topology.edges.filter((e) => e.kind === 'router-network').map((e) => e.network));
+  const internal = topology.networks.filter((n) => !n.external).sort((a, b) => Number(routed.has(b.id)) - Number(routed.has(a.id)));
 
   // hosts first: they set the width
   const hosts = [];
   let x = pad;
   for (const h of topology.hosts) {
-    const portsW = h.ports.length * (SIZE.port.w + SIZE.port.gap) - SIZE.port.gap;
+    const boxes = h.ports.length + (h.more ? 1 : 0);
+    const portsW = boxes * (SIZE.port.w + SIZE.port.gap) - SIZE.port.gap;
     const agentsW = h.agents.length * (SIZE.agent.w + SIZE.agent.gap) - SIZE.agent.gap;
     const w = Math.max(portsW, agentsW, 200) + 2 * SIZE.host.pad;
     hosts.push({ host: h, x, w });
@@ -33,8 +36,8 @@ export function layout(topology) {
   let y = pad + 30; // room for the title line
   for (const n of ext) { pos.set(`network:${n.id}`, { kind: 'bus', x1: pad, x2: width - pad, y: y + SIZE.labelH }); y += busGap; }
   const routerY = y + 16;
-  // routers centred along the middle row
-  let rx = Math.max(pad + 220, (width - routersW) / 2 + SIZE.router.gap / 2);
+  // routers centred along the middle row, but never far right of the labels on a wide picture
+  let rx = Math.max(pad + 220, Math.min((width - routersW) / 2 + SIZE.router.gap / 2, pad + 420));
   for (const r of topology.routers) {
     pos.set(`router:${r.id}`, { kind: 'box', x: rx, y: routerY, w: SIZE.router.w, h: SIZE.router.h });
     rx += SIZE.router.w + SIZE.router.gap;
@@ -46,13 +49,16 @@ export function layout(topology) {
   let height = hostY;
   for (const { host, x: hx, w } of hosts) {
     const portsY = hostY + SIZE.host.head + SIZE.host.fipRow;
-    const agentsY = portsY + (host.ports.length ? SIZE.port.h + 16 : 0);
+    const agentsY = portsY + (host.ports.length || host.more ? SIZE.port.h + 16 : 0);
     const h = agentsY - hostY + (host.agents.length ? SIZE.agent.h + SIZE.host.pad : 0) + (host.ports.length || host.agents.length ? 0 : 20);
     pos.set(`host:${host.name}`, { kind: 'box', x: hx, y: hostY, w, h });
     host.ports.forEach((p, i) => {
       const px = hx + SIZE.host.pad + i * (SIZE.port.w + SIZE.port.gap);
       pos.set(`port:${p.id}`, { kind: 'box', x: px, y: portsY, w: SIZE.port.w, h: SIZE.port.h });
     });
+    if (host.more) {
+      pos.set(`more:${host.name}`, { kind: 'box', x: hx + SIZE.host.pad + host.ports.length * (SIZE.port.w + SIZE.port.gap), y: portsY, w: SIZE.port.w, h: SIZE.port.h });
+    }
     host.agents.forEach((a, i) => {
       pos.set(`agent:${a.id}`, { kind: 'box', x: hx + SIZE.host.pad + i * (SIZE.agent.w + SIZE.agent.gap), y: agentsY, w: SIZE.agent.w, h: SIZE.agent.h });
     });

@@ -5,8 +5,14 @@
 /** Ports drawn as their own node; the others are a router's or a floating IP's own. */
 const INFRA_OWNERS = /^network:(router_|floatingip|ha_router)/;
 
-/** @param {{networks:any[], subnets:any[], routers:any[], ports:any[], floatingips:any[], agents:any[]}} api */
-export function buildTopology(api) {
+/** A host draws at most this many ports in its row; the rest are counted in a "+N more" box
+ *  (a row of a thousand boxes is no picture at a glance, and slow to draw). */
+export const MAX_PORTS_PER_HOST = 10;
+
+/** @param {{networks:any[], subnets:any[], routers:any[], ports:any[], floatingips:any[], agents:any[]}} api
+ *  @param {{keep?: Set<string>, flagged?: Set<string>, maxPortsPerHost?: number}} [opts]
+ *  keep: port ids always drawn (the trace's); flagged: drawn first (those with findings) */
+export function buildTopology(api, opts = {}) {
   const subnetsOf = new Map();
   for (const s of api.subnets) push(subnetsOf, s.network_id, s);
   const networks = api.networks.map((n) => ({
@@ -51,6 +57,25 @@ export function buildTopology(api) {
     hostOf(a.host).agents.push({ id: a.id, type: a.agent_type, short: agentShort(a.agent_type), alive: a.alive === true, adminUp: a.admin_state_up !== false, heartbeat: a.heartbeat_timestamp });
   }
   for (const p of ports) hostOf(p.host || '').ports.push(p);
+  // which ports a crowded host draws: those asked for, with findings, behind a floating IP, not ACTIVE
+  const withFip = new Set(api.floatingips.map((f) => f.port_id).filter(Boolean));
+  const keep = opts.keep ?? new Set();
+  const max = opts.maxPortsPerHost ?? MAX_PORTS_PER_HOST;
+  const flagged = opts.flagged ?? new Set();
+  const rank = (p) => (keep.has(p.id) ? 0 : 8) + (flagged.has(p.id) ? 0 : 4) + (withFip.has(p.id) ? 0 : 2) + (p.status === 'ACTIVE' ? 1 : 0);
+  const hidden = new Set();
+  for (const h of hostsByName.values()) {
+    h.more = null;
+    if (h.ports.length <= max) continue;
+    const ordered = [...h.ports].sort((a, b) => rank(a) - rank(b));
+    const shown = new Set(ordered.slice(0, Math.max(max - 1, ordered.filter((p) => keep.has(p.id)).length)).map((p) => p.id));
+    const rest = h.ports.filter((p) => !shown.has(p.id));
+    for (const p of rest) hidden.add(p.id);
+    h.ports = h.ports.filter((p) => shown.has(p.id));
+    const byStatus = {};
+    for (const p of rest) byStatus[p.status] = (byStatus[p.status] ?? 0) + 1;
+    h.more = { count: rest.length, byStatus };
+  }
   // named hosts by name, then the ports bound to no host
   const hosts = [...hostsByName.values()].sort((a, b) => Number(a.name === '') - Number(b.name === '') || a.name.localeCompare(b.name));
 
@@ -66,10 +91,12 @@ export function buildTopology(api) {
       if (networkIds.has(net)) edges.push({ kind: 'router-network', router: r.id, network: net, gateway: false });
     }
   }
-  for (const p of ports) if (networkIds.has(p.network)) edges.push({ kind: 'port-network', port: p.id, network: p.network });
-  for (const f of fips) if (f.port && ports.some((p) => p.id === f.port)) edges.push({ kind: 'fip-port', fip: f.id, port: f.port });
+  const drawn = ports.filter((p) => !hidden.has(p.id));
+  for (const p of drawn) if (networkIds.has(p.network)) edges.push({ kind: 'port-network', port: p.id, network: p.network });
+  for (const f of fips) if (f.port && drawn.some((p) => p.id === f.port)) edges.push({ kind: 'fip-port', fip: f.id, port: f.port });
 
-  return { networks, routers, hosts, ports, fips, edges, portById };
+  // ports: the drawn ones; allPorts: every port a trace may start or end at
+  return { networks, routers, hosts, ports: drawn, allPorts: ports, fips, edges, portById };
 }
 
 /** Which drawn node an API object is shown on: [type, id] or null. Subnets are drawn on their
