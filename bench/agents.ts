@@ -12,7 +12,8 @@
 //     (p50 / p99 / max over hosts, per rep), server CPU spent on it, snapshot size per host.
 //
 //   node bench/agents.ts [--count 1000] [--ports-per-host 4] [--networks 4] [--workers 2]
-//        [--reps 5] [--report-interval 30] [--idle 60] [--burst-rate 250] [--burst-seconds 20]
+//        [--reps 5] [--report-interval 30] [--idle 60] [--burst-rate 250] [--burst-seconds 20] [--api-workers W]
+//        [--bulk B: ports per bulk create, default all of them in one]
 //
 // MUON_BENCH_PROF=<dir> runs the server with --cpu-prof into <dir>.
 import { spawn } from 'node:child_process';
@@ -25,7 +26,7 @@ import { upgrade } from '../src/db/migrate.ts';
 import { parseTransportUrl, type RabbitTransport } from '../src/config/transport.ts';
 import { startRabbit } from '../test/support/rabbitmq.ts';
 import { freePort } from '../test/support/muon-server.ts';
-import { cpuPercent, usageOf, usageOfGroup, type Usage } from './agents/proc-stat.ts';
+import { cpuPercent, usageOf, usageOfGroup, usageOfTree, type Usage } from './agents/proc-stat.ts';
 import { BENCH_ML2_INI, simHosts } from './agents/server-config.ts';
 import { buildTopology, fetchApi } from './agents/topology.ts';
 import { fanOut, percentile } from './agents/fanout.ts';
@@ -42,6 +43,8 @@ const { values } = parseArgs({
     idle: { type: 'string', default: '60' },
     'burst-rate': { type: 'string', default: '250' },
     'burst-seconds': { type: 'string', default: '20' },
+    'api-workers': { type: 'string' },
+    bulk: { type: 'string' },
   },
 });
 const N = Number(values.count);
@@ -72,7 +75,7 @@ const port = await freePort();
 const transportUrl = broker.url('openstack', 'opst');
 writeFileSync(join(dir, 'neutron.conf'), [
   '[DEFAULT]', 'bind_host = 127.0.0.1', `bind_port = ${port}`, 'auth_strategy = noauth', 'core_plugin = ml2', `state_path = ${dir}/state`,
-  `transport_url = ${transportUrl}`,
+  `transport_url = ${transportUrl}`, ...(values['api-workers'] ? [`api_workers = ${values['api-workers']}`] : []),
   '[database]', `connection = ${dbUrl}`,
   BENCH_ML2_INI,
 ].join('\n'));
@@ -82,10 +85,19 @@ const api = fetchApi(`http://127.0.0.1:${port}`);
 const { brokers, vhost } = parseTransportUrl(transportUrl, { username: 'guest', password: 'guest', vhost: '/' });
 const transport: RabbitTransport = { kind: 'rabbit', brokers, vhost, heartbeatSeconds: 60, callTimeoutMs: 60_000, source: '[DEFAULT] transport_url' };
 const workers = Array.from({ length: nWorkers }, () => new FleetWorker());
+// interrupted: no server or load generator left behind (the broker's own hooks remove it)
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    server.kill('SIGKILL');
+    for (const w of workers) w.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    process.kill(process.pid, sig);
+  });
+}
 
 interface Sample { at: number; server: Usage; broker: Usage; gen: Usage }
 const sample = (): Sample => ({
-  at: performance.now(), server: usageOf(server.pid!), broker: usageOfGroup(broker.pid()!),
+  at: performance.now(), server: usageOfTree(server.pid!), broker: usageOfGroup(broker.pid()!),
   gen: workers.map((w) => usageOf(w.pid)).reduce((a, b) => ({ cpuMs: a.cpuMs + b.cpuMs, rssKb: a.rssKb + b.rssKb }), usageOf(process.pid)),
 });
 const usageLine = (a: Sample, b: Sample) => {
@@ -107,7 +119,8 @@ try {
   for (let t = 0; ; t++) {
     try { await api('GET', '/v2.0/networks?limit=1'); break; } catch (e) { if (t > 300) throw e; await sleep(100); }
   }
-  say(`agents bench: ${N} hosts × ${portsPerHost} ports on ${values.networks} VXLAN networks, ${nWorkers} load generator(s), report_interval ${reportInterval} s; `
+  say(`agents bench: ${N} hosts × ${portsPerHost} ports on ${values.networks} VXLAN networks, ${nWorkers} load generator(s), report_interval ${reportInterval} s, `
+    + `server on SQLite with api_workers ${values['api-workers'] ?? 'default (one per core)'} (CPU and RSS: all its processes); `
     + `machine: ${(await import('node:os')).cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
   const hosts = simHosts(N);
@@ -118,14 +131,16 @@ try {
   const s1 = sample();
   say(`${N} agents connected and registered in ${((s1.at - s0.at) / 1000).toFixed(1)} s; ${usageLine(s0, s1)}`);
 
-  const topo = await buildTopology(api, hosts.map((h) => h.name), { networks: Number(values.networks), portsPerHost });
+  // one bulk by default: each bulk changes every host's peers and group members, which then
+  // travel whole to every host (see docs/agents-at-scale.md)
+  const topo = await buildTopology(api, hosts.map((h) => h.name), { networks: Number(values.networks), portsPerHost, bulk: Number(values.bulk ?? N * portsPerHost) });
   const s2 = sample();
   say(`${topo.ports} ports bound through the API in ${((s2.at - s1.at) / 1000).toFixed(1)} s; ${usageLine(s1, s2)}`);
-  await Promise.all(workers.map((w, i) => w.waitPorts(Object.fromEntries(hosts.filter((_, k) => k % nWorkers === i).map((h) => [h.name, portsPerHost])), 600_000)));
+  await Promise.all(workers.map((w, i) => w.waitPorts(Object.fromEntries(hosts.filter((_, k) => k % nWorkers === i).map((h) => [h.name, portsPerHost])), 2_400_000)));
   for (let t = 0; ; t++) {
     const down = (await api('GET', '/v2.0/ports?status=DOWN&fields=id')).ports.length;
     if (down === 0) break;
-    if (t > 1200) throw new Error(`${down} ports still DOWN after 10 min`);
+    if (t > 4800) throw new Error(`${down} ports still DOWN after 40 min`);
     await sleep(500);
   }
   const s3 = sample();
@@ -166,7 +181,7 @@ try {
     lasts.push(Math.max(...r.latenciesMs));
     say(`fan-out ${rep}: ${r.latenciesMs.length} hosts, p50 ${percentile(r.latenciesMs, 50).toFixed(0)} ms, p99 ${percentile(r.latenciesMs, 99).toFixed(0)} ms, last ${Math.max(...r.latenciesMs).toFixed(0)} ms `
       + `(API request ${r.requestMs.toFixed(0)} ms); server CPU ${(f1.server.cpuMs - f0.server.cpuMs).toFixed(0)} ms, broker ${(f1.broker.cpuMs - f0.broker.cpuMs).toFixed(0)} ms, `
-      + `load generators ${(f1.gen.cpuMs - f0.gen.cpuMs).toFixed(0)} ms; snapshot ${(percentile(r.bytes, 50) / 1024).toFixed(1)} KiB per host, ${(r.bytes.reduce((a, b) => a + b, 0) / 1048576).toFixed(1)} MiB in all`);
+      + `load generators ${(f1.gen.cpuMs - f0.gen.cpuMs).toFixed(0)} ms; answer with the rule ${(percentile(r.bytes, 50) / 1024).toFixed(1)} KiB per host, ${(r.bytes.reduce((a, b) => a + b, 0) / 1048576).toFixed(1)} MiB in all`);
   }
   if (reps) say(`fan-out over ${reps} reps × ${N} hosts: p50 ${percentile(all, 50).toFixed(0)} ms, p99 ${percentile(all, 99).toFixed(0)} ms; last host p50 ${percentile(lasts, 50).toFixed(0)} ms, worst ${Math.max(...lasts).toFixed(0)} ms (goal p99 ≤ 1000 ms)`);
   const c2 = await counters();

@@ -42,7 +42,9 @@ interface Sim {
   ports: number;
   /** marker → when a snapshot holding it arrived */
   seen: Map<number, number>;
+  /** JSON bytes of the last answer that held a new marker */
   lastBytes: number;
+  wireBytes: number;
 }
 
 export class Fleet {
@@ -142,16 +144,22 @@ export class Fleet {
       warn: (msg, f) => this.warn(host.name, msg, f),
       error: (msg, f) => this.warn(host.name, msg, f),
     };
+    const sim: Sim = { host, channel: undefined!, loop: undefined!, ports: 0, seen: new Map(), lastBytes: 0, wireBytes: 0 };
     const inner = amqpChannel(this.opts.transport, log);
     // counted on the way through: the loop's own calls, nothing added
-    const channel: AgentChannel = {
+    const channel: AgentChannel = sim.channel = {
       report: async (st) => { const r = await inner.report(st); this.counters.reports++; return r; },
-      watch: async (...a) => { const r = await inner.watch(...a); this.counters.watches++; return r; },
+      watch: async (...a) => {
+        const r = await inner.watch(...a);
+        this.counters.watches++;
+        // what travelled (the answer holds only the changed sections), while a change is followed
+        if (r && this.markers.size) sim.wireBytes = Buffer.byteLength(JSON.stringify(r));
+        return r;
+      },
       devices: (h, r) => inner.devices(h, r),
       lookupInstance: (q) => inner.lookupInstance(q),
       close: () => inner.close(),
     };
-    const sim: Sim = { host, channel, loop: undefined!, ports: 0, seen: new Map(), lastBytes: 0 };
     sim.loop = new AgentLoop(channel, {
       host: host.name,
       identity: AGENT_IDENTITIES.linuxbridge,
@@ -175,9 +183,8 @@ export class Fleet {
       if (sim.seen.has(m)) continue;
       if (desired.security_groups.some((g) => g.rules.some(isMarkerRule(m)))) { sim.seen.set(m, at); fresh = true; }
     }
-    // what one host received for the change (measured once per change: it costs the generator CPU)
     if (fresh) {
-      sim.lastBytes = Buffer.byteLength(JSON.stringify(desired));
+      sim.lastBytes = sim.wireBytes;
       this.counters.snapshotBytes += sim.lastBytes;
     }
     for (const l of [...this.listeners]) l();

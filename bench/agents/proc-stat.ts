@@ -14,15 +14,15 @@ export interface Usage {
   rssKb: number;
 }
 
-interface Stat { pgrp: number; cpuMs: number; rssKb: number }
+interface Stat { ppid: number; pgrp: number; cpuMs: number; rssKb: number }
 
 function readStat(pid: number): Stat | undefined {
   let s: string;
   try { s = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return undefined; }
   // the command name may hold spaces and parentheses: fields start after the last ')'
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  // f[0] is field 3 (state): pgrp is field 5, utime 14, stime 15, rss 24
-  return { pgrp: Number(f[2]), cpuMs: (Number(f[11]) + Number(f[12])) * TICK_MS, rssKb: Number(f[21]) * PAGE_KB };
+  // f[0] is field 3 (state): ppid is field 4, pgrp 5, utime 14, stime 15, rss 24
+  return { ppid: Number(f[1]), pgrp: Number(f[2]), cpuMs: (Number(f[11]) + Number(f[12])) * TICK_MS, rssKb: Number(f[21]) * PAGE_KB };
 }
 
 /** One process. */
@@ -30,6 +30,30 @@ export function usageOf(pid: number): Usage {
   const s = readStat(pid);
   if (!s) throw new Error(`process ${pid} is gone`);
   return { cpuMs: s.cpuMs, rssKb: s.rssKb };
+}
+
+/** A process and all its descendants (a server and its api_workers). */
+export function usageOfTree(root: number): Usage {
+  const all = new Map<number, Stat>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    const s = readStat(Number(e));
+    if (s) all.set(Number(e), s);
+  }
+  const u: Usage = { cpuMs: 0, rssKb: 0 };
+  const inTree = new Set([root]);
+  // parents have lower pids only until pids wrap: repeat until nothing joins
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, s] of all) {
+      if (!inTree.has(pid) && inTree.has(s.ppid)) { inTree.add(pid); grew = true; }
+    }
+  }
+  for (const pid of inTree) {
+    const s = all.get(pid);
+    if (s) { u.cpuMs += s.cpuMs; u.rssKb += s.rssKb; }
+  }
+  return u;
 }
 
 /** Every process of a process group (exited members no longer count: sample a long-lived group). */

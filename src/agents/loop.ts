@@ -4,7 +4,7 @@
 // with backoff after a failure. Events (a feed change, a tap appearing, a revived agent) only
 // say "look again"; each reconcile computes the whole host from the latest snapshot.
 import type { AgentChannel, AgentStateReport, DeviceReport } from '../feed/channel.ts';
-import type { HostState, HostStatePart } from '../feed/host-state.ts';
+import { withKeptSections, type HostState, type HostStatePart } from '../feed/host-state.ts';
 
 export interface ReconcileOutcome {
   /** devices to report to the server (level triggered; sent when it differs from the last one sent) */
@@ -134,7 +134,8 @@ export class AgentLoop {
         errors = 0;
         if (s && !this.stopped) {
           since = s.revision;
-          this.desired = s;
+          // the answer holds only the sections that changed
+          this.desired = withKeptSections(this.desired, s);
           this.arrivedAt = performance.now();
           this.kick();
         }

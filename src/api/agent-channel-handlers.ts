@@ -2,7 +2,6 @@
 // (./agent-channel.ts, unix socket) and any broker transport call these same handlers, so
 // agents behave the same whichever way they reach the server. Inputs arrive as untrusted
 // JSON and are checked here; errors are NeutronErrors the transport renders.
-import { createHash } from 'node:crypto';
 import type { Deps } from '../services/deps.ts';
 import type { Logger } from '../services/log.ts';
 import { HTTPBadRequest } from '../errors/catalog.ts';
@@ -10,7 +9,7 @@ import { reportState, type AgentStateReport } from '../services/agents.ts';
 import { reportDevices, type DeviceReport } from '../services/port-binding.ts';
 import { lookupInstance } from '../services/metadata-lookup.ts';
 import { reportFloatingIpStatuses } from '../services/floatingip-status.ts';
-import { buildHostState } from '../feed/snapshot.ts';
+import { hostView, type HostView } from '../feed/snapshot.ts';
 import type { RevisionWatch } from '../feed/revision-watch.ts';
 import { HOST_STATE_PARTS, type HostState, type HostStatePart, type InstanceLookup } from '../feed/host-state.ts';
 import type { InstanceQuery, ReportOutcome } from '../feed/channel.ts';
@@ -27,10 +26,19 @@ export interface ChannelHandlers {
   lookupInstance(body: unknown): Promise<InstanceLookup | null>;
 }
 
-/** What the snapshot says (in `parts`, when given), without its revision: equal digests, nothing to do. */
-export function stateDigest(state: HostState, parts?: readonly HostStatePart[]): string {
-  const what = parts ? { host: state.host, parts, ...Object.fromEntries(parts.map((k) => [k, state[k]])) } : { ...state, revision: 0 };
-  return createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 32);
+/**
+ * The digest an agent gets with a snapshot and sends back with its next watch: the digest of
+ * each section it reads, so that the answer can leave out the sections it already has. Equal
+ * digests: nothing to do.
+ */
+export function viewDigest(view: HostView, parts: readonly HostStatePart[]): string {
+  return `v2.${parts.map((p) => `${p}:${view.digests[p]}`).join('.')}`;
+}
+
+/** The section digests in an agent's digest (none from one it did not get from viewDigest). */
+function sectionDigests(digest: string | null | undefined): Map<string, string> {
+  if (!digest?.startsWith('v2.')) return new Map();
+  return new Map(digest.slice(3).split('.').map((kv) => kv.split(':') as [string, string]));
 }
 
 /** Check a watch's `parts`: undefined/null (all sections) or a list of section names. */
@@ -60,7 +68,7 @@ export function channelHandlers(deps: Deps, watch: RevisionWatch, log: Logger): 
     },
 
     async watch(host, since, waitMs, digest, rawParts) {
-      const parts = watchParts(rawParts);
+      const parts = watchParts(rawParts) ?? HOST_STATE_PARTS;
       const until = Date.now() + Math.min(Math.max(0, waitMs), MAX_WAIT_MS);
       // Most changes concern other hosts: a snapshot equal to the one the agent has (same
       // digest) is not sent; the wait goes on until this host's state really differs.
@@ -68,13 +76,23 @@ export function channelHandlers(deps: Deps, watch: RevisionWatch, log: Logger): 
         const rev = await watch.wait(since, Math.max(0, until - Date.now()));
         if (rev <= since) return null;
         const t0 = performance.now();
-        const state = await buildHostState(deps.conn.db, host, { dnsDomain: deps.config.dnsDomain });
-        const d = stateDigest(state, parts);
+        const view = await hostView(deps.conn.db, host, parts, { dnsDomain: deps.config.dnsDomain, atLeast: rev });
+        const d = viewDigest(view, parts);
         if (d !== digest) {
+          // only the sections that differ from the agent's: a rule change is a few hundred
+          // bytes to each host, not every host's whole snapshot with all its peers
+          const had = sectionDigests(digest);
+          const answer: Record<string, unknown> = { host, revision: view.revision, digest: d };
+          const kept: HostStatePart[] = [];
+          for (const p of parts) {
+            if (had.get(p) === view.digests[p]) kept.push(p);
+            else answer[p] = await view.value(p);
+          }
+          if (kept.length) answer.unchanged = kept;
           // the feed's latency: from the write's announcement to this host's snapshot leaving
           const now = performance.now();
-          log.info('snapshot sent', { host, revision: state.revision, build_ms: Math.round(now - t0), after_write_ms: Math.round(now - watch.pokedAt), unchanged });
-          return { ...state, digest: d };
+          log.info('snapshot sent', { host, revision: view.revision, build_ms: Math.round(now - t0), after_write_ms: Math.round(now - watch.pokedAt), unchanged, kept });
+          return answer as unknown as HostState;
         }
         since = rev;
         if (Date.now() >= until) return null;

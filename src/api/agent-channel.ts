@@ -2,13 +2,15 @@
 // file permissions (0600, root) are its authentication; it crosses network namespaces, so
 // agents inside the lab's emulated hosts reach it. The calls (./agent-channel-handlers.ts):
 //   POST /v1/report                       {agent_state}        → {id, outcome: new|alive|revived}
-//   GET  /v1/hosts/<host>/state?since=N&wait=MS[&digest=D]    → 200 HostState (+ its digest) when
-//        the feed revision is > N and the host's state differs from digest D (at once, or as
-//        soon as it does), 204 when MS passed without such a change
+//   GET  /v1/hosts/<host>/state?since=N&wait=MS[&digest=D][&parts=a,b]  → 200 HostState (+ its
+//        digest) when the feed revision is > N and the host's state (its sections `parts`, or
+//        all) differs from digest D (at once, or as soon as it does), 204 when MS passed
+//        without such a change. Sections equal to those D was given with are left out and
+//        listed in `unchanged`; the agent keeps its own (withKeptSections).
 //   POST /v1/hosts/<host>/devices         {up, down, dhcp_ready, floatingips} → {changed: [ids]}
 //   POST /v1/metadata/lookup              {ip, router_id | network_id} → 200 InstanceLookup | 204
-// A snapshot is the whole desired state of the host (level-triggered: an agent never needs
-// a delta, so a revision is never "too old").
+// The state is level-triggered, section by section: an answer holds whole sections, never a
+// delta within one, so a revision is never "too old" (an agent without a digest gets all).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deps } from '../services/deps.ts';
 import type { Logger } from '../services/log.ts';
@@ -17,8 +19,6 @@ import { parseJson, readBody } from './body.ts';
 import { HTTPBadRequest, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPNotFound } from '../errors/catalog.ts';
 import type { RevisionWatch } from '../feed/revision-watch.ts';
 import { channelHandlers, type ChannelHandlers } from './agent-channel-handlers.ts';
-
-export { stateDigest } from './agent-channel-handlers.ts';
 
 const MAX_BODY = 16 * 1024 * 1024;
 

@@ -220,14 +220,33 @@ export interface HostState {
   routers: RouterState[];
   /** set by the channel: identifies the content (not the revision); agents send it back */
   digest?: string;
+  /**
+   * Set by the channel: sections left out of this answer because they equal those of the
+   * digest the agent sent (it keeps its own). Sections outside the watch's `parts` are left
+   * out too. withKeptSections() makes the answer whole again.
+   */
+  unchanged?: HostStatePart[];
 }
 
 /** The sections of a HostState an agent may follow (each agent type reads only some). */
-export type HostStatePart = Exclude<keyof HostState, 'host' | 'revision' | 'digest'>;
+export type HostStatePart = Exclude<keyof HostState, 'host' | 'revision' | 'digest' | 'unchanged'>;
 
 export const HOST_STATE_PARTS: readonly HostStatePart[] = [
   'networks', 'ports', 'security_groups', 'remote_groups', 'address_groups', 'l2pop', 'dhcp', 'routers',
 ];
+
+/**
+ * A watch's answer made whole: the sections it left out (unchanged since `had`, or not asked
+ * for) taken from the state the agent had, or empty.
+ */
+export function withKeptSections(had: HostState | undefined, answer: HostState): HostState {
+  const empty: Omit<HostState, 'host' | 'revision'> = {
+    networks: [], ports: [], security_groups: [], remote_groups: {}, address_groups: {}, l2pop: [], dhcp: [], routers: [],
+  };
+  const whole: HostState = { ...empty, ...had, ...answer };
+  delete whole.unchanged;
+  return whole;
+}
 
 /** Neutron's device name rule: prefix + first 11 characters of the id. */
 export function deviceName(prefix: 'tap' | 'ns-' | 'qr-' | 'qg-' | 'brq', id: string): string {
