@@ -17,6 +17,9 @@ import { bootVm, findVm, listVms } from './vm.ts';
 import type { TraceResult } from '../trace/model.ts';
 import type { ProbeReport } from './probe.ts';
 import { isAlive } from '../linux/proc.ts';
+import { readOpenrc } from './api-client.ts';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 const PREFIX = 'muon-lab-e2et-';
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
@@ -125,6 +128,51 @@ describe('muon trace and muon probe on the lab', { skip: rootSkip }, () => {
       `outside 203.0.113.1 → vm1 (ip) blocked/silent`,
     ]);
     assert.equal((await listVms(rt)).filter((v) => v.name.startsWith('probe-')).length, 0, 'the probe is removed');
+  });
+
+  // The page (/muon/) on this lab, in Debian's Chromium: the lab's own topology drawn, and a
+  // blocked trace drawn with its blocking hop (the page's own test uses a server without a lab).
+  test('the topology page shows the lab and draws a blocked trace (Chromium)', { skip: existsSync('/usr/bin/chromium') || process.env.CI ? false : 'chromium is not installed' }, async (t) => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+    try {
+      const admin = await readOpenrc(`${stateDir}/admin-openrc.sh`);
+      const api = await rt.api();
+      const vm1 = await findVm(rt, 'vm1');
+      const vm2 = await findVm(rt, 'vm2');
+      const fip = (await api.req('GET', `/v2.0/floatingips?port_id=${vm2.port_id}`)).floatingips[0] as { id: string };
+      const page = await browser.newPage({ viewport: { width: 1640, height: 1000 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${rt.apiUrl}/muon/`);
+      await page.fill('#login-form [name=username]', admin.OS_USERNAME);
+      await page.fill('#login-form [name=password]', admin.OS_PASSWORD);
+      await page.fill('#login-form [name=project_name]', admin.OS_PROJECT_NAME);
+      await page.click('#login-form button[type=submit]');
+      const node = (type: string, id: string) => `svg [data-type="${type}"][data-id="${id}"]`;
+      // the lab's networks, router, VMs and floating IP, all ACTIVE; every agent alive
+      for (const [type, id] of [['network', ids.public], ['network', ids.private], ['router', ids.router], ['port', vm1.port_id], ['port', vm2.port_id], ['floatingip', fip.id]]) {
+        await page.waitForSelector(node(type, id), { timeout: 20_000 });
+      }
+      await page.waitForSelector(`${node('port', vm1.port_id)}.status-active`);
+      assert.equal(await page.locator('svg .agent.status-dead, svg [data-type="agent"].dead').count(), 0, 'no agent drawn dead');
+      // vm1 → vm2 on tcp/80: vm2's group "ssh" lets ICMP and SSH in, not HTTP
+      await page.selectOption('#trace-form [name=from]', `port:${vm1.port_id}`);
+      await page.selectOption('#trace-form [name=to]', `port:${vm2.port_id}`);
+      await page.selectOption('#trace-form [name=protocol]', 'tcp');
+      await page.fill('#trace-form [name=destination_port]', '80');
+      await page.click('#trace-form button[type=submit]');
+      await page.waitForSelector('#trace-answer .verdict.blocked');
+      await page.waitForSelector(`${node('port', vm2.port_id)}.trace-block`);
+      assert.match(await page.textContent('#trace-answer .blocking') ?? '', /ssh/);
+      const dir = process.env.MUON_SCREENSHOT_DIR ?? join(fileURLToPath(new URL('../../', import.meta.url)), 'test-output');
+      mkdirSync(dir, { recursive: true });
+      await page.screenshot({ path: join(dir, 'lab-trace-blocked.png'), fullPage: true });
+      t.diagnostic(`screenshot: ${join(dir, 'lab-trace-blocked.png')}`);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
   });
 
   test('a security group without the rule: TCP 80 blocked, TCP 22 through, on the model and on the wire', async () => {
