@@ -5,7 +5,10 @@
 // bulk's duration and the small requests' latency during it, and the same small requests
 // with nothing else running (baseline). Issue 10's goal: p99 during the bulk <= 100 ms.
 //
-//   node bench/bulk-stall.ts [--db sqlite|mysql|postgres] [--ports N] [--runs R] [--clients C]
+//   node bench/bulk-stall.ts [--db sqlite|mysql|postgres] [--ports N] [--runs R] [--clients C] [--workers W]
+//
+// --workers: the server's api_workers (default 1; with 2 the bulk and the small requests
+// usually land on different processes).
 //
 // The server runs in its own process so that a stalled server loop never delays the
 // load generator's clock. MariaDB/PostgreSQL are private throwaway servers
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     ports: { type: 'string', default: '10000' },
     runs: { type: 'string', default: '1' },
     clients: { type: 'string', default: '2' },
+    workers: { type: 'string', default: '1' },
     baseline: { type: 'string', default: '5' },
   },
 });
@@ -49,7 +53,7 @@ const dbUrl = db.url;
 const port = await freePort();
 writeFileSync(join(dir, 'neutron.conf'), [
   '[DEFAULT]', 'bind_host = 127.0.0.1', `bind_port = ${port}`, 'auth_strategy = noauth', 'core_plugin = ml2', 'service_plugins = router',
-  `state_path = ${dir}/state`,
+  `state_path = ${dir}/state`, `api_workers = ${values.workers}`,
   '[database]', `connection = ${dbUrl}`,
   '[quotas]', 'quota_port = -1', 'quota_network = -1',
   '[ml2]', 'type_drivers = flat,vlan,vxlan', 'tenant_network_types = vxlan', 'mechanism_drivers = linuxbridge,l2population',
@@ -105,7 +109,9 @@ try {
   for (let t = 0; ; t++) {
     try { await api('GET', '/v2.0/networks?limit=1'); break; } catch (e) { if (t > 300) throw e; await new Promise((r) => setTimeout(r, 100)); }
   }
-  console.log(`bulk-stall on ${kind}: ${nPorts} ports in one bulk create, ${clients} small-request client(s); machine load ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  // the first worker answers: give the others (started alongside) time to be serving too
+  if (Number(values.workers) > 1) await new Promise((r) => setTimeout(r, 5000));
+  console.log(`bulk-stall on ${kind}, api_workers ${values.workers}: ${nPorts} ports in one bulk create, ${clients} small-request client(s); machine load ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const probe = (await api('POST', '/v2.0/networks', { network: { name: 'probe' } })).network.id;
   {
     const load = smallLoad(probe);

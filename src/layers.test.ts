@@ -30,11 +30,16 @@ const LAYERS: Record<string, readonly string[]> = {
   feed: ['db', 'domain', 'errors', 'config'],
   // pure checks over facts (findings); the facts are gathered by linux/, services/ and cli/
   doctor: ['domain', 'linux', 'errors', 'config'],
-  services: ['doctor', 'identity', 'feed', 'db', 'domain', 'errors', 'config'],
-  api: ['services', 'doctor', 'identity', 'feed', 'transport', 'db', 'http', 'domain', 'errors', 'config'],
-  agents: ['feed', 'transport', 'linux', 'domain', 'errors', 'config'],
-  lab: ['agents', 'linux', 'domain', 'errors', 'config'],
-  cli: ['lab', 'api', 'agents', 'services', 'doctor', 'identity', 'feed', 'transport', 'db', 'http', 'domain', 'linux', 'errors', 'config'],
+  // a flow evaluated over a model snapshot (pure; the snapshot is read by services/trace.ts)
+  trace: ['domain', 'errors'],
+  services: ['trace', 'doctor', 'identity', 'feed', 'db', 'domain', 'errors', 'config'],
+  api: ['services', 'trace', 'doctor', 'identity', 'feed', 'transport', 'db', 'http', 'domain', 'errors', 'config'],
+  // agents run doctor's pure checks on their own host and report the findings upward
+  agents: ['doctor', 'feed', 'transport', 'linux', 'domain', 'errors', 'config'],
+  lab: ['trace', 'doctor', 'agents', 'linux', 'domain', 'errors', 'config'],
+  // the topology page's browser code (served by api/page.ts); it imports nothing from src/
+  web: [],
+  cli: ['lab', 'api', 'agents', 'services', 'trace', 'doctor', 'identity', 'feed', 'transport', 'db', 'http', 'domain', 'linux', 'errors', 'config'],
 };
 
 /** Imports that point up and need a redesign rather than a move: `file → import`, why. */

@@ -102,6 +102,16 @@ export class AgentLoop {
     void this.run();
   }
 
+  /**
+   * The agent's configurations changed between heartbeats (its host check found or cleared a
+   * problem): report them now, so the server binds by them at once. Before registration this
+   * does nothing: the first report carries them.
+   */
+  reportNow(): void {
+    if (this.stopped || !this.heartbeat) return;
+    this.report(false).catch((e: unknown) => this.opts.log.warn('report failed', { error: (e as Error).message }));
+  }
+
   /** Resolves when no reconcile is running or queued (tests, benchmarks). */
   idle(): Promise<void> {
     if (!this.running) return Promise.resolve();

@@ -27,6 +27,8 @@ import { rbacPoliciesResource } from './resources/rbac-policies.ts';
 import { quotasRoute } from './resources/quotas.ts';
 import { availabilityZonesRoute } from './resources/availability-zones.ts';
 import { muonRoute } from './resources/doctor.ts';
+import { withPage } from './page.ts';
+import type { Login } from '../identity/password-login.ts';
 import { silentLogger, type Logger } from '../services/log.ts';
 import { createPolicy } from '../services/policy.ts';
 import { RevisionWatch } from '../feed/revision-watch.ts';
@@ -37,6 +39,7 @@ import { createAgentChannel } from './agent-channel.ts';
 import { channelHandlers } from './agent-channel-handlers.ts';
 import { startAmqpAgentChannel } from './agent-channel-amqp.ts';
 import type { RabbitTransport } from '../config/transport.ts';
+import type { RevisionPeer } from '../transport/revision-peer.ts';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -61,15 +64,28 @@ export async function startServer(opts: {
   config: MuonConfig; conn: Db; log?: Logger; host?: string; port?: number;
   /** The auth hook (src/identity/setup.ts); noauth when absent. */
   authenticate?: AppOptions['authenticate'];
+  /** Sign-in for the topology page (/muon/); the page needs none under noauth. */
+  login?: Login;
   /** Serve the agent channel on this unix socket (src/api/agent-channel.ts). */
   agentSocket?: string;
   /** Also serve the agent channel through RabbitMQ (src/api/agent-channel-amqp.ts). */
   amqp?: RabbitTransport;
   /** Largest request body accepted (413 beyond); 10 MiB by default. */
   maxBodyBytes?: number;
+  /** Other processes serving agents from this database, told of each write here and waking
+   *  this one's agents after theirs (src/transport/revision-peer.ts). */
+  peers?: RevisionPeer[];
+  /** How often waiting agents' watches check the database for writes no peer announced (ms). */
+  revisionPollMs?: number;
+  /** The agent socket file belongs to a supervising process (api_workers): listen on it, never replace it. */
+  sharedAgentSocket?: boolean;
 }): Promise<RunningServer> {
   const deps = buildDeps(opts.config, opts.conn, undefined, opts.log);
-  const watch = new RevisionWatch(opts.conn.db);
+  const peers = opts.peers ?? [];
+  const watch = new RevisionWatch(opts.conn.db, {
+    fallbackMs: opts.revisionPollMs, announce: peers.length ? () => { for (const p of peers) p.publish(); } : undefined,
+  });
+  for (const p of peers) p.listen(() => watch.wake());
   const handler = createApp({
     onWrite: () => watch.poke(),
     deps,
@@ -79,7 +95,7 @@ export async function startServer(opts: {
     custom: apiCustomRoutes,
     maxBodyBytes: opts.maxBodyBytes,
   });
-  const server = createServer({ keepAliveTimeout: 65_000 }, handler);
+  const server = createServer({ keepAliveTimeout: 65_000 }, withPage(handler, { login: opts.login, log: opts.log ?? silentLogger }));
   answerUnparsedRequests(server, (status, message) => apiError(status, message).toBody());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -100,7 +116,7 @@ export async function startServer(opts: {
     pruneChanges(opts.conn.db).catch((e: unknown) => opts.log?.error('pruning the changes outbox failed', { error: (e as Error).message }));
   }, 10 * 60_000);
   prune.unref();
-  const channel = opts.agentSocket ? await listenUnix(opts.agentSocket, createAgentChannel(deps, watch, opts.log ?? silentLogger)) : undefined;
+  const channel = opts.agentSocket ? await listenUnix(opts.agentSocket, createAgentChannel(deps, watch, opts.log ?? silentLogger), opts.sharedAgentSocket) : undefined;
   const amqp = opts.amqp ? startAmqpAgentChannel(opts.amqp, channelHandlers(deps, watch, opts.log ?? silentLogger), opts.log ?? silentLogger) : undefined;
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -112,16 +128,18 @@ export async function startServer(opts: {
       clearInterval(prune);
       watch.close();
       await amqp?.close();
+      await Promise.all(peers.map((p) => p.close()));
       await Promise.all([server, channel].filter((s): s is Server => !!s).map((s) => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); })));
-      if (opts.agentSocket) await rm(opts.agentSocket, { force: true });
+      if (opts.agentSocket && !opts.sharedAgentSocket) await rm(opts.agentSocket, { force: true });
     },
   };
 }
 
-/** An HTTP server on a unix socket only root can use (a stale socket file is replaced). */
-async function listenUnix(path: string, handler: Parameters<typeof createServer>[1]): Promise<Server> {
+/** An HTTP server on a unix socket only root can use (a stale socket file is replaced, unless
+ *  `shared`: then a cluster primary listens on it for all its workers, src/cli/server-workers.ts). */
+async function listenUnix(path: string, handler: Parameters<typeof createServer>[1], shared = false): Promise<Server> {
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-  await rm(path, { force: true });
+  if (!shared) await rm(path, { force: true });
   const s = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler);
   const old = process.umask(0o177);
   try {

@@ -12,6 +12,7 @@ import { dhcpAgent } from '../agents/dhcp/agent.ts';
 import { l3Agent } from '../agents/l3/agent.ts';
 import { metadataAgent } from '../agents/metadata/agent.ts';
 import { routerMetadataHooks } from '../agents/metadata/proxy.ts';
+import { hostCheckRunner, RECHECK_MS } from '../agents/host-check-runner.ts';
 
 const KINDS = ['linuxbridge', 'dhcp', 'l3', 'metadata'] as const;
 type Kind = typeof KINDS[number];
@@ -43,16 +44,21 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const lb = k === 'linuxbridge' ? linuxbridgeAgent(config) : undefined;
   const md = k === 'metadata' ? metadataAgent(config, channel, log) : undefined;
   const l3 = k === 'l3' ? l3Agent(config, { metadata: routerMetadataHooks(config) }) : undefined;
-  const def: AgentDefinition = lb ?? md ?? l3 ?? dhcpAgent(config);
+  // the agent checks its own host before it registers, so its first report carries the verdict
+  const hostCheck = hostCheckRunner({ kind: k, config, log, onChange: () => loop.reportNow() });
+  await hostCheck.refresh();
+  hostCheck.every(RECHECK_MS);
+  const def: AgentDefinition = hostCheck.wrap(lb ?? md ?? l3 ?? dhcpAgent(config));
   const loop = new AgentLoop(channel, def, { reportIntervalMs: config.reportInterval * 1000, log });
   // a router that failed is reported, not thrown: the L3 agent asks for its own retries
   l3?.retryWith(() => loop.kick());
   log.info('starting', { agent: k, host: config.host, ...(transport.kind === 'rabbit' ? { rabbitmq: describeBrokers(transport) } : { agent_socket: transport.socket }) });
-  const monitor = lb ? await lb.watch(() => loop.kick(), log) : undefined;
+  const monitor = lb ? await lb.watch(() => loop.kick(), log, () => void hostCheck.refresh()) : undefined;
   await md?.listen();
   await loop.start();
   const stop = async () => {
     loop.stop();
+    hostCheck.stop();
     await monitor?.stop();
     await md?.close();
     process.exit(0);

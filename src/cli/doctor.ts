@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs, UsageError } from './args.ts';
-import { ApiClient, readOpenrc } from '../lab/api-client.ts';
+import { serverClient } from './server-client.ts';
 import { gatherHostFacts } from '../linux/host-facts.ts';
 import { checkConfig, type ServerAgent } from '../doctor/config-checks.ts';
 import { checkHost, type AgentKind } from '../doctor/host-checks.ts';
@@ -81,9 +81,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
 // Credentials as the stock clients take them: OS_* in the environment (source admin-openrc.sh),
 // or --openrc FILE; none: noauth admin headers (a server with auth_strategy = noauth).
 async function askServer(url: string, openrc: string | undefined): Promise<{ agents?: ServerAgent[]; findings: Finding[] }> {
-  const env = openrc ? await readOpenrc(openrc) : process.env;
-  const credentials = env.OS_AUTH_URL ? Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('OS_') && v !== undefined)) as Record<string, string> : undefined;
-  const client = new ApiClient({ url, credentials });
+  const { client, credentials } = await serverClient(url, openrc);
   const server = { type: 'server', id: url };
   try {
     const [agents, doctor] = await Promise.all([

@@ -63,9 +63,12 @@ export async function statusCommand(argv: string[]): Promise<number> {
     const addrs = h.links.filter((l) => l.addresses.some((a) => !a.startsWith('fe80'))).map((l) => `${l.name} ${l.addresses.filter((a) => !a.startsWith('fe80')).join(',')}`);
     out(`  ${h.name}: ${addrs.join('; ') || 'no addresses'}${h.netns.length ? `; namespaces: ${h.netns.join(', ')}` : ''}; ${h.processes.length} processes`);
   }
-  for (const a of s.agents as { agent_type: string; host: string; alive: boolean; heartbeat_timestamp: string }[]) {
+  for (const a of s.agents as { agent_type: string; host: string; alive: boolean; heartbeat_timestamp: string; configurations?: { host_problems?: unknown } }[]) {
     const silent = Math.round((Date.now() - Date.parse(`${a.heartbeat_timestamp.replace(' ', 'T')}Z`)) / 1000);
-    out(`  agent ${a.agent_type} on ${a.host}: ${a.alive ? 'alive' : `DEAD: no heartbeat for ${silent} s (last seen ${a.heartbeat_timestamp} UTC); see ${rt.agentLog(a.host, AGENT_KIND_OF_TYPE[a.agent_type] ?? 'linuxbridge')}`}`);
+    const problems = Array.isArray(a.configurations?.host_problems) ? a.configurations.host_problems as { severity?: string; code?: string; evidence?: string; fix?: string }[] : [];
+    out(`  agent ${a.agent_type} on ${a.host}: ${a.alive ? 'alive' : `DEAD: no heartbeat for ${silent} s (last seen ${a.heartbeat_timestamp} UTC); see ${rt.agentLog(a.host, AGENT_KIND_OF_TYPE[a.agent_type] ?? 'linuxbridge')}`}${problems.length ? `; its host check found ${problems.length} problem${problems.length > 1 ? 's' : ''}:` : ''}`);
+    // what the agent found wrong with its host (its own check), with the fix
+    for (const p of problems) out(`    ${p.severity ?? 'error'} ${p.code ?? ''}: ${p.evidence ?? ''}${p.fix ? ` -- fix: ${p.fix}` : ''}`);
   }
   for (const v of s.vms) out(`  vm ${v.name} on ${v.host}: ${v.ip_address ?? 'no address'} (port ${v.port_id})`);
   return 0;

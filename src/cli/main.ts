@@ -6,6 +6,7 @@ import { serverCommand } from './server.ts';
 import { dbCommand } from './db-upgrade.ts';
 import { agentCommand } from './agent.ts';
 import { doctorCommand } from './doctor.ts';
+import { traceCommand } from './trace.ts';
 import { downCommand, labCommand, statusCommand, upCommand, vmCommand } from './lab.ts';
 
 const USAGE = `usage: muon <command> [options]
@@ -34,6 +35,14 @@ commands:
                                        what is wrong on this host, in its config files and (--server, admin
                                        credentials from OS_* or --openrc) in the deployment; exit 0/1/2 =
                                        nothing above info / warnings / errors (docs/doctor.md)
+  trace --from VM|PORT|IP --to VM|PORT|IP [--protocol icmp|tcp|udp|any] [--port N] [--server URL] [--format json]
+                                       whether the model lets the flow through, hop by hop, and every setting
+                                       that blocks it with its fix; exit 0/1/2 = reachable / blocked / could
+                                       not evaluate (docs/trace.md)
+  probe --network NET [--host HOST] [--to T,...] [--from-outside T,...] [--protocol icmp|tcp] [--port N] [--format json]
+                                       (root) a probe plugged on the network pings/connects to the targets, the
+                                       routers' namespaces ping it and their gateway; each result is held against
+                                       trace, a disagreement is a finding; exit 0/1/2 as doctor's (docs/trace.md)
   lab exec HOST -- CMD ...             run a command on a lab machine (upstream, controller, compute),
                                        e.g. the seed's checks: ip netns exec qrouter-<id> ping 172.16.1.1
 `;
@@ -59,6 +68,10 @@ async function main(argv: string[]): Promise<number> {
       return labCommand(rest);
     case 'doctor':
       return doctorCommand(rest);
+    case 'trace':
+      return traceCommand(rest);
+    case 'probe':
+      return import('./probe.ts').then((m) => m.probeCommand(rest));
     case 'nova-standin': // hidden: the lab's stand-in Nova
       return import('./nova-standin.ts').then((m) => m.novaStandinCommand(rest));
     case undefined:

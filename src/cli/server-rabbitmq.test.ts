@@ -49,7 +49,9 @@ describe('muon server over RabbitMQ (Liberty options)', { skip: rabbitSkipReason
   }
 
   it('serves agents through the broker', async () => {
-    const log = await serve('good', 'opst', /"msg":"connected to RabbitMQ","role":"server"/);
+    // both lines, in either order: with api_workers (default: one per CPU) a worker connects
+    // before its primary says the server is listening
+    const log = await serve('good', 'opst', /^(?=[\s\S]*"msg":"connected to RabbitMQ","role":"server")(?=[\s\S]*"msg":"listening")/);
     assert.match(log, new RegExp(`"rabbitmq":"127\\.0\\.0\\.1:${broker.port} \\(vhost /\\)"`), 'the listening line names the broker');
     const t = selectTransport(loadConfigSources([{ file: '<agent>', text: `[DEFAULT]\n${liberty('opst')}` }]).config) as RabbitTransport;
     const ch = amqpChannel(t, silentLogger);

@@ -28,7 +28,7 @@ export const DEFAULT_OPTIONS: Record<string, OptionSpec> = {
   dns_domain: str('openstacklocal', 'Domain for port DNS names'),
   default_availability_zones: list([], 'Availability zones for networks/routers without hints'),
   state_path: str('./state', 'Where Muon keeps state (Neutron: /var/lib/neutron; Muon default ./state, relative to the working directory)'),
-  api_workers: int(null, 'Ignored: Muon serves the API from one event loop', { min: 0 }),
+  api_workers: int(null, 'Processes serving the API on bind_port (default: the number of CPUs; 0 or 1: the server process itself). They share only the database and the broker (docs/scale-out.md)', { min: 0 }),
   rpc_workers: int(null, 'Ignored: Muon has no RPC workers', { min: 0 }),
   rpc_state_report_workers: int(null, 'Ignored: Muon has no RPC workers', { min: 0 }),
   network_link_prefix: str(null, 'Base URL for links in responses (pagination next/previous)'),

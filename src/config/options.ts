@@ -272,6 +272,7 @@ export const SECTIONS: Record<string, SectionSpec> = {
       identity_port: port(5000, 'Port of the embedded identity'),
       identity_public_url: str(null, 'Identity URL given to clients in the catalog and the openrc files (default http://<identity host>:<identity_port>/v3)'),
       agent_socket: str(null, 'Unix socket of the agent channel (HTTP; file mode 0600): the server listens on it, agents connect to it (default <state_path>/agent.sock)'),
+      revision_poll_interval: float(1, 'Seconds between checks of the database for changes made by a server this one hears nothing from (several servers without RabbitMQ); writes by its own api_workers, and by other servers through RabbitMQ, wake agents at once', { min: 0.05 }),
       identity_token_expiration: int(3600, 'Seconds an embedded identity token is valid (Keystone [token] expiration)', { min: 60 }),
     },
   },

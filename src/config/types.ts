@@ -39,7 +39,7 @@ export interface MuonConfig {
   defaultAvailabilityZones: string[];
   /** [DEFAULT] state_path (/var/lib/neutron); Muon default: ./state when not root-installed */
   statePath: string;
-  /** [DEFAULT] api_workers (ignored: one event loop), debug, verbose, log_dir/log_file */
+  /** [DEFAULT] debug, verbose, log_dir/log_file */
   debug: boolean;
   logFile: string | null;
   /** [DEFAULT] network_link_prefix (for pagination links) */

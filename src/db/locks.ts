@@ -1,7 +1,9 @@
 // Named locks for "check, then insert" sequences that no unique key can guard
 // (a count under a quota, the lowest free segment id): a row per name, taken
 // FOR UPDATE until the transaction ends. SQLite needs none: it runs one writer
-// at a time and Muon's transactions on it never interleave.
+// at a time and Muon's transactions on it never interleave, also across processes
+// (api_workers): they begin IMMEDIATE, taking the write lock before their first read
+// (./sqlite-driver.ts).
 import type { DbKind } from './kind.ts';
 import type { Tx } from './transaction.ts';
 

@@ -47,6 +47,10 @@ class CachedStatement implements SqliteStatement {
 /** The writer connection (or the only one, in memory); `reader`: a second connection
  *  to the same file for plain SELECTs (src/db/sqlite-driver.ts), which may not write. */
 export function openSqlite(path: string, opts: { reader?: boolean } = {}): SqliteDatabase {
+  // The writer waits for other processes' write locks asynchronously (./sqlite-driver.ts);
+  // a reader in WAL mode waits only while a WAL file is being recovered.
+  const busyMs = opts.reader || path === ':memory:' ? 5000 : 0;
+  // (5 s while opening: switching a new file to WAL needs a lock that a sibling may hold)
   const db = new DatabaseSync(path, { timeout: 5000 });
   if (opts.reader) db.exec('PRAGMA query_only = ON');
   else if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
@@ -54,7 +58,7 @@ export function openSqlite(path: string, opts: { reader?: boolean } = {}): Sqlit
   // lose the last commits, which is the trade SQLite's docs recommend for WAL.
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA foreign_keys = ON');
-  db.exec('PRAGMA busy_timeout = 5000');
+  db.exec(`PRAGMA busy_timeout = ${busyMs}`);
   const cache = new Map<string, CachedStatement>();
   return {
     close: () => db.close(),

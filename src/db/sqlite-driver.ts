@@ -5,6 +5,13 @@
 // create held them for seconds). In WAL mode the reader sees only committed rows, so
 // reads proceed during a transaction and still see none of it until it commits.
 // An in-memory database cannot be shared between connections: it runs on the writer alone.
+//
+// Several processes on one file (api_workers, src/cli/server-workers.ts): a transaction begins
+// IMMEDIATE, taking SQLite's write lock before its first read, so its reads are as fresh as its
+// writes (the check-then-insert sequences that need no lock on one writer stay safe across
+// processes). The writer connection has no busy timeout: node:sqlite would wait for another
+// process's lock synchronously, stalling this event loop; a busy writer is retried here after
+// an asynchronous, jittered pause instead.
 import {
   CompiledQuery, SelectQueryNode, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler,
   type DatabaseConnection, type Dialect, type Driver, type Kysely, type QueryResult, type SqliteDatabase,
@@ -15,6 +22,25 @@ function run(db: SqliteDatabase, q: CompiledQuery): QueryResult<unknown> {
   if (stmt.reader) return { rows: stmt.all(q.parameters) as unknown[] };
   const { changes, lastInsertRowid } = stmt.run(q.parameters);
   return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+}
+
+/** SQLITE_BUSY: another process holds the write lock (primary result code 5). */
+const isBusy = (e: unknown): boolean => ((e as { errcode?: number })?.errcode ?? 0) % 256 === 5;
+/** how long a writer waits for another process's write lock before giving up (as busy_timeout did) */
+const BUSY_WAIT_MS = 10_000;
+
+/** run(writer, q), retried while another process holds the write lock. */
+async function runWhenFree(db: SqliteDatabase, q: CompiledQuery): Promise<QueryResult<unknown>> {
+  const start = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return run(db, q);
+    } catch (e) {
+      if (!isBusy(e) || Date.now() - start > BUSY_WAIT_MS) throw e;
+      // a write transaction lasts milliseconds: poll soon, then back off (at most 20 ms)
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(20, 1 + attempt)));
+    }
+  }
 }
 
 /** One waiter at a time, in arrival order. */
@@ -40,7 +66,7 @@ class Connection implements DatabaseConnection {
     if (this.release) return run(d.writer, q) as QueryResult<R>;
     if (d.reader && SelectQueryNode.is(q.query)) return run(d.reader, q) as QueryResult<R>;
     const release = await d.writerLock.lock();
-    try { return run(d.writer, q) as QueryResult<R>; } finally { release(); }
+    try { return await runWhenFree(d.writer, q) as QueryResult<R>; } finally { release(); }
   }
 
   async *streamQuery<R>(q: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
@@ -61,7 +87,7 @@ class TwoConnectionDriver implements Driver {
   async beginTransaction(c: Connection): Promise<void> {
     const release = await this.writerLock.lock();
     try {
-      run(this.writer, CompiledQuery.raw('begin'));
+      await runWhenFree(this.writer, CompiledQuery.raw('begin immediate'));
     } catch (e) {
       release();
       throw e;

@@ -9,16 +9,29 @@ export type Tx = Transaction<Database>;
 
 export class RetryRequest extends Error {}
 
-const MAX_ATTEMPTS = 10;
+// Neutron's db_api.MAX_RETRIES is 20 (oslo.db wrap_db_retry, jittered exponential backoff
+// from 0.1 s capped at 10 s). Muon's transactions last milliseconds, so its pauses are
+// milliseconds too: full jitter over 2^attempt ms, capped at 250 ms (about 3 s in all).
+const MAX_ATTEMPTS = 20;
+const BASE_MS = 1;
+const CAP_MS = 250;
+
+/** The pause before attempt `attempt + 1`: random, so racing requests do not collide again in lockstep. */
+export function retryDelayMs(attempt: number): number {
+  return Math.random() * Math.min(CAP_MS, BASE_MS * 2 ** attempt);
+}
 
 export function isRetryableDbError(e: unknown): boolean {
   const err = e as { code?: string; errno?: number; message?: string };
   if (e instanceof RetryRequest) return true;
-  // MySQL/MariaDB: deadlock, lock wait timeout
+  // MySQL/MariaDB (and Galera's certification failure, reported as a deadlock): 1213; lock wait
+  // timeout 1205. Retrying is safe: inTransaction rolls the whole transaction back first (InnoDB
+  // itself undoes only the timed-out statement), and neither error can come from a COMMIT whose
+  // outcome is unknown (a connection lost mid-commit is not retried).
   if (err?.errno === 1213 || err?.errno === 1205) return true;
   // PostgreSQL: serialization failure, deadlock
   if (err?.code === '40001' || err?.code === '40P01') return true;
-  // SQLite: busy/locked (another process holds the write lock)
+  // SQLite: busy/locked (another process holds the write lock; its driver already waited)
   if (err?.code === 'ERR_SQLITE_ERROR' && /database is locked|SQLITE_BUSY/i.test(err.message ?? '')) return true;
   return false;
 }
@@ -31,7 +44,9 @@ export function isUniqueViolation(e: unknown): boolean {
   return false;
 }
 
-export async function inTransaction<T>(conn: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+/** Runs fn in a transaction, again (from scratch, after a rollback) when the database reports a
+ *  deadlock or serialization failure or fn throws RetryRequest; `onRetry` sees each retried error. */
+export async function inTransaction<T>(conn: Db, fn: (tx: Tx) => Promise<T>, onRetry?: (e: unknown, attempt: number) => void): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       // READ COMMITTED on MySQL as on PostgreSQL: after waiting for a lock, a
@@ -41,8 +56,8 @@ export async function inTransaction<T>(conn: Db, fn: (tx: Tx) => Promise<T>): Pr
       return await trx.execute(fn);
     } catch (e) {
       if (attempt >= MAX_ATTEMPTS || !isRetryableDbError(e)) throw e;
-      // Jittered backoff so racing requests do not collide again in lockstep.
-      await new Promise((r) => setTimeout(r, Math.random() * 4 * attempt));
+      onRetry?.(e, attempt);
+      await new Promise((r) => setTimeout(r, retryDelayMs(attempt)));
     }
   }
 }

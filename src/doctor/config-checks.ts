@@ -107,6 +107,21 @@ function warningFinding(w: string): Finding {
   return finding(severity, code, { type: 'config', id: file }, w, fix);
 }
 
+/**
+ * What a Linux bridge agent's own files say about the host it runs on: mapped interfaces and
+ * bridges present, local_ip assigned here, the underlay and uplink MTUs. The agent runs these
+ * at start and when its host changes (src/agents/host-check.ts), as `muon doctor` does.
+ */
+export function checkLinuxbridgeHost(c: MuonConfig, ifaces: InterfaceFact[]): Finding[] {
+  return [...hostChecks(c, ifaces), ...mtuChecks(c, { sources: [], interfaces: ifaces }, true)];
+}
+
+/** The MTU a dnsmasq config file forces on every network (dhcp-option[-force]=…26,N), if any. */
+export function forcedDhcpMtu(text: string): number | undefined {
+  const m = /^\s*dhcp-option(?:-force)?\s*=\s*(?:[^,\n]*,)*?(?:26|option:mtu)\s*,\s*(\d+)/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
 function hostChecks(c: MuonConfig, ifaces: InterfaceFact[]): Finding[] {
   const out: Finding[] = [];
   const names = ifaces.map((i) => i.name);
@@ -163,9 +178,8 @@ function mtuChecks(c: MuonConfig, input: ConfigCheckInput, vxlan: boolean): Find
     if (text instanceof Error) {
       out.push(finding('warning', 'dnsmasq-config-unreadable', { type: 'config', id: file }, `[DEFAULT] dnsmasq_config_file = ${file} cannot be read: ${text.message}`, `create it or remove the option (Muon already tells VMs each network's MTU)`));
     } else {
-      const m = /^\s*dhcp-option(?:-force)?\s*=\s*(?:[^,\n]*,)*?(?:26|option:mtu)\s*,\s*(\d+)/m.exec(text);
-      if (m) {
-        const forced = Number(m[1]);
+      const forced = forcedDhcpMtu(text);
+      if (forced !== undefined) {
         const bad = vxlan && forced > netMtu;
         out.push(finding(bad ? 'error' : 'info', bad ? 'dhcp-mtu-too-big' : 'dhcp-mtu-forced', { type: 'config', id: file },
           `${file} forces DHCP option 26 (MTU) = ${forced} for every network${bad ? `, more than VXLAN networks carry (${netMtu})` : ''}; Muon already sends each network's own MTU (VXLAN ${netMtu}, flat ${c.globalPhysnetMtu})`,

@@ -153,3 +153,22 @@ test('a floating IP whose port subnet has no router to the external network', ()
   f.routers[0].gw_network_id = null;
   assert.deepEqual(codes(f), ['error floatingip-no-route floatingip:fip1']);
 });
+
+test('what a live agent reports of its own host is a finding on that agent; a dead agent\'s report is stale', () => {
+  const f = seed();
+  const problem = { severity: 'error', code: 'mapping-interface-missing', object: { type: 'config', id: 'physical_interface_mappings', name: 'public:eno2' }, evidence: "… maps physical network 'public' to eno2, but host compute has no interface eno2", fix: 'set physical_interface_mappings = public:eno1' };
+  f.agents[1].configurations = { ...f.agents[1].configurations, host_problems: [problem] };
+  assert.deepEqual(codes(f), ['error mapping-interface-missing agent:lb-cmp']);
+  const [x] = checkDeployment(f);
+  assert.match(x.evidence, /^the Linux bridge agent on host compute reports: … maps physical network 'public' to eno2/);
+  assert.equal(x.fix, 'on compute: set physical_interface_mappings = public:eno1');
+  f.agents[1].alive = false;
+  assert.deepEqual(codes(f), ['error agent-dead agent:lb-cmp']);
+});
+
+test('two hosts with one local_ip (a file copied from the other machine)', () => {
+  const f = seed();
+  f.agents[1].configurations.tunneling_ip = '192.168.81.66';
+  assert.deepEqual(codes(f), ['error tunneling-ip-duplicate config:local_ip']);
+  assert.match(checkDeployment(f)[0].evidence, /agents on controller and compute all report \[vxlan\] local_ip = 192\.168\.81\.66/);
+});

@@ -56,7 +56,7 @@ export const VXLAN_OVERHEAD = 50;
 
 export function checkDeployment(f: DeploymentFacts): Finding[] {
   return [
-    ...deadAgents(f), ...externalSubnets(f), ...gatewaysOnLink(f), ...vxlanMtu(f), ...stuckPorts(f),
+    ...deadAgents(f), ...agentsHostProblems(f), ...duplicateTunnelIps(f), ...externalSubnets(f), ...gatewaysOnLink(f), ...vxlanMtu(f), ...stuckPorts(f),
     ...dhcpWithoutAgent(f), ...routersWithoutAgent(f), ...floatingIpsWithoutRoute(f),
   ];
 }
@@ -83,6 +83,35 @@ function deadAgents(f: DeploymentFacts): Finding[] {
     `${a.agent_type} on host ${a.host} is dead since ${a.heartbeat_timestamp} (last heartbeat ${ago(a.heartbeat_timestamp, f.nowMs)} ago; agent_down_time ${f.agentDownTime} s)${a.admin_state_up ? '' : '; it is administratively down'}`,
     `start it on ${a.host} (muon agent ${KIND_OF[a.agent_type] ?? '…'} --config-file …) or find why its heartbeats do not reach the server (the agent channel socket or RabbitMQ, the agent's log); if the host is gone, delete the agent: openstack network agent delete ${a.id}`,
   ));
+}
+
+// What each live agent found wrong with its own host (src/agents/host-check.ts), under the
+// same codes `muon doctor` gives on that host; a dead agent's report is stale (agent-dead says so).
+function agentsHostProblems(f: DeploymentFacts): Finding[] {
+  const out: Finding[] = [];
+  for (const a of f.agents.filter((x) => x.alive)) {
+    const reported = a.configurations.host_problems;
+    if (!Array.isArray(reported)) continue;
+    for (const p of reported as Partial<Finding>[]) {
+      if (typeof p?.code !== 'string' || typeof p.evidence !== 'string') continue;
+      out.push(finding(p.severity === 'warning' ? 'warning' : 'error', p.code, agentRef(a),
+        `the ${a.agent_type} on host ${a.host} reports: ${p.evidence}`, typeof p.fix === 'string' ? `on ${a.host}: ${p.fix}` : `see the agent's log on ${a.host}`));
+    }
+  }
+  return out;
+}
+
+// Two hosts with one [vxlan] local_ip (a file copied from the other machine): the tunnels of
+// both go to one of them, and the other host's VMs are cut off.
+function duplicateTunnelIps(f: DeploymentFacts): Finding[] {
+  const byIp = new Map<string, AgentFact[]>();
+  for (const a of liveL2Agents(f)) {
+    const ip = a.configurations.tunneling_ip;
+    if (typeof ip === 'string' && ip) byIp.set(ip, [...(byIp.get(ip) ?? []), a]);
+  }
+  return [...byIp].filter(([, as]) => as.length > 1).map(([ip, as]) => finding('error', 'tunneling-ip-duplicate', { type: 'config', id: 'local_ip', name: ip },
+    `the Linux bridge agents on ${as.map((a) => a.host).join(' and ')} all report [vxlan] local_ip = ${ip}: VXLAN traffic for one of them reaches the other, and VMs on different hosts cannot reach each other`,
+    `set [vxlan] local_ip in each host's linuxbridge_agent.ini to that host's own address on the tunnel network, then restart the agents`));
 }
 
 function liveL2Agents(f: DeploymentFacts): AgentFact[] {

@@ -20,7 +20,17 @@ export interface BindingAgent {
     bridge_mappings?: Record<string, string>;
     tunnel_types?: string[];
     tunneling_ip?: string | null;
+    /** what the agent found wrong with its own host (src/agents/host-check.ts): doctor's findings */
+    host_problems?: readonly HostProblem[];
   };
+}
+
+/** The part of a doctor finding binding reads: its stable code, its object, and the words. */
+export interface HostProblem {
+  code: string;
+  object: { id: string; name?: string };
+  evidence: string;
+  fix: string;
 }
 
 export interface BindingRequest {
@@ -82,6 +92,9 @@ export function cannotServe(s: BindingSegment, a: BindingAgent): string | undefi
     case 'flat':
     case 'vlan': {
       if (s.physical_network && Object.hasOwn(mapped, s.physical_network)) {
+        const p = s.physical_network;
+        const missing = reportedProblem(a, (x) => (x.code === 'mapping-interface-missing' || x.code === 'mapping-bridge-missing') && x.object.name?.startsWith(`${p}:`) === true);
+        if (missing) return missing;
         if (s.network_type === 'vlan') return `${s.network_type} segment on physical network '${s.physical_network}': VLAN devices are not available on host '${a.host}'`;
         return undefined;
       }
@@ -91,11 +104,21 @@ export function cannotServe(s: BindingSegment, a: BindingAgent): string | undefi
       const types = c.tunnel_types ?? [];
       if (!types.includes('vxlan')) return `network type 'vxlan' is not supported on host '${a.host}': its agent reports no VXLAN tunnel (set [vxlan] enable_vxlan = true and local_ip)`;
       if (!c.tunneling_ip) return `network type 'vxlan' is not supported on host '${a.host}': its agent has no [vxlan] local_ip`;
-      return undefined;
+      return reportedProblem(a, (x) => VXLAN_BLOCKERS.has(x.code));
     }
     default:
       return `network type '${s.network_type}' is not supported by the Linux bridge agent on host '${a.host}'`;
   }
+}
+
+// what the agent's own host check finds that makes VXLAN segments unrealisable there
+const VXLAN_BLOCKERS = new Set(['local-ip-not-assigned', 'kernel-no-vxlan', 'kernel-too-old-for-vxlan']);
+
+function reportedProblem(a: BindingAgent, match: (p: HostProblem) => boolean): string | undefined {
+  // agents report it; one that sends something else is ignored, not trusted to have a shape
+  const list = Array.isArray(a.configurations.host_problems) ? a.configurations.host_problems : [];
+  const p = list.find((x) => typeof x?.code === 'string' && typeof x.object === 'object' && x.object !== null && match(x));
+  return p && `the Linux bridge agent on host '${a.host}' reports: ${p.evidence}; fix: ${p.fix}`;
 }
 
 /** Hosts that look like a typo or a short-name/FQDN mismatch of `host`. */

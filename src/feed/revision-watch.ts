@@ -1,7 +1,9 @@
 // Long-poll support: wait until the outbox moves past a revision. The API server pokes the
 // watch after every write request it served (so agents hear about a change within
-// milliseconds); a slow fallback check (default 1 s, only while someone waits) catches
-// writes made by another server process sharing the database.
+// milliseconds), and tells its peers (other api_workers of this server through the primary,
+// other servers through the broker: `announce`), whose watches are woken the same way (`wake`);
+// a slow fallback check (default 1 s, only while someone waits) catches writes made by a
+// process no peer link reaches (several servers on unix sockets only).
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { currentRevision } from './revision.ts';
@@ -19,10 +21,12 @@ export class RevisionWatch {
   private again = false;
   private readonly db: Kysely<Database>;
   private readonly fallbackMs: number;
+  private readonly announce: (() => void) | undefined;
 
-  constructor(db: Kysely<Database>, opts: { fallbackMs?: number } = {}) {
+  constructor(db: Kysely<Database>, opts: { fallbackMs?: number; announce?: () => void } = {}) {
     this.db = db;
     this.fallbackMs = opts.fallbackMs ?? 1000;
+    this.announce = opts.announce;
   }
 
   /** Resolves with the current revision as soon as it is > since, or when timeoutMs passes. */
@@ -43,14 +47,20 @@ export class RevisionWatch {
   /** when the last write was announced (performance.now()): the feed's latency is measured from it */
   pokedAt = 0;
 
-  /** Something was written: look at the outbox now (coalesced). */
+  /** Something was written here: tell the peers, and look at the outbox now (coalesced). */
   poke(): void {
+    this.announce?.();
+    this.wake();
+  }
+
+  /** A peer wrote something (or a fallback tick): look at the outbox now (coalesced). */
+  wake(): void {
     this.pokedAt = performance.now();
     if (this.waiters.size === 0) return;
     if (this.checking) { this.again = true; return; }
     this.checking = this.check().finally(() => {
       this.checking = undefined;
-      if (this.again) { this.again = false; this.poke(); }
+      if (this.again) { this.again = false; this.wake(); }
     });
   }
 
@@ -72,7 +82,7 @@ export class RevisionWatch {
 
   private updateFallback(): void {
     if (this.waiters.size > 0 && !this.fallback) {
-      this.fallback = setInterval(() => this.poke(), this.fallbackMs);
+      this.fallback = setInterval(() => this.wake(), this.fallbackMs);
       this.fallback.unref();
     } else if (this.waiters.size === 0 && this.fallback) {
       clearInterval(this.fallback);

@@ -9,11 +9,15 @@ import { createTokenAuthenticator } from './authenticator.ts';
 import { keystoneSettings } from './keystone-settings.ts';
 import { createKeystoneValidator } from './keystone-validator.ts';
 import { reachableHost, startEmbeddedIdentity, type RunningIdentity } from './embedded/server.ts';
+import { KeystoneError } from './embedded/keystone-error.ts';
+import { createLogin, keystoneIssuer, LoginRefused, type Login } from './password-login.ts';
 
 export interface AuthSetup {
   authenticate?: (req: IncomingMessage, requestId: string) => Promise<RequestContext>;
   /** The embedded identity, when it runs. */
   identity: RunningIdentity | null;
+  /** Username/password sign-in at the same identity (the topology page); absent under noauth. */
+  login?: Login;
   /** For the start-up log line. */
   summary: Record<string, unknown>;
   close(): Promise<void>;
@@ -32,8 +36,18 @@ export async function setupAuth(config: MuonConfig, log: { info: Log; warn?: Log
       stateDir: config.statePath, host, port: m.identity_port as number, publicUrl: m.identity_public_url as string | null,
       networkUrl, tokenLifetime: m.identity_token_expiration as number,
     });
+    // in-process: the identity may listen on an address this process cannot name
+    const issue = async (authBody: unknown) => {
+      try {
+        return (await identity.identity.issue(authBody, { catalog: false })).token;
+      } catch (e) {
+        if (e instanceof KeystoneError && e.status === 401) throw new LoginRefused(e.message);
+        throw e;
+      }
+    };
     return {
       identity,
+      login: createLogin({ issue, validator: identity.validator, rules }),
       authenticate: createTokenAuthenticator({ validator: identity.validator, wwwAuthenticateUri: identity.url.replace(/\/v3$/, ''), rules }),
       summary: { auth_strategy: 'keystone', identity: 'embedded', identity_url: identity.url, openrc: identity.openrc },
       close: () => identity.close(),
@@ -44,6 +58,7 @@ export async function setupAuth(config: MuonConfig, log: { info: Log; warn?: Log
   const validator = createKeystoneValidator(settings, { onEvent: (event, detail) => warn(event, detail) });
   return {
     identity: null,
+    login: createLogin({ issue: keystoneIssuer(settings.identityRoots, settings.timeoutMs), validator, rules }),
     authenticate: createTokenAuthenticator({ validator, wwwAuthenticateUri: settings.wwwAuthenticateUri, rules }),
     summary: { auth_strategy: 'keystone', identity: settings.identityRoots[0] },
     close: async () => {},

@@ -51,6 +51,13 @@ export interface LabRuntimeOptions {
 }
 
 
+export interface AgentStartOptions {
+  /** two-machine lab: start it with this [oslo_messaging_rabbit] rabbit_password instead of the seed's */
+  rabbitPassword?: string;
+  /** one-machine lab: change the agent's file before it starts (tests inject faults: a wrong mapping, local_ip…) */
+  editIni?: (text: string) => string;
+}
+
 async function alivePid(file: string): Promise<number | undefined> {
   const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
   return pid > 0 && (await isAlive(pid)) ? pid : undefined;
@@ -224,7 +231,7 @@ export class LabRuntime {
     }
   }
 
-  private async ensureAgent(h: LabAgentHost, kind: LabAgentKind, opts: { rabbitPassword?: string } = {}): Promise<void> {
+  private async ensureAgent(h: LabAgentHost, kind: LabAgentKind, opts: AgentStartOptions = {}): Promise<void> {
     const pidFile = this.agentPidFile(h.host, kind);
     const hostNet = await nsInode(hostPair(this.lab.paths, h.host).net);
     const old = await alivePid(pidFile);
@@ -236,7 +243,8 @@ export class LabRuntime {
       files = await writeTwoMachineAgentFiles(kind, h, stateDir, this.opts.reportInterval, opts.rabbitPassword);
     } else {
       const ini = `${stateDir}/${kind}_agent.ini`;
-      await writeFile(ini, agentIni(kind, h, this.agentSocket, stateDir, this.opts.reportInterval));
+      const text = agentIni(kind, h, this.agentSocket, stateDir, this.opts.reportInterval);
+      await writeFile(ini, opts.editIni ? opts.editIni(text) : text);
       files = [ini];
     }
     const pid = await this.lab.startOn(h.host, [process.execPath, MAIN, 'agent', kind, ...files.flatMap((f) => ['--config-file', f])], { logFile: this.agentLog(h.host, kind) });
@@ -256,8 +264,19 @@ export class LabRuntime {
     }
   }
 
+  /**
+   * What became of an agent process the lab started: its pid and whether it still runs
+   * (`muon vm boot` tells "the agent is gone" from "the agent is stuck"); undefined when
+   * the lab never started that agent.
+   */
+  async agentProcess(host: string, kind: LabAgentKind): Promise<{ pid: number; running: boolean } | undefined> {
+    const pid = Number((await readFile(this.agentPidFile(host, kind), 'utf8').catch(() => '')).trim());
+    if (!(pid > 0)) return undefined;
+    return { pid, running: await isAlive(pid) };
+  }
+
   /** `rabbitPassword` (two-machine lab): start it with that [oslo_messaging_rabbit] rabbit_password instead of the seed's. */
-  async startAgent(host: string, kind: LabAgentKind, opts: { rabbitPassword?: string } = {}): Promise<void> {
+  async startAgent(host: string, kind: LabAgentKind, opts: AgentStartOptions = {}): Promise<void> {
     const h = this.hosts.find((x) => x.host === host);
     if (!h) throw new Error(`no agent host ${host}`);
     await this.ensureAgent(h, kind, opts);

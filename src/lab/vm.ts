@@ -13,6 +13,8 @@ import { requestLease, writeUdhcpcScript } from '../linux/udhcpc.ts';
 import { ApiError } from './api-client.ts';
 import type { LabRuntime } from './runtime.ts';
 import { UserError } from '../errors/user-error.ts';
+import type { ApiClient } from './api-client.ts';
+import { triagePort } from './vm-triage.ts';
 
 export interface VmRecord {
   name: string;
@@ -83,6 +85,7 @@ export async function bootVm(rt: LabRuntime, o: BootOptions): Promise<{ vm: VmRe
   const nets = (await api.req('GET', `/v2.0/networks?${/^[0-9a-f-]{36}$/.test(o.network) ? 'id' : 'name'}=${encodeURIComponent(o.network)}`)).networks as { id: string; mtu: number }[];
   if (nets.length !== 1) throw new UserError(nets.length ? `more than one network is named '${o.network}'; give its id` : `no network '${o.network}'`);
   const net = nets[0];
+  await requireDhcp(api, o.network, net.id);
   let sgIds: string[] | undefined;
   if (o.securityGroups) {
     sgIds = [];
@@ -104,9 +107,51 @@ export async function bootVm(rt: LabRuntime, o: BootOptions): Promise<{ vm: VmRe
   const tPort = performance.now();
   if (port['binding:vif_type'] !== 'bridge') {
     await api.req('DELETE', `/v2.0/ports/${port.id}`).catch(() => {});
-    throw new Error(`port binding failed on host '${o.host}': ${port['binding:vif_details']?.reason ?? port['binding:vif_type']} (Nova would fail the boot with PortBindingFailed)`);
+    throw new UserError(oneLine(`VM ${o.name} not booted: port binding failed on host '${o.host}': ${port['binding:vif_details']?.reason ?? port['binding:vif_type']} (Nova would fail the boot with PortBindingFailed)`));
   }
   const vm: VmRecord = { name: o.name, instance_id: instanceId, host: o.host, netns: `vm-${o.name}`, port_id: port.id, network_id: net.id, mac_address: port.mac_address, mtu: net.mtu };
+  try {
+    return await plugAndWait(rt, api, o, vm, vms, { t0, tPort });
+  } catch (e) {
+    // a failed boot leaves nothing: no namespace, no port, no record (Nova deletes the ports it made)
+    await removeVm(rt, vm).catch(() => {});
+    throw e;
+  }
+}
+
+const oneLine = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean).join(' / ');
+
+/** A VM gets its address by DHCP: a network with DHCP off on every IPv4 subnet cannot give it one. */
+async function requireDhcp(api: ApiClient, name: string, networkId: string): Promise<void> {
+  const subnets = ((await api.req('GET', `/v2.0/subnets?network_id=${networkId}`)).subnets as { id: string; name: string; cidr: string; ip_version: number; enable_dhcp: boolean }[])
+    .filter((s) => s.ip_version === 4);
+  if (!subnets.length) throw new UserError(`network '${name}' has no IPv4 subnet: a VM there gets no address (openstack subnet create --network ${name} --subnet-range …)`);
+  if (subnets.some((s) => s.enable_dhcp)) return;
+  throw new UserError(`DHCP is disabled on ${subnets.map((s) => `subnet ${s.name ? `'${s.name}' ` : ''}${s.cidr}`).join(', ')} of network '${name}': the VM would get no address; enable it: openstack subnet set --dhcp ${subnets[0].name || subnets[0].id}`);
+}
+
+/** Power the VM off and take away its port and its record (a failed boot, `muon vm delete`). */
+async function removeVm(rt: LabRuntime, vm: VmRecord): Promise<void> {
+  const place = rt.lab.place(vm.host);
+  const ino = (await netnsInodes(place)).get(vm.netns);
+  if (ino !== undefined) {
+    // power off: what ran in the VM would keep its namespace alive, unnamed, past any teardown
+    const inside = await processesIn({ net: new Set([ino]) });
+    if (inside.length) await terminate(inside.map((p) => p.pid));
+    await delNetns(place, vm.netns); // the veth pair goes with it
+  }
+  try {
+    await (await rt.api()).req('DELETE', `/v2.0/ports/${vm.port_id}`);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 404)) throw e;
+  }
+  await writeRegistry(rt, (await readRegistry(rt)).filter((v) => v.name !== vm.name));
+}
+
+async function plugAndWait(rt: LabRuntime, api: ApiClient, o: BootOptions, vm: VmRecord, vms: VmRecord[], t: { t0: number; tPort: number }): Promise<{ vm: VmRecord; timings: BootTimings }> {
+  const { t0, tPort } = t;
+  const net = { mtu: vm.mtu ?? 1500 };
+  const port = { id: vm.port_id, mac_address: vm.mac_address };
   await writeRegistry(rt, [...vms, vm]);
 
   // plug, as libvirt does: the tap on the host (MTU of the network), eth0 in the VM (MTU 1500 until DHCP says otherwise)
@@ -127,17 +172,27 @@ export async function bootVm(rt: LabRuntime, o: BootOptions): Promise<{ vm: VmRe
 
   const timeout = o.timeoutMs ?? 30_000;
   const until = Date.now() + timeout;
+  const triage = { portId: port.id, networkId: vm.network_id, host: o.host, vm: o.name };
+  // what is known to hold the port up is said at once (an agent gone or dead, dnsmasq refusing),
+  // looked at once a second; what is only slow is said when the wait is over
+  let nextLook = Date.now() + 1000;
   for (;;) {
     const p = (await api.req('GET', `/v2.0/ports/${port.id}`)).port as { status: string };
     if (p.status === 'ACTIVE') break;
-    if (Date.now() > until) throw new Error(`port ${port.id} of VM ${o.name} is still ${p.status} after ${timeout / 1000} s: the ${o.host} agents did not wire it (see ${rt.agentLog(o.host, 'linuxbridge')})`);
+    const final = Date.now() > until;
+    if (final || Date.now() > nextLook) {
+      nextLook = Date.now() + 1000;
+      const why = await triagePort(rt, api, triage, final);
+      if (why) throw new UserError(oneLine(`VM ${o.name} not booted: ${why}`));
+      if (final) throw new UserError(`VM ${o.name} not booted: port ${port.id} is still ${p.status} after ${timeout / 1000} s (see ${rt.agentLog(o.host, 'linuxbridge')})`);
+    }
     await new Promise((r) => setTimeout(r, 10));
   }
   const tActive = performance.now();
 
   const script = await writeUdhcpcScript(`${rt.lab.paths.stateDir}/udhcpc.script`);
   const { lease, output } = await requestLease(rt.lab.place(o.host, vm.netns), script, 10, timeout);
-  if (!lease) throw new Error(`VM ${o.name} got no DHCP lease: ${output}`);
+  if (!lease) throw new UserError(oneLine(`VM ${o.name} not booted: no DHCP lease although its port is ACTIVE (udhcpc: ${output.split('\n').pop() ?? ''}); read the log of the DHCP agent serving network ${vm.network_id} and dnsmasq's under its state directory`));
   vm.ip_address = lease.ip;
   if (lease.mtu) vm.mtu = Number(lease.mtu);
   const tLease = performance.now();
@@ -148,21 +203,7 @@ export async function bootVm(rt: LabRuntime, o: BootOptions): Promise<{ vm: VmRe
 }
 
 export async function deleteVm(rt: LabRuntime, name: string): Promise<void> {
-  const vm = await findVm(rt, name);
-  const place = rt.lab.place(vm.host);
-  const ino = (await netnsInodes(place)).get(vm.netns);
-  if (ino !== undefined) {
-    // power off: what ran in the VM would keep its namespace alive, unnamed, past any teardown
-    const inside = await processesIn({ net: new Set([ino]) });
-    if (inside.length) await terminate(inside.map((p) => p.pid));
-    await delNetns(place, vm.netns); // the veth pair goes with it
-  }
-  try {
-    await (await rt.api()).req('DELETE', `/v2.0/ports/${vm.port_id}`);
-  } catch (e) {
-    if (!(e instanceof ApiError && e.status === 404)) throw e;
-  }
-  await writeRegistry(rt, (await readRegistry(rt)).filter((v) => v.name !== name));
+  await removeVm(rt, await findVm(rt, name));
   await writeNovaInstances(rt);
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { addresses, addressMap, batch, batchLine, links, neighbours, parseJsonList, routes } from './ip.ts';
+import { addresses, addressMap, batch, batchLine, links, neighbours, parseJsonList, routes, untilEnslaved } from './ip.ts';
 import { rootSkip, scratchHost, type ScratchHost } from './testing.ts';
 
 test('batchLine refuses tokens that ip -batch would split or comment out', () => {
@@ -20,6 +20,18 @@ describe('ip in a namespace', { skip: rootSkip }, () => {
   let h: ScratchHost;
   before(async () => { h = await scratchHost(); });
   after(async () => { await h?.teardown(); });
+
+  test('untilEnslaved wakes on the kernel\'s event when the device joins a bridge; false when it never does or is gone', async () => {
+    await batch(h.place, [['link', 'add', 'br-w', 'type', 'bridge'], ['link', 'add', 'd-w', 'type', 'veth', 'peer', 'name', 'd-w2'], ['link', 'add', 'd-x', 'type', 'veth', 'peer', 'name', 'd-x2']]);
+    const t0 = Date.now();
+    const waiting = untilEnslaved(h.place, 'd-w', 10_000);
+    setTimeout(() => { void batch(h.place, [['link', 'set', 'd-w', 'master', 'br-w']]); }, 300);
+    assert.equal(await waiting, true);
+    assert.ok(Date.now() - t0 < 5000, 'woken by the event, long before the time limit');
+    assert.equal(await untilEnslaved(h.place, 'd-w', 1000), true, 'already a bridge port');
+    assert.equal(await untilEnslaved(h.place, 'd-x', 300), false, 'never enslaved');
+    assert.equal(await untilEnslaved(h.place, 'no-such-dev', 5000), false, 'gone');
+  });
 
   test('one batch builds bridge, veth, addresses, routes, neighbours; ip -j reads them back', async () => {
     await batch(h.place, [

@@ -1,6 +1,7 @@
 // iproute2 `ip`: read links, addresses, routes and neighbours with `ip -j`, change them with
 // one `ip -batch -` call (a list of commands, each an array of tokens).
 import { checkName, exec, type Place } from './exec.ts';
+import { monitorLinks } from './link-monitor.ts';
 
 export interface Link {
   ifindex: number;
@@ -128,17 +129,29 @@ export function links(place?: Place, dev?: string): Promise<Link[]> {
 
 /**
  * Wait until `dev` is a bridge port (has a master): another agent enslaves it (the Linux
- * bridge agent plugs the L3 agent's taps). Polls every `intervalMs`; resolves false after
- * `timeoutMs`, or when the device cannot be read (gone).
+ * bridge agent plugs the L3 agent's taps). Watches the kernel's link events (`ip monitor
+ * link`, subscribed before the first look, so nothing is missed) instead of polling: two
+ * process starts in all rather than one every few ms beside the agent doing the plugging.
+ * Resolves false after `timeoutMs`, or when the device cannot be read (gone).
  */
-export async function untilEnslaved(place: Place | undefined, dev: string, timeoutMs: number, intervalMs = 20): Promise<boolean> {
+export async function untilEnslaved(place: Place | undefined, dev: string, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
-  for (;;) {
-    let l: Link | undefined;
-    try { l = (await links(place, dev))[0]; } catch { return false; }
-    if (l?.master) return true;
-    if (!l || Date.now() >= end) return false;
-    await new Promise((r) => setTimeout(r, intervalMs));
+  let wake = (): void => {};
+  const monitor = await monitorLinks(place, { filter: (n) => n === dev, onChange: () => wake() });
+  try {
+    for (;;) {
+      const changed = new Promise<void>((r) => { wake = r; });
+      let l: Link | undefined;
+      try { l = (await links(place, dev))[0]; } catch { return false; }
+      if (l?.master) return true;
+      const left = end - Date.now();
+      if (!l || left <= 0) return false;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([changed, new Promise<void>((r) => { timer = setTimeout(r, left); })]);
+      clearTimeout(timer);
+    }
+  } finally {
+    await monitor.stop();
   }
 }
 

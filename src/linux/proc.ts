@@ -87,3 +87,13 @@ export async function netInodeOf(pid: number): Promise<number | undefined> {
 export async function exists(path: string): Promise<boolean> {
   try { await stat(path); return true; } catch { return false; }
 }
+
+/** The state letter of /proc/PID/stat ('R', 'S', 'T' stopped, 'Z' zombie, …); undefined when gone. */
+export async function stateOf(pid: number): Promise<string | undefined> {
+  try {
+    const s = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
+}

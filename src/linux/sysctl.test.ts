@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ensure, get, read, write } from './sysctl.ts';
+import { ensure, get, procPath, read, write } from './sysctl.ts';
 import { rootSkip, scratchHost, type ScratchHost } from './testing.ts';
 
 test('keys and values are validated', async () => {
@@ -28,4 +28,18 @@ describe('sysctl in a namespace', { skip: rootSkip }, () => {
     assert.equal(m.get('net.ipv4.ip_forward'), '1');
     assert.ok(m.has('net.ipv4.conf.lo.forwarding'));
   });
+});
+
+test('a key maps to its /proc/sys path', () => {
+  assert.equal(procPath('net.ipv4.ip_forward'), '/proc/sys/net/ipv4/ip_forward');
+  assert.throws(() => procPath('net/../../etc'), /invalid sysctl key/);
+});
+
+test('in its own namespaces, read gives what sysctl(8) gives (read directly from /proc/sys)', async () => {
+  const keys = ['net.ipv4.ip_forward', 'net.ipv4.conf.lo.forwarding', 'kernel.ostype', 'net.no.such.key'];
+  const direct = await read(undefined, keys);
+  const viaTool = await read({ nsenter: { net: '/proc/self/ns/net' } }, keys);
+  assert.deepEqual([...direct].sort(), [...viaTool].sort());
+  assert.equal(direct.has('net.no.such.key'), false);
+  await assert.rejects(write(undefined, { 'net.no.such.key': 1 }), /cannot set net\.no\.such\.key=1/);
 });

@@ -53,6 +53,10 @@ export function agentView(row: AgentsTable, nowMs: number, agentDownTime: number
   };
 }
 
+function hostProblems(configurations: string): unknown {
+  try { return (JSON.parse(configurations) as { host_problems?: unknown }).host_problems ?? []; } catch { return []; }
+}
+
 function checkReport(r: AgentStateReport): void {
   if (!r || typeof r !== 'object') throw InvalidInput('agent_state must be an object');
   for (const k of ['agent_type', 'binary', 'host'] as const) {
@@ -85,22 +89,26 @@ export async function reportState(deps: Deps, report: AgentStateReport): Promise
         throw e;
       }
       await recordChange(tx, 'agent', id, 'create');
-      return { id, outcome: 'new' as ReportOutcome, agentType: report.agent_type, host: report.host };
+      return { id, outcome: 'new' as ReportOutcome, agentType: report.agent_type, host: report.host, problemsChanged: false };
     }
     const wasAlive = isAlive(existing.heartbeat_timestamp, nowMs, deps.config.agentDownTime);
     const changed = existing.configurations !== config || existing.binary !== report.binary;
+    // the agent's own host check changed its verdict (an interface appeared, local_ip fixed…)
+    const problemsChanged = changed && JSON.stringify(hostProblems(existing.configurations)) !== JSON.stringify(report.configurations?.host_problems ?? []);
     await tx.updateTable('agents').set({
       heartbeat_timestamp: now, configurations: config, binary: report.binary, topic: report.topic ?? existing.topic,
       availability_zone: report.availability_zone ?? existing.availability_zone,
       ...(report.start_flag ? { started_at: now } : {}),
     }).where('id', '=', existing.id).execute();
     if (!wasAlive || changed || report.start_flag) await recordChange(tx, 'agent', existing.id, 'update');
-    return { id: existing.id, outcome: (wasAlive ? 'alive' : 'revived') as ReportOutcome, agentType: report.agent_type, host: report.host };
+    return { id: existing.id, outcome: (wasAlive ? 'alive' : 'revived') as ReportOutcome, agentType: report.agent_type, host: report.host, problemsChanged };
   });
   // A (re)appearing agent can serve what was waiting for it: ports that failed to bind on its
-  // host, networks without a DHCP server.
-  if (result.outcome !== 'alive') {
+  // host (also when its host check's verdict changed), networks without a DHCP server.
+  if (result.outcome !== 'alive' || result.problemsChanged) {
     if (result.agentType === LINUXBRIDGE_AGENT_TYPE) await rebindFailedPortsOnHost(deps, result.host);
+  }
+  if (result.outcome !== 'alive') {
     if (result.agentType === DHCP_AGENT_TYPE) await scheduleUnscheduledNetworks(deps);
     if (result.agentType === L3_AGENT_TYPE) await scheduleUnhostedRouters(deps);
   }

@@ -133,7 +133,7 @@ if (missing && inCi) {
       conn = connect('sqlite://');
       await upgrade(conn);
       const auth = await setupAuth(config);
-      muon = await startServer({ config, conn, host: '127.0.0.1', port: 0, authenticate: auth.authenticate });
+      muon = await startServer({ config, conn, host: '127.0.0.1', port: 0, authenticate: auth.authenticate, login: auth.login });
     });
     after(async () => {
       await muon?.close();
@@ -178,6 +178,22 @@ if (missing && inCi) {
         assert.deepEqual(r.body, { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
         assert.equal(r.headers.get('www-authenticate'), `Keystone uri="${ksUrl}"`);
       }
+    });
+
+    it('the topology page signs in at Keystone: an admin gets a token that works, demo 403, a wrong password 401', async () => {
+      const login = (username: string, password: string, project: string) => fetch(`${muon.url}/muon/login`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password, project_name: project }),
+      }).then(async (r) => ({ status: r.status, body: await r.json() as any }));
+      const ok = await login('admin', 'ADMIN_PASS', 'admin');
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      assert.ok(ok.body.roles.includes('admin'));
+      assert.equal((await api(ok.body.token, 'GET', '/v2.0/muon/doctor')).status, 200);
+      const demo = await login('demo', 'DEMO_PASS', 'demo');
+      assert.equal(demo.status, 403);
+      assert.equal(demo.body.NeutronError.type, 'PolicyNotAuthorized');
+      const wrong = await login('admin', 'nope', 'admin');
+      assert.equal(wrong.status, 401);
+      assert.equal(wrong.body.NeutronError.type, 'Unauthorized');
     });
 
     it('an expired token → 401 (and Muon\'s own service token is re-issued as it expires)', async () => {

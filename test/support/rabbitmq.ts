@@ -24,6 +24,8 @@ export interface RabbitBroker {
   node: string;
   /** rabbit://user:password@127.0.0.1:port/vhost (user, password and vhost percent-encoded) */
   url(user: string, password: string, vhost?: string): string;
+  /** the broker's process group (rabbitmq-server and the Erlang VM under it), while it runs */
+  pid(): number | undefined;
   /** rabbitmqctl <args> against this node; rejects with its output on failure */
   ctl(...args: string[]): Promise<string>;
   /** a user with all permissions on `vhost` (created if missing) unless perms is false */
@@ -166,6 +168,7 @@ export async function startRabbit(): Promise<RabbitBroker> {
   const enc = encodeURIComponent;
   return {
     port, dir, node, ctl,
+    pid: () => server?.pid,
     url: (user, password, vhost = '/') => `rabbit://${enc(user)}:${enc(password)}@127.0.0.1:${port}/${enc(vhost)}`,
     async addUser(user, password, vhost = '/', perms = true) {
       await ctl('add_user', user, password);

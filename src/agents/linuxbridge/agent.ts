@@ -6,7 +6,7 @@
 // nothing does), falling back to the whole replace when that cannot be done or nft refuses it.
 // Taps are noticed as the kernel announces them (`ip monitor link`), not by polling.
 import type { MuonConfig } from '../../config/types.ts';
-import type { HostState } from '../../feed/host-state.ts';
+import type { HostState, HostStatePart } from '../../feed/host-state.ts';
 import { monitorLinks, type LinkMonitor } from '../../linux/link-monitor.ts';
 import { ensure as ensureSysctls } from '../../linux/sysctl.ts';
 import type { AgentDefinition, AgentLog, ReconcileOutcome } from '../loop.ts';
@@ -37,9 +37,16 @@ export function l2Settings(config: MuonConfig): L2Settings {
   };
 }
 
+/** What the Linux bridge agent reads of its host's state: bridges, taps, l2pop and the filter,
+ *  not the DHCP or router sections (bench/agents/ simulates it with the same). */
+export const LINUXBRIDGE_PARTS: readonly HostStatePart[] = ['networks', 'ports', 'security_groups', 'remote_groups', 'address_groups', 'l2pop'];
+
 export interface LinuxbridgeAgent extends AgentDefinition {
-  /** Watch the host's links; `kick` is called when a tap appears, changes or goes. */
-  watch(kick: () => void, log: AgentLog): Promise<LinkMonitor>;
+  /**
+   * Watch the host's links; `kick` is called when a tap appears, changes or goes, `uplink`
+   * when a mapped interface or bridge does (the host check looks again).
+   */
+  watch(kick: () => void, log: AgentLog, uplink?: () => void): Promise<LinkMonitor>;
 }
 
 export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
@@ -54,8 +61,7 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
   return {
     host: config.host,
     identity: AGENT_IDENTITIES.linuxbridge,
-    // bridges, taps, l2pop and the filter: not the DHCP or router sections
-    parts: ['networks', 'ports', 'security_groups', 'remote_groups', 'address_groups', 'l2pop'],
+    parts: LINUXBRIDGE_PARTS,
     configurations: () => ({
       interface_mappings: settings.physicalInterfaceMappings,
       bridge_mappings: settings.bridgeMappings,
@@ -103,10 +109,14 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
       // a port is "up" only once its tap is plugged AND its filter is in place
       return { report: { up: l2.presentPorts, down: l2.absentPorts }, problems: l2.problems, timings: l2.timings };
     },
-    async watch(kick, log) {
+    async watch(kick, log, uplink) {
+      const mapped = new Set([...Object.values(settings.physicalInterfaceMappings), ...Object.values(settings.bridgeMappings)]);
       const start = async (): Promise<LinkMonitor> => monitorLinks(undefined, {
-        filter: (n) => n.startsWith('tap'),
-        onChange: () => kick(),
+        filter: (n) => n.startsWith('tap') || mapped.has(n),
+        onChange: (names) => {
+          if (names.some((n) => mapped.has(n))) uplink?.();
+          if (names.some((n) => n.startsWith('tap'))) kick();
+        },
         onExit: (info) => {
           log.warn('link monitor ended; restarting it', { code: info.code, signal: info.signal, stderr: info.stderr });
           setTimeout(() => { start().then(() => kick(), (e: unknown) => log.error('cannot restart the link monitor', { error: (e as Error).message })); }, 500);

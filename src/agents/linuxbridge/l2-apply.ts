@@ -11,7 +11,7 @@ import type { Place } from '../../linux/exec.ts';
 import { exec } from '../../linux/exec.ts';
 import { batch, links, splitJsonDocs, type Link, type LinkAddresses, type Neighbour, type Route } from '../../linux/ip.ts';
 import { write as writeSysctls } from '../../linux/sysctl.ts';
-import { planL2, presentPorts, type L2Observed, type L2Plan, type L2Settings } from './l2-plan.ts';
+import { planL2, portLinksAfter, presentPorts, type L2Observed, type L2Plan, type L2Settings } from './l2-plan.ts';
 import { uplinkFacts, type UplinkFacts } from './uplink-facts.ts';
 
 export interface L2ApplyResult {
@@ -59,7 +59,7 @@ async function run(step: () => Promise<void>, problems: string[]): Promise<void>
 }
 
 /** Apply a plan made from `observed`; returns the change lines (errors go to `problems`). */
-export async function applyPlan(place: Place | undefined, plan: L2Plan, problems: string[], timings: Record<string, number> = {}, alongside?: () => Promise<unknown>): Promise<string[]> {
+export async function applyPlan(place: Place | undefined, plan: L2Plan, problems: string[], timings: Record<string, number> = {}, alongside?: (ipFailed: boolean) => Promise<unknown>): Promise<string[]> {
   const changed = [
     ...plan.ip.map((c) => `ip ${c.join(' ')}`),
     ...Object.entries(plan.sysctls).map(([k, v]) => `sysctl ${k}=${v}`),
@@ -69,12 +69,14 @@ export async function applyPlan(place: Place | undefined, plan: L2Plan, problems
   // two do not depend on each other (nor does `alongside`, e.g. reading the links back)
   let t1 = performance.now();
   const timed = async (k: string, f: () => Promise<unknown>) => { await f(); timings[k] = Math.round(performance.now() - t1); };
+  const before = problems.length;
   await timed('ip_ms', () => run(() => batch(place, plan.ip, { force: true }), problems));
+  const ipFailed = problems.length > before;
   t1 = performance.now();
   await Promise.all([
     timed('sysctl_ms', () => run(() => writeSysctls(place, plan.sysctls), problems)),
     timed('fdb_ms', () => run(() => applyFdb(place, plan.fdb, { force: true }), problems)),
-    alongside?.(),
+    alongside?.(ipFailed),
   ]);
   timings.after_ip_ms = Math.round(performance.now() - t1);
   return changed;
@@ -89,11 +91,14 @@ export async function applyL2(place: Place | undefined, desired: HostState, sett
   const tPlanned = performance.now();
   const problems = [...plan.problems];
   const timings: Record<string, number> = { observe_ms: Math.round(tObserved - t0), plan_ms: Math.round(tPlanned - tObserved) };
-  // port state after the change (read once the ip batch is done: sysctls and fdb entries do
-  // not change it); when nothing changes the observation is still true
+  // port state after the change: when nothing changes the observation is still true; when the
+  // ip batch went in whole, what it did to the taps is known; only after a failure is it read
+  // back (sysctls and fdb entries do not change it)
   let after = observed.links;
-  const changes = plan.ip.length + Object.keys(plan.sysctls).length + plan.fdb.length;
-  const changed = await applyPlan(place, plan, problems, timings, changes ? async () => { after = await links(place); } : undefined);
+  const changed = await applyPlan(place, plan, problems, timings, async (ipFailed) => {
+    if (ipFailed) after = await links(place);
+    else if (plan.ip.length) after = portLinksAfter(desired.ports, plan, observed.links);
+  });
   return {
     timings,
     changed,

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { HostState, NetworkState, PortState } from '../../feed/host-state.ts';
 import type { FdbEntry } from '../../linux/bridge.ts';
 import type { Link, LinkAddresses, Neighbour, Route } from '../../linux/ip.ts';
-import { bridgeName, isEmptyPlan, planL2, presentPorts, realise, type L2Observed, type L2Settings } from './l2-plan.ts';
+import { bridgeName, isEmptyPlan, planL2, portLinksAfter, presentPorts, realise, type L2Observed, type L2Settings } from './l2-plan.ts';
 
 // the seed's controller: eno1 192.168.81.66/24 (physnet public), vxlan local .66, peer compute .65
 const PUB: NetworkState = { id: 'a1b2c3d4-e5f6-4711-8a9b-0c1d2e3f4a5b', network_type: 'flat', physical_network: 'public', segmentation_id: null, mtu: 1500, admin_state_up: true };
@@ -311,6 +311,13 @@ test('ports: admin down sets the tap down; a tap on the wrong bridge is moved; p
   p = planL2(hostState(), SETTINGS, o);
   assert.deepEqual(p.ip, [ip(`link set ${VM2.device} master ${BR_PRIV}`)]);
   assert.deepEqual(presentPorts([VM2], p.bridges, o.links), []);
+  // once that batch has gone in, the tap is known to be in its bridge without reading it back
+  assert.deepEqual(presentPorts([VM2], p.bridges, portLinksAfter([VM2], p, o.links)), [VM2.id]);
+  const downTap = o.links.map((l) => l.ifname === VM2.device ? { ...l, flags: l.flags.filter((f) => f !== 'UP') } : l);
+  p = planL2(hostState({ ports: [VM2] }), SETTINGS, { ...o, links: downTap });
+  assert.deepEqual(presentPorts([VM2], p.bridges, portLinksAfter([VM2], p, downTap)), [VM2.id], 'set up by the batch');
+  p = planL2(hostState({ ports: [down] }), SETTINGS, o);
+  assert.deepEqual(presentPorts([down], p.bridges, portLinksAfter([down], p, o.links)), [], 'set down by the batch');
 });
 
 test('bridge_mappings: the existing bridge is used, never created, changed or deleted', () => {

@@ -102,6 +102,29 @@ for (const kind of TEST_DB_KINDS) describe(`agents, binding and provisioning [${
     assert.equal((await api.req('GET', `/v2.0/ports/${typo.body.port.id}`)).body.port['binding:vif_type'], 'bridge');
   });
 
+  it('binds by what the agent reports of its own host: a missing mapped interface fails the port, its return binds it', async () => {
+    const missing = {
+      severity: 'error', code: 'mapping-interface-missing', object: { type: 'config', id: 'physical_interface_mappings', name: 'public:eno2' },
+      evidence: "[linux_bridge] physical_interface_mappings maps physical network 'public' to eno2, but host edge2 has no interface eno2 (it has eno1): ports on 'public' fail to bind",
+      fix: 'set physical_interface_mappings = public:eno1',
+    };
+    const conf = { interface_mappings: { public: 'eno2' }, bridge_mappings: {}, tunnel_types: ['vxlan'], tunneling_ip: '192.168.81.70', l2_population: true, devices: 0 };
+    await ch.report(LB('edge2', { ...conf, host_problems: [missing] }));
+    const p = (await api.req('POST', '/v2.0/ports', { port: { network_id: publicNet, 'binding:host_id': 'edge2', device_owner: 'compute:nova' } })).body.port;
+    assert.equal(p['binding:vif_type'], 'binding_failed');
+    assert.match((await api.req('GET', `/v2.0/ports/${p.id}`)).body.port['binding:vif_details'].reason,
+      /the Linux bridge agent on host 'edge2' reports: .*to eno2, but host edge2 has no interface eno2.*; fix: set physical_interface_mappings = public:eno1/);
+    // the same host's VXLAN ports are not concerned
+    assert.equal((await api.req('POST', '/v2.0/ports', { port: { network_id: privateNet, 'binding:host_id': 'edge2' } })).body.port['binding:vif_type'], 'bridge');
+    // a heartbeat with the same problem changes nothing; the interface appears: the port binds
+    await ch.report({ ...LB('edge2', { ...conf, host_problems: [missing] }), start_flag: false });
+    assert.equal((await api.req('GET', `/v2.0/ports/${p.id}`)).body.port['binding:vif_type'], 'binding_failed');
+    await ch.report({ ...LB('edge2', { ...conf, host_problems: [] }), start_flag: false });
+    assert.equal((await api.req('GET', `/v2.0/ports/${p.id}`)).body.port['binding:vif_type'], 'bridge');
+    const doctor = (await api.req('GET', '/v2.0/muon/doctor')).body;
+    assert.ok(!JSON.stringify(doctor).includes('mapping-interface-missing'), 'a cleared problem is no finding');
+  });
+
   it('schedules DHCP, creates the DHCP port, and drives port status through provisioning blocks', async () => {
     await ch.report({ agent_type: 'DHCP agent', binary: 'neutron-dhcp-agent', host: 'controller', topic: 'dhcp_agent', configurations: { dhcp_driver: 'dnsmasq' }, start_flag: true });
     const sub = await api.req('POST', '/v2.0/subnets', { subnet: { network_id: privateNet, cidr: '172.16.1.0/24', ip_version: 4, name: 'private-subnet' } });

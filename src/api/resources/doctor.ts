@@ -4,9 +4,11 @@ import type { SubRoute } from '../app.ts';
 import { HTTPMethodNotAllowed, HTTPNotFound, PolicyNotAuthorized } from '../../errors/catalog.ts';
 import { deploymentFindings } from '../../services/doctor.ts';
 import { bySeverity } from '../../doctor/finding.ts';
+import { handleTrace } from './trace.ts';
 
 export const muonRoute: SubRoute = {
-  async handle(deps, ctx, method, parts) {
+  async handle(deps, ctx, method, parts, _url, body) {
+    if (parts.length === 2 && parts[1] === 'trace') return handleTrace(deps, ctx, method, body);
     if (parts.length !== 2 || parts[1] !== 'doctor') throw HTTPNotFound();
     if (method !== 'GET') throw HTTPMethodNotAllowed();
     // agents, bindings and other projects' objects: what only an admin may see
