@@ -78,6 +78,10 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
         } else if (r.body === undefined) {
           headers['Content-Length'] = 0;
           res.writeHead(r.status, headers).end();
+        } else if (r.body instanceof Uint8Array) { // JSON already encoded (cached lists)
+          headers['Content-Type'] ??= 'application/json';
+          headers['Content-Length'] = r.body.byteLength;
+          res.writeHead(r.status, headers).end(r.body);
         } else {
           const text = typeof r.body === 'string';
           const payload = text ? (r.body as string) : toJson(r.body);
@@ -187,25 +191,32 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     const hidden = deps.policy.hiddenAttributes(ctx, def.singular);
     const variant = [...hidden].sort().join(',');
     const cache = viewCacheFor(def.plural);
-    const parts: (string | undefined)[] = keys.map((k) => cache.get(k.id, k.revision, variant));
+    const parts: (Buffer | undefined)[] = keys.map((k) => cache.get(k.id, k.revision, variant));
     const missing = keys.filter((_, i) => parts[i] === undefined).map((k) => k.id);
     if (missing.length) {
       const shape = shaper(hidden, null);
-      const fresh = new Map<string, string>();
+      const fresh = new Map<string, Buffer>();
       for (const r of await def.loadMany!(deps, missing)) {
-        const json = toJson(shape(def.render(r)));
+        const json = Buffer.from(toJson(shape(def.render(r))));
         cache.set(def.idOf(r), def.revisionOf(r), variant, json);
         fresh.set(def.idOf(r), json);
       }
       keys.forEach((k, i) => { if (parts[i] === undefined) parts[i] = fresh.get(k.id); });
     }
     // An object deleted between the two reads is simply not listed.
-    let body = `{"${def.plural}":[${parts.filter((p) => p !== undefined).join(',')}]`;
+    const pieces: Buffer[] = [Buffer.from(`{"${def.plural}":[`)];
+    for (const p of parts) {
+      if (p === undefined) continue;
+      if (pieces.length > 1) pieces.push(COMMA);
+      pieces.push(p);
+    }
+    let tail = ']';
     if (q.limit !== null) {
       const links = paginationLinks(`${baseUrl(req)}${url.pathname}`, url.searchParams, keys.map((k) => k.id), q.limit, q.marker, q.pageReverse);
-      body += `,"${def.plural}_links":${JSON.stringify(links)}`;
+      tail += `,"${def.plural}_links":${JSON.stringify(links)}`;
     }
-    return { status: 200, body: body + '}', headers: { 'Content-Type': 'application/json' } };
+    pieces.push(Buffer.from(tail + '}'));
+    return { status: 200, body: Buffer.concat(pieces), headers: { 'Content-Type': 'application/json' } };
   }
 
   async function create(def: ResourceDef<any>, ctx: RequestContext, raw: unknown): Promise<Result> {
@@ -240,6 +251,8 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     return 'OK';
   }
 }
+
+const COMMA = Buffer.from(',');
 
 function sameDashes(collection: string): string {
   return collection.replaceAll('_', '-');

@@ -9,12 +9,12 @@ import { createViewCache } from './view-cache.ts';
 describe('view cache', () => {
   it('serves a stored view only for the same revision and variant, and stays bounded', () => {
     const c = createViewCache(2);
-    c.set('a', 1, '', '{"a":1}');
-    assert.equal(c.get('a', 1, ''), '{"a":1}');
+    c.set('a', 1, '', Buffer.from('{"a":1}'));
+    assert.equal(c.get('a', 1, '')?.toString(), '{"a":1}');
     assert.equal(c.get('a', 2, ''), undefined);
     assert.equal(c.get('a', 1, 'binding:host_id'), undefined);
-    c.set('b', 1, '', 'b');
-    c.set('c', 1, '', 'c');
+    c.set('b', 1, '', Buffer.from('b'));
+    c.set('c', 1, '', Buffer.from('c'));
     assert.equal(c.size, 2);
     assert.equal(c.get('a', 1, ''), undefined, 'oldest entry evicted');
   });

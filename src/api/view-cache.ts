@@ -4,14 +4,16 @@
 // database and renders just the objects that changed since they were last shown.
 // `variant` separates views shaped differently for different callers (hidden
 // attributes). Bounded: the least recently stored entries are dropped first.
+// Views are kept as UTF-8 bytes: a list of thousands is then one copy into the reply
+// (Buffer.concat), where strings were joined and then encoded again for every reply.
 export interface ViewCache {
-  get(id: string, revision: number, variant: string): string | undefined;
-  set(id: string, revision: number, variant: string, json: string): void;
+  get(id: string, revision: number, variant: string): Buffer | undefined;
+  set(id: string, revision: number, variant: string, json: Buffer): void;
   readonly size: number;
 }
 
 export function createViewCache(maxEntries = 50_000): ViewCache {
-  const entries = new Map<string, { revision: number; json: string }>();
+  const entries = new Map<string, { revision: number; json: Buffer }>();
   return {
     get(id, revision, variant) {
       const e = entries.get(`${variant}|${id}`);

@@ -1,10 +1,11 @@
 // One query layer, three backends: the [database] connection URL picks the dialect.
-import { Kysely, MysqlDialect, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createPool } from 'mysql2';
 import pg from 'pg';
 import { parseDbUrl } from './connection-url.ts';
+import { ReadCommittedMysqlDialect } from './mysql-dialect.ts';
 import { openSqlite } from './sqlite-database.ts';
 import { sqliteDialect } from './sqlite-driver.ts';
 import type { Database } from './schema.ts';
@@ -34,7 +35,7 @@ export function connect(url: string, opts: ConnectOptions = {}): Db {
       ...(u.socketPath ? { socketPath: u.socketPath } : {}),
       connectionLimit: poolSize, charset: 'utf8mb4', supportBigNumbers: true, bigNumberStrings: false,
     });
-    db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
+    db = new Kysely<Database>({ dialect: new ReadCommittedMysqlDialect({ pool }) });
   } else {
     // COUNT() and bigint come back as strings from pg; int8 here never exceeds 2^53.
     pg.types.setTypeParser(20, (v: string) => Number(v));

@@ -182,6 +182,12 @@ async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: r
     if (shrunk) {
       await tx.updateTable('ip_free_ranges').set({ first_key: shrunk.to }).where('subnet_id', '=', subnet.id).where('first_key', '=', shrunk.from).execute();
     }
+    if (candidates.length === 1 && want === 1) {
+      // One address (every single port create): inserted unless allocated, which saves the
+      // look-up below; an address found allocated is stale, already dropped from the free range.
+      if (await insertUnlessAllocated(tx, kind, subnet, portIds[taken.length], candidates[0])) taken.push(candidates[0]);
+      continue;
+    }
     // A free range must never hold an allocated address; those that do are dropped (as takeNext).
     const stale = new Set<string>();
     for (let i = 0; i < candidates.length; i += 500) {
@@ -220,6 +226,24 @@ async function subnetForFixedIp(tx: Tx, networkId: string, fixed: FixedIpRequest
   if (!ip) throw InvalidInput('IP allocation requires subnet_id or ip_address');
   for (const s of subnets) if (checkSubnetIp(s.parsed, ip, owner)) return s;
   throw InvalidIpForNetwork(fixed.ip_address!);
+}
+
+/**
+ * Records the allocation unless the address is already allocated (then false: a stale free
+ * range, or a concurrent request that took it). Only the (subnet_id, ip_address) key may
+ * keep the row out: MySQL's INSERT IGNORE would also swallow a foreign key failure (the
+ * subnet deleted meanwhile), so a missing row that nothing holds retries the request.
+ */
+async function insertUnlessAllocated(tx: Tx, kind: DbKind, subnet: SubnetInfo, portId: string, ip: string): Promise<boolean> {
+  const row = { port_id: portId, subnet_id: subnet.id, network_id: subnet.network_id, ip_address: ip };
+  const insert = tx.insertInto('ip_allocations').values(row);
+  const r = kind === 'mysql'
+    ? await insert.ignore().executeTakeFirst()
+    : await insert.onConflict((oc) => oc.columns(['subnet_id', 'ip_address']).doNothing()).executeTakeFirst();
+  if (Number(r.numInsertedOrUpdatedRows ?? 0n) > 0) return true;
+  const holder = await tx.selectFrom('ip_allocations').select('port_id').where('subnet_id', '=', subnet.id).where('ip_address', '=', ip).executeTakeFirst();
+  if (!holder) throw new RetryRequest(`address ${ip} of ${subnet.id} could not be recorded`);
+  return false;
 }
 
 async function insertAllocation(tx: Tx, subnet: SubnetInfo, portId: string, ip: string): Promise<void> {

@@ -8,7 +8,6 @@ import type { RequestContext } from '../domain/policy/context.ts';
 import type { Item } from './item.ts';
 import { inTransaction, isUniqueViolation, RetryRequest, type Tx } from '../db/transaction.ts';
 import { sortDhcpOpts, sortFixedIps, sortPairs, type PortAddressPair, type PortDhcpOpt, type PortRecord } from '../db/repos/ports.ts';
-import { getNetworkRow } from '../db/repos/networks.ts';
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import { nowIso, recordChanges } from '../db/standard-attrs.ts';
 import {
@@ -40,8 +39,15 @@ async function defaultGroupsFor(deps: Deps, items: { item: Item }[]): Promise<Ma
     if (out.has(project) || item.security_groups !== undefined || item.port_security_enabled === false) continue;
     if (isTrusted((item.device_owner as string | undefined) ?? '')) continue;
     if (item.port_security_enabled === undefined) {
-      const net = await getNetworkRow(deps.conn.db, item.network_id as string);
-      if (!net || net.port_security_enabled !== 1) continue;
+      // The network's port security and the project's default group in one round trip.
+      const r = await deps.conn.db.selectFrom('networks as n')
+        .leftJoin('default_security_groups as d', (j) => j.on('d.project_id', '=', project))
+        .select(['n.port_security_enabled', 'd.security_group_id']).where('n.id', '=', item.network_id as string).executeTakeFirst();
+      if (!r || r.port_security_enabled !== 1) continue;
+      if (r.security_group_id) {
+        out.set(project, r.security_group_id);
+        continue;
+      }
     }
     const id = await ensureDefaultGroup(deps, project);
     if (id) out.set(project, id);
@@ -117,8 +123,13 @@ function planPort(deps: Deps, item: Item, net: NetworksTable, defaults: Map<stri
 }
 
 /** MACs for a slice of ports: given ones must be free, random ones are drawn again while taken
- *  (one query per network and draw, against the database and the slice itself). */
+ *  (one query per network and draw, against the database and the slice itself). A single
+ *  random MAC is not looked up: the unique key on (network_id, mac_address) turns the rare
+ *  collision (one in 2^24 per port of the network) into a retry of the transaction, a round
+ *  trip saved on every sequential create. Many random MACs at once are looked up: among
+ *  thousands a collision is likely, and would retry a whole bulk. */
 async function pickMacs(deps: Deps, tx: Tx, plans: PortPlan[]): Promise<void> {
+  const keyGuards = plans.length === 1;
   const taken = async (networkId: string, macs: string[]): Promise<Set<string>> => new Set(macs.length === 0 ? [] :
     (await tx.selectFrom('ports').select('mac_address').where('network_id', '=', networkId).where('mac_address', 'in', macs).execute()).map((r) => r.mac_address));
   const byNet = new Map<string, PortPlan[]>();
@@ -136,7 +147,7 @@ async function pickMacs(deps: Deps, tx: Tx, plans: PortPlan[]): Promise<void> {
     let pending = list.filter((p) => p.row.mac_address === '');
     for (let i = 0; i < Math.max(1, deps.config.macGenerationRetries) && pending.length; i++) {
       for (const p of pending) p.row.mac_address = randomMac(deps.config.baseMac, Math.random);
-      const busy = await taken(networkId, pending.map((p) => p.row.mac_address));
+      const busy = keyGuards ? new Set<string>() : await taken(networkId, pending.map((p) => p.row.mac_address));
       const next: PortPlan[] = [];
       for (const p of pending) {
         if (busy.has(p.row.mac_address) || used.has(p.row.mac_address)) next.push(p);

@@ -5,7 +5,7 @@ import type { Database, NetworksTable, NetworkSegmentsTable } from '../schema.ts
 import type { ListQuery } from '../list-query.ts';
 import { whereFilters, whereTags, orderAndPage, type ColumnMap } from '../list-sql.ts';
 import { chunks, loadTags } from '../standard-attrs.ts';
-import { ACCESS_SHARED, grantsFor, rbacGrants, sharedWith } from './rbac.ts';
+import { ACCESS_SHARED, rbacGrants, sharedWith } from './rbac.ts';
 import { networkAddressScopes } from './subnetpools.ts';
 
 type Q = Kysely<Database>;
@@ -54,11 +54,18 @@ export async function getNetworkRow(q: Q, id: string): Promise<NetworksTable | u
  * for '*' or the caller's project), what policy rules and the view use.
  */
 export async function getVisibleNetworkRow(q: Q, id: string, projectId: string | null | undefined): Promise<{ row: NetworksTable; sharedToCaller: boolean } | undefined> {
-  const row = await getNetworkRow(q, id);
-  if (!row) return undefined;
-  const grants = await grantsFor(q, 'network', id, projectId ?? null);
-  if (projectId !== undefined && row.project_id !== projectId && grants.length === 0) return undefined;
-  return { row, sharedToCaller: row.shared === 1 || grants.some((g) => g.action === ACCESS_SHARED) };
+  // One round trip (every port create reads its network so): the row, once per grant of
+  // the caller's on it (grantsFor's entries), or once with a null action when none.
+  const rows = await q.selectFrom('networks as n')
+    .leftJoin('rbac_policies as r', (j) => j.onRef('r.object_id', '=', 'n.id').on('r.object_type', '=', 'network')
+      .on('r.target_project', 'in', [projectId ?? '', '*']))
+    .selectAll('n').select('r.action as rbac_action')
+    .where('n.id', '=', id).execute();
+  if (!rows.length) return undefined;
+  const { rbac_action: _, ...row } = rows[0];
+  const actions = rows.map((r) => r.rbac_action).filter((a) => a !== null);
+  if (projectId !== undefined && row.project_id !== projectId && actions.length === 0) return undefined;
+  return { row, sharedToCaller: row.shared === 1 || actions.includes(ACCESS_SHARED) };
 }
 
 /** `viewer`: the reading project, for the per-caller `shared` (omitted: the wildcard flag only). */
