@@ -1,7 +1,7 @@
 // The api_workers of one server hear each other's writes through their primary: a worker sends
 // "revision" over its IPC channel after writing, the primary passes it to every other worker
 // (./server-workers.ts), and they wake their waiting agents at once, as in one process.
-import type { RevisionPeer } from '../transport/revision-peer.ts';
+import { oncePerTurn, type RevisionPeer } from '../transport/revision-peer.ts';
 
 export const REVISION_MESSAGE = 'muon.revision';
 
@@ -12,19 +12,12 @@ export const isRevisionMessage = (m: unknown): m is RevisionMessage => (m as Rev
 /** The worker's side: publish to the primary, wake on what it relays. */
 export function workerRelay(): RevisionPeer {
   let wake: (() => void) | undefined;
-  let pending = false;
   const onMessage = (m: unknown) => { if (isRevisionMessage(m)) wake?.(); };
   process.on('message', onMessage);
   return {
-    publish() {
-      // one message per turn of the event loop, however many writes it finished
-      if (pending) return;
-      pending = true;
-      setImmediate(() => {
-        pending = false;
-        if (process.connected) process.send?.({ muon: REVISION_MESSAGE } satisfies RevisionMessage);
-      });
-    },
+    publish: oncePerTurn(() => {
+      if (process.connected) process.send?.({ muon: REVISION_MESSAGE } satisfies RevisionMessage);
+    }),
     listen(w) { wake = w; },
     close: async () => { process.off('message', onMessage); },
   };

@@ -6,13 +6,12 @@
 import type { Channel } from 'amqplib';
 import type { RabbitTransport } from '../config/transport.ts';
 import { AmqpLink, type LinkLog } from './amqp-link.ts';
-import type { RevisionPeer } from './revision-peer.ts';
+import { oncePerTurn, type RevisionPeer } from './revision-peer.ts';
 
 export const REVISION_EXCHANGE = 'muon.revisions';
 
 export function revisionFanout(t: RabbitTransport, origin: string, log: LinkLog): RevisionPeer {
   let wake: (() => void) | undefined;
-  let pending = false;
   const link = new AmqpLink(t, {
     role: 'server (revisions)', log,
     async setup(ch: Channel) {
@@ -28,15 +27,9 @@ export function revisionFanout(t: RabbitTransport, origin: string, log: LinkLog)
     maxBackoffMs: 5000,
   });
   return {
-    publish() {
-      // one message per turn of the event loop, however many writes it finished
-      if (pending) return;
-      pending = true;
-      setImmediate(() => {
-        pending = false;
-        try { link.channel?.publish(REVISION_EXCHANGE, '', Buffer.alloc(0), { appId: origin }); } catch { /* reconnecting: the fallback check covers it */ }
-      });
-    },
+    publish: oncePerTurn(() => {
+      try { link.channel?.publish(REVISION_EXCHANGE, '', Buffer.alloc(0), { appId: origin }); } catch { /* reconnecting: the fallback check covers it */ }
+    }),
     listen(w) { wake = w; },
     close: () => link.close(),
   };

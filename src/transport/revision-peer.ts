@@ -10,3 +10,13 @@ export interface RevisionPeer {
   listen(wake: () => void): void;
   close(): Promise<void>;
 }
+
+/** `send` at most once per turn of the event loop, however many writes that turn finished. */
+export function oncePerTurn(send: () => void): () => void {
+  let pending = false;
+  return () => {
+    if (pending) return;
+    pending = true;
+    setImmediate(() => { pending = false; send(); });
+  };
+}
