@@ -38,12 +38,18 @@ import { failoverL3 } from '../services/l3-scheduling.ts';
 import { createAgentChannel } from './agent-channel.ts';
 import { channelHandlers } from './agent-channel-handlers.ts';
 import { startAmqpAgentChannel } from './agent-channel-amqp.ts';
+import type { AmqpLink } from '../transport/amqp-link.ts';
 import type { RabbitTransport } from '../config/transport.ts';
 import type { RevisionPeer } from '../transport/revision-peer.ts';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-export interface RunningServer { server: Server; url: string; deps: Deps; watch: RevisionWatch; agentSocket?: string; close(): Promise<void> }
+export interface RunningServer {
+  server: Server; url: string; deps: Deps; watch: RevisionWatch; agentSocket?: string;
+  /** the RabbitMQ agent channel's link: it connects in the background, so HTTP serves while the broker is down */
+  agentLink?: AmqpLink;
+  close(): Promise<void>;
+}
 
 /** The generic resources the API serves (the fuzz test reads their attribute maps too). */
 export const apiResources: ResourceDef<any>[] = [
@@ -121,7 +127,7 @@ export async function startServer(opts: {
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
-    server, deps, watch, agentSocket: opts.agentSocket, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
+    server, deps, watch, agentSocket: opts.agentSocket, agentLink: amqp?.link, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
     close: async () => {
       if (failover) clearInterval(failover);
       clearInterval(l3Failover);

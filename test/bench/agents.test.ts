@@ -32,6 +32,8 @@ describe('bench/agents machinery: simulated hosts over RabbitMQ', { skip: rabbit
     closeDb = () => conn.close();
     const transport = selectTransport(config) as RabbitTransport;
     server = await startServer({ config, conn, host: '127.0.0.1', port: 0, amqp: transport });
+    // the server declares its queue once connected; hosts started before that warn (rightly)
+    await server.agentLink!.ready(30_000);
     fleet = new Fleet({ transport, hosts: simHosts(HOSTS), reportIntervalMs: 1000, watchWaitMs: 5000 });
   });
 
