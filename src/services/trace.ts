@@ -32,12 +32,19 @@ export async function traceModel(deps: Deps, req: TraceRequest, nowMs = Date.now
     db.selectFrom('network_dhcp_agents').selectAll().execute(),
   ]);
 
-  // the ports: named ends, holders of the addresses asked about, floating IPs' ports, routers' ports
-  const holders = ips.length ? await db.selectFrom('ip_allocations').select('port_id').where('ip_address', 'in', ips).execute() : [];
+  // the ports: named ends, holders of the addresses asked about, floating IPs' ports and forwardings' ports, routers' ports
+  const askedFips = fips.filter((f) => ips.includes(f.floating_ip_address));
+  const [holders, forwardings] = await Promise.all([
+    ips.length ? db.selectFrom('ip_allocations').select('port_id').where('ip_address', 'in', ips).execute() : [],
+    askedFips.length ? db.selectFrom('port_forwardings')
+      .select(['id', 'floatingip_id', 'internal_port_id', 'internal_ip_address', 'protocol', 'external_port_start', 'external_port_end', 'internal_port_start', 'internal_port_end'])
+      .where('floatingip_id', 'in', askedFips.map((f) => f.id)).orderBy('protocol').orderBy('external_port_start').execute() : [],
+  ]);
   const portIds = new Set<string>([
     ...ends.flatMap((e) => ('port_id' in e ? [e.port_id] : [])),
     ...holders.map((h) => h.port_id),
-    ...fips.filter((f) => ips.includes(f.floating_ip_address) && f.fixed_port_id).map((f) => f.fixed_port_id!),
+    ...askedFips.filter((f) => f.fixed_port_id).map((f) => f.fixed_port_id!),
+    ...forwardings.map((pf) => pf.internal_port_id),
     ...routerPorts.map((p) => p.port_id),
   ]);
   const ports = new Map<string, PortM>();
@@ -129,6 +136,7 @@ export async function traceModel(deps: Deps, req: TraceRequest, nowMs = Date.now
         .flatMap((p) => (ports.get(p.port_id)?.fixed_ips ?? []).map((f) => ({ port_id: p.port_id, subnet_id: f.subnet_id, ip_address: f.ip_address }))),
     })),
     floatingips: fips,
+    port_forwardings: forwardings,
     agents: agents.map((a) => ({ id: a.id, agent_type: a.agent_type, host: a.host, admin_state_up: a.admin_state_up === 1, alive: isAlive(a.heartbeat_timestamp, nowMs, deps.config.agentDownTime) })),
     l3_agents_by_router: group(l3, (b) => b.router_id, (b) => b.l3_agent_id),
     dhcp_agents_by_network: group(dhcp, (d) => d.network_id, (d) => d.dhcp_agent_id),

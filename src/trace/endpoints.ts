@@ -3,11 +3,11 @@
 // port (the upstream host, the internet).
 import { parseIp, formatIp } from '../domain/ip/address.ts';
 import { HTTPBadRequest, PortNotFound } from '../errors/catalog.ts';
-import type { EndpointSpec, FloatingIpM, PortM, TraceModel } from './model.ts';
+import type { EndpointSpec, FloatingIpM, PortForwardingM, PortM, TraceModel } from './model.ts';
 
 export type Endpoint =
-  /** `via`: the flow addresses the port through this floating IP */
-  | { kind: 'port'; port: PortM; ip: string; via?: FloatingIpM }
+  /** `via`: the flow addresses the port through this floating IP; `forward`: by this port forwarding of it */
+  | { kind: 'port'; port: PortM; ip: string; via?: FloatingIpM; forward?: PortForwardingM }
   | { kind: 'unassociated_fip'; fip: FloatingIpM; ip: string }
   | { kind: 'outside'; ip: string };
 
@@ -54,3 +54,14 @@ export function resolveEndpoint(model: TraceModel, spec: EndpointSpec, what: 'so
   if (holders.length === 1) return { kind: 'port', port: holders[0], ip };
   return { kind: 'outside', ip };
 }
+
+/** The forwardings of a floating IP; the one that takes `protocol`/`dport`, if any. */
+export function forwardingsOf(model: TraceModel, fip: FloatingIpM, protocol: string, dport: number | null): { all: PortForwardingM[]; match?: PortForwardingM } {
+  const all = model.port_forwardings.filter((pf) => pf.floatingip_id === fip.id);
+  const match = dport === null ? undefined
+    : all.find((pf) => pf.protocol === protocol && dport >= pf.external_port_start && dport <= pf.external_port_end);
+  return { all, match };
+}
+
+/** A destination port number as the forwarding rewrites it (ranges map one to one). */
+export const forwardedPort = (pf: PortForwardingM, dport: number): number => pf.internal_port_start + (dport - pf.external_port_start);

@@ -66,6 +66,35 @@ describe('trace over the seed model', () => {
     assert.equal(r.blocking[0].fix, `openstack floating ip create --port ${ID.vm1} public`);
   });
 
+  it('port forwardings: the forwarded port is reached with its internal port number; others, ICMP and the unforwarded are blocked with the command to add one', () => {
+    const m = seedModel();
+    const pfFip = '00000000-0000-4000-8000-00000000f003';
+    m.floatingips.push({ id: pfFip, floating_ip_address: '192.168.81.103', floating_network_id: ID.public, fixed_port_id: null, fixed_ip_address: null, router_id: ID.router, status: 'DOWN' });
+    m.port_forwardings.push({ id: 'pf-ssh', floatingip_id: pfFip, internal_port_id: ID.vm2, internal_ip_address: '172.16.1.11', protocol: 'tcp', external_port_start: 2222, external_port_end: 2222, internal_port_start: 22, internal_port_end: 22 });
+    m.port_forwardings.push({ id: 'pf-web', floatingip_id: pfFip, internal_port_id: ID.vm1, internal_ip_address: '172.16.1.10', protocol: 'tcp', external_port_start: 8080, external_port_end: 8080, internal_port_start: 80, internal_port_end: 80 });
+    const ok = run(m, OUTSIDE, { ip_address: '192.168.81.103' }, 'tcp', 2222);
+    assert.equal(ok.reachable, true, JSON.stringify(ok.blocking));
+    assert.deepEqual(steps(ok), ['source_port:info', 'external_network:pass', 'floating_ip:pass', 'router_interface:pass', 'network:pass', 'security_group_ingress:pass', 'destination_port:pass']);
+    assert.match(hop(ok, 'floating_ip').reason, /forwards tcp 192\.168\.81\.103:2222 to 172\.16\.1\.11:22 \(port forwarding pf-ssh\)/);
+    // the group judges the internal port: web admits 22, and the floating IP's DOWN status does not count
+    assert.equal(hop(ok, 'security_group_ingress').object.id, 'r-web-ssh');
+    assert.equal(hop(ok, 'floating_ip').realised.state, 'yes');
+    assert.equal(ok.flow.destination_ip, '172.16.1.11');
+    // forwarded, but vm1's default group has no rule for 80 from outside
+    const sg = run(m, OUTSIDE, { ip_address: '192.168.81.103' }, 'tcp', 8080);
+    assert.deepEqual(settings(sg), ['security_group no ingress rule for tcp 80 from 203.0.113.1 (groups of port vm1: default)']);
+    const none = run(m, OUTSIDE, { ip_address: '192.168.81.103' }, 'udp', 2222);
+    assert.equal(none.reachable, false);
+    assert.match(hop(none, 'floating_ip').reason, /forwards only tcp 2222 → 172\.16\.1\.11:22, tcp 8080 → 172\.16\.1\.10:80: nothing takes udp 2222/);
+    assert.equal(none.blocking[0].fix, 'openstack floating ip port forwarding create --internal-ip-address <ip> --port <port> --internal-protocol-port <port number> --external-protocol-port 2222 --protocol udp 192.168.81.103');
+    const icmp = run(m, OUTSIDE, { ip_address: '192.168.81.103' });
+    assert.match(hop(icmp, 'floating_ip').reason, /carry only TCP and UDP, not icmp/);
+    // from inside: hairpin through the router, the forwarding applies too
+    const hair = run(m, { port_id: ID.vm1 }, { ip_address: '192.168.81.103' }, 'tcp', 2222);
+    assert.match(hop(hair, 'floating_ip').reason, /to 172\.16\.1\.11:22/);
+    assert.equal(hop(hair, 'security_group_ingress').object.id, 'r-web-ssh');
+  });
+
   it('port security off: no group filters it, and no anti-spoofing either', () => {
     const m = seedModel();
     const vm2 = m.ports.find((p) => p.id === ID.vm2)!;

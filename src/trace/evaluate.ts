@@ -6,11 +6,11 @@
 import { parseIp } from '../domain/ip/address.ts';
 import { parseCidr } from '../domain/ip/cidr.ts';
 import { HTTPBadRequest } from '../errors/catalog.ts';
-import { resolveEndpoint, type Endpoint } from './endpoints.ts';
+import { forwardedPort, forwardingsOf, resolveEndpoint, type Endpoint } from './endpoints.ts';
 import {
   endPort, externalNetwork, inCidr, label, missingInterface, network, PathBuilder, ref, routerInterface, securityGroups, subnetOf,
 } from './hops.ts';
-import type { FloatingIpM, PortM, RouterM, SubnetM, TraceModel, TraceRequest, TraceResult } from './model.ts';
+import type { FloatingIpM, PortForwardingM, PortM, RouterM, SubnetM, TraceModel, TraceRequest, TraceResult } from './model.ts';
 import { fipRealised, routerHosting, routerPortRealised } from './realised.ts';
 import type { Packet } from './sg-match.ts';
 
@@ -20,14 +20,15 @@ export function evaluateTrace(model: TraceModel, req: TraceRequest): TraceResult
   // a port end speaks the IP version of the other end when that one is an address
   const versionOf = (e: TraceRequest['source']) => ('port_id' in e && e.ip_address === undefined ? undefined : parseIp(e.ip_address!)?.version);
   const src = resolveEndpoint(model, req.source, 'source', versionOf(req.destination));
-  const dst = resolveEndpoint(model, req.destination, 'destination', versionOf(req.source) ?? parseIp(src.ip)?.version);
+  const named = resolveEndpoint(model, req.destination, 'destination', versionOf(req.source) ?? parseIp(src.ip)?.version);
   if (src.kind === 'unassociated_fip') throw HTTPBadRequest(`source ${src.ip} is a floating IP associated with no port: nothing sends from it`);
-  if (src.kind === 'outside' && dst.kind === 'outside') {
-    throw HTTPBadRequest(`neither ${src.ip} nor ${dst.ip} is an address of a port or a floating IP: at least one end must be a port, a VM or one of their addresses`);
+  if (src.kind === 'outside' && named.kind === 'outside') {
+    throw HTTPBadRequest(`neither ${src.ip} nor ${named.ip} is an address of a port or a floating IP: at least one end must be a port, a VM or one of their addresses`);
   }
   const version = parseIp(src.ip)!.version;
-  if (parseIp(dst.ip)!.version !== version) throw HTTPBadRequest(`source ${src.ip} and destination ${dst.ip} are not of the same IP version`);
+  if (parseIp(named.ip)!.version !== version) throw HTTPBadRequest(`source ${src.ip} and destination ${named.ip} are not of the same IP version`);
   const pkt: Packet = { version, protocol: req.protocol, dport: req.destination_port ?? null };
+  const dst = forwarded(model, named, pkt);
   const b = new PathBuilder(model);
   if (src.kind === 'port') fromPort(b, src, dst, pkt);
   else fromOutside(b, src.ip, dst, pkt);
@@ -37,6 +38,17 @@ export function evaluateTrace(model: TraceModel, req: TraceRequest): TraceResult
     flow: { protocol: req.protocol, destination_port: pkt.dport, source_ip: src.ip, destination_ip: dst.ip },
   };
 }
+
+/** A floating IP with no port of its own reaches one through the port forwarding that takes the packet. */
+function forwarded(m: TraceModel, dst: Endpoint, pkt: Packet): Endpoint {
+  if (dst.kind !== 'unassociated_fip') return dst;
+  const { match } = forwardingsOf(m, dst.fip, pkt.protocol, pkt.dport);
+  const port = match && m.ports.find((p) => p.id === match.internal_port_id);
+  return match && port ? { kind: 'port', port, ip: match.internal_ip_address, via: dst.fip, forward: match } : dst;
+}
+
+/** The packet after the router's DNAT: a port forwarding rewrites the destination port too. */
+const afterForward = (dst: PortEnd, pkt: Packet): Packet => (dst.forward && pkt.dport !== null ? { ...pkt, dport: forwardedPort(dst.forward, pkt.dport) } : pkt);
 
 const netOf = (m: TraceModel, id: string) => m.networks.find((n) => n.id === id);
 const hostOf = (p: PortM) => p.binding_host_id;
@@ -177,10 +189,10 @@ function outbound(b: PathBuilder, src: PortEnd, srcSub: SubnetM | undefined, dst
   const srcFip = m.floatingips.find((f) => f.fixed_port_id === src.port.id && f.fixed_ip_address === src.ip && f.router_id === r.id);
   if (dst.kind === 'port' && dst.via && dst.via.router_id === r.id) {
     // hairpin: the router DNATs its own floating IP and SNATs the source so the replies come back through it
-    fipDnat(b, dst.via, r, dst);
+    fipDnat(b, dst.via, r, dst, pkt);
     const seen = srcFip?.floating_ip_address ?? gw.ip;
     b.hop('snat', ref.router(r), 'pass', `hairpin: router ${label(r)} rewrites the source to ${seen} so that the replies come back through it`, routeRealised(b, r));
-    afterDnat(b, r, dst, pkt, seen);
+    afterDnat(b, r, dst, afterForward(dst, pkt), seen);
     return;
   }
   let seen = src.ip;
@@ -207,7 +219,7 @@ function arriveOutside(b: PathBuilder, dst: Endpoint, pkt: Packet, seen: string)
   else if (dst.kind === 'port') {
     network(b, netOf(b.model, dst.port.network_id), 'the external network delivers it', [hostOf(dst.port)]);
     toPort(b, dst, pkt, seen);
-  } else if (dst.kind === 'unassociated_fip') unassociated(b, dst.fip);
+  } else if (dst.kind === 'unassociated_fip') unassociated(b, dst.fip, pkt);
   else unknownEnd(b, dst.ip, `${dst.ip} is outside: Muon does not see past the external network's gateway`);
 }
 
@@ -215,17 +227,49 @@ function unknownEnd(b: PathBuilder, ip: string, reason: string): void {
   b.hop('destination_port', ref.address(ip), 'info', reason, { host: null, state: 'unknown', evidence: 'not managed by Muon' });
 }
 
-function unassociated(b: PathBuilder, fip: FloatingIpM): void {
+function unassociated(b: PathBuilder, fip: FloatingIpM, pkt: Packet): void {
   const obj = { type: 'floatingip' as const, id: fip.id, name: fip.floating_ip_address };
+  const { all } = forwardingsOf(b.model, fip, pkt.protocol, pkt.dport);
+  if (all.length) { noForwarding(b, fip, all, pkt); return; }
   b.hop('floating_ip', obj, 'block', `floating IP ${fip.floating_ip_address} is associated with no port: nothing answers at it`, fipRealised(b.model, fip, undefined));
   b.block(obj, 'port_id=null', `openstack floating ip set --port <port> ${fip.floating_ip_address}`);
 }
 
-function fipDnat(b: PathBuilder, fip: FloatingIpM, r: RouterM | undefined, dst: PortEnd): void {
+/** A floating IP that only forwards ports, none of them this packet's. */
+function noForwarding(b: PathBuilder, fip: FloatingIpM, all: PortForwardingM[], pkt: Packet): void {
+  const obj = { type: 'floatingip' as const, id: fip.id, name: fip.floating_ip_address };
+  const range = (lo: number, hi: number) => (lo === hi ? `${lo}` : `${lo}:${hi}`);
+  const list = all.map((pf) => `${pf.protocol} ${range(pf.external_port_start, pf.external_port_end)} → ${pf.internal_ip_address}:${range(pf.internal_port_start, pf.internal_port_end)}`).join(', ');
+  const r = b.model.routers.find((x) => x.id === fip.router_id);
+  const realised = r ? fipForwardRealised(b, r, undefined) : fipRealised(b.model, fip, undefined);
+  if (pkt.protocol !== 'tcp' && pkt.protocol !== 'udp') {
+    b.hop('floating_ip', obj, 'block', `floating IP ${fip.floating_ip_address} has no port of its own, only port forwardings (${list}), and they carry only TCP and UDP, not ${pkt.protocol}`, realised);
+    b.block(obj, 'port_id=null (port forwardings only)', `trace a TCP or UDP port it forwards, or give it a port: openstack floating ip set --port <port> ${fip.floating_ip_address}`);
+    return;
+  }
+  const what = pkt.dport === null ? `${pkt.protocol} (give destination_port: forwardings are per port)` : `${pkt.protocol} ${pkt.dport}`;
+  b.hop('floating_ip', obj, 'block', `floating IP ${fip.floating_ip_address} forwards only ${list}: nothing takes ${what}`, realised);
+  const ext = pkt.dport ?? '<port>';
+  b.block(obj, `no port forwarding for ${pkt.protocol} ${pkt.dport ?? ''}`.trim(),
+    `openstack floating ip port forwarding create --internal-ip-address <ip> --port <port> --internal-protocol-port <port number> --external-protocol-port ${ext} --protocol ${pkt.protocol} ${fip.floating_ip_address}`);
+}
+
+/** A port forwarding's DNAT lives in the router namespace; its floating IP has no status of its own to go by. */
+function fipForwardRealised(b: PathBuilder, r: RouterM, pf: PortForwardingM | undefined) {
+  const h = routerHosting(b.model, r);
+  return { host: h.host, state: h.live ? 'yes' as const : 'no' as const, evidence: `${pf ? `port forwarding ${pf.id}` : 'port forwardings'} in qrouter-${r.id}: ${h.evidence}` };
+}
+
+function fipDnat(b: PathBuilder, fip: FloatingIpM, r: RouterM | undefined, dst: PortEnd, pkt: Packet): void {
   const obj = { type: 'floatingip' as const, id: fip.id, name: fip.floating_ip_address };
   if (!r) {
     b.hop('floating_ip', obj, 'block', `floating IP ${fip.floating_ip_address} has no router`, fipRealised(b.model, fip, undefined));
     b.block(obj, 'router_id=null', `associate it again so that a router takes it: openstack floating ip set --port ${dst.port.id} ${fip.floating_ip_address}`);
+    return;
+  }
+  const pf = dst.forward;
+  if (pf && pkt.dport !== null) {
+    b.hop('floating_ip', obj, 'pass', `router ${label(r)} forwards ${pkt.protocol} ${fip.floating_ip_address}:${pkt.dport} to ${dst.ip}:${forwardedPort(pf, pkt.dport)} (port forwarding ${pf.id})`, fipForwardRealised(b, r, pf));
     return;
   }
   b.hop('floating_ip', obj, 'pass', `router ${label(r)} DNATs floating IP ${fip.floating_ip_address} to ${dst.ip}`, fipRealised(b.model, fip, r));
@@ -248,14 +292,14 @@ function inboundViaFip(b: PathBuilder, dst: PortEnd, fip: FloatingIpM, pkt: Pack
     const gw = gatewayOf(b.model, r, pkt.version);
     externalNetwork(b, r, gw.port, fip.floating_ip_address, 'in');
   }
-  fipDnat(b, fip, r, dst);
-  afterDnat(b, r, dst, pkt, peer);
+  fipDnat(b, fip, r, dst, pkt);
+  afterDnat(b, r, dst, afterForward(dst, pkt), peer);
 }
 
 function fromOutside(b: PathBuilder, srcIp: string, dst: Endpoint, pkt: Packet): void {
   const m = b.model;
   b.hop('source_port', ref.address(srcIp), 'info', `${srcIp} is outside: Muon does not manage it`, { host: null, state: 'unknown', evidence: 'not managed by Muon' });
-  if (dst.kind === 'unassociated_fip') { unassociated(b, dst.fip); return; }
+  if (dst.kind === 'unassociated_fip') { unassociated(b, dst.fip, pkt); return; }
   if (dst.kind !== 'port') return;
   const dstNet = netOf(m, dst.port.network_id);
   if (dstNet?.router_external) {

@@ -54,6 +54,7 @@ export function seedModel(): TraceModel {
       interfaces: [{ port_id: ID.qr, subnet_id: ID.privateSub, ip_address: '172.16.1.1' }],
     }],
     floatingips: [{ id: ID.fip, floating_ip_address: '192.168.81.102', floating_network_id: ID.public, fixed_port_id: ID.vm2, fixed_ip_address: '172.16.1.11', router_id: ID.router, status: 'ACTIVE' }],
+    port_forwardings: [],
     agents: [
       { id: ID.lbCompute, agent_type: 'Linux bridge agent', host: 'compute', alive: true, admin_state_up: true },
       { id: ID.lbController, agent_type: 'Linux bridge agent', host: 'controller', alive: true, admin_state_up: true },

@@ -32,6 +32,11 @@ export interface FloatingIpM {
   id: string; floating_ip_address: string; floating_network_id: string;
   fixed_port_id: string | null; fixed_ip_address: string | null; router_id: string | null; status: string;
 }
+/** A floating IP's port forwarding: external protocol ports → an internal port's address and ports. */
+export interface PortForwardingM {
+  id: string; floatingip_id: string; internal_port_id: string; internal_ip_address: string; protocol: string;
+  external_port_start: number; external_port_end: number; internal_port_start: number; internal_port_end: number;
+}
 export interface AgentM { id: string; agent_type: string; host: string; alive: boolean; admin_state_up: boolean }
 
 export interface TraceModel {
@@ -47,6 +52,8 @@ export interface TraceModel {
   address_groups: Record<string, { name: string; addresses: string[] }>;
   routers: RouterM[];
   floatingips: FloatingIpM[];
+  /** the forwardings of the floating IPs asked about */
+  port_forwardings: PortForwardingM[];
   agents: AgentM[];
   /** router id → ids of the L3 agents hosting it */
   l3_agents_by_router: Record<string, string[]>;

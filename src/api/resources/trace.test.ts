@@ -157,6 +157,21 @@ for (const kind of TEST_DB_KINDS) describe(`POST /v2.0/muon/trace [${kind}]`, { 
     assert.equal(t.blocking.find((b) => b.object.type === 'port')!.fix, `openstack floating ip create --port ${ids.vm1} public`);
   });
 
+  it('a floating IP with port forwardings: the forwarded port is judged by its internal port; the rest named with the command', async () => {
+    const fip = (await api.req('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ids.pub } })).body.floatingip;
+    const vm1Ip = (await api.req('GET', `/v2.0/ports/${ids.vm1}`)).body.port.fixed_ips[0].ip_address;
+    const pf = await post(`/v2.0/floatingips/${fip.id}/port_forwardings`, { port_forwarding: { protocol: 'tcp', internal_port_id: ids.vm1, internal_ip_address: vm1Ip, internal_port: 22, external_port: 2222 } });
+    const t = await trace(OUTSIDE, { ip_address: fip.floating_ip_address }, 'tcp', 2222);
+    assert.equal(t.flow.destination_ip, vm1Ip);
+    assert.ok(t.hops.some((h) => h.step === 'floating_ip' && h.verdict === 'pass' && h.reason.includes(`to ${vm1Ip}:22 (port forwarding ${pf})`)), JSON.stringify(t.hops));
+    assert.deepEqual(settings(t), ['security_group no ingress rule for tcp 22 from 203.0.113.1 (groups of port vm1: default)']);
+    const udp = await trace(OUTSIDE, { ip_address: fip.floating_ip_address }, 'udp', 2222);
+    assert.deepEqual(settings(udp), ['floatingip no port forwarding for udp 2222']);
+    assert.match(udp.blocking[0].fix, /^openstack floating ip port forwarding create .* --external-protocol-port 2222 --protocol udp /);
+    assert.equal((await api.req('DELETE', `/v2.0/floatingips/${fip.id}/port_forwardings/${pf}`)).status, 204);
+    assert.equal((await api.req('DELETE', `/v2.0/floatingips/${fip.id}`)).status, 204);
+  });
+
   it('a disabled port', async () => {
     await put(`/v2.0/ports/${ids.vm2}`, { port: { admin_state_up: false } });
     const t = await trace(OUTSIDE, { ip_address: fipAddr }, 'tcp', 22);
