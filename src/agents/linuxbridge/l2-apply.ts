@@ -11,7 +11,8 @@ import type { Place } from '../../linux/exec.ts';
 import { exec } from '../../linux/exec.ts';
 import { batch, links, splitJsonDocs, type Link, type LinkAddresses, type Neighbour, type Route } from '../../linux/ip.ts';
 import { write as writeSysctls } from '../../linux/sysctl.ts';
-import { planL2, portLinksAfter, presentPorts, type L2Observed, type L2Plan, type L2Settings } from './l2-plan.ts';
+import { planL2, type L2Observed, type L2Plan, type L2Settings } from './l2-plan.ts';
+import { portLinksAfter, presentPorts } from './port-plan.ts';
 import { uplinkFacts, type UplinkFacts } from './uplink-facts.ts';
 
 export interface L2ApplyResult {

@@ -1,0 +1,47 @@
+// The ports' taps, as pure functions: how a tap is plugged (bridge, MTU, admin state), what the
+// taps look like once a plan's ip batch went in, and which ports are present — plugged and
+// up, what the agent reports to the server as "device up".
+import type { PortState } from '../../feed/host-state.ts';
+import type { Link } from '../../linux/ip.ts';
+
+const isUp = (l: Link | undefined): boolean => !!l?.flags.includes('UP');
+
+/** `link set` arguments for a tap: master, MTU, up/down by admin state (never deleted). */
+export function planPort(p: PortState, tap: Link, bridge: string, mtu: number): string[] {
+  const set: string[] = [];
+  if (tap.master !== bridge) set.push('master', bridge);
+  if (tap.mtu !== mtu) set.push('mtu', String(mtu));
+  if (p.admin_state_up !== isUp(tap)) set.push(p.admin_state_up ? 'up' : 'down');
+  return set;
+}
+
+/**
+ * The port taps as they are once a plan's ip batch has gone in whole: each tap that was there
+ * is in its network's bridge, up or down as its port's admin_state_up says (planPort's work).
+ * Lets the agent report its ports without reading the links back (one process start less).
+ */
+export function portLinksAfter(ports: readonly PortState[], plan: { bridges: Readonly<Record<string, string>>; absentPorts: readonly string[] }, links: readonly Link[]): Link[] {
+  const absent = new Set(plan.absentPorts);
+  const byDevice = new Map(links.map((l) => [l.ifname, l]));
+  const out: Link[] = [];
+  for (const p of ports) {
+    const tap = byDevice.get(p.device);
+    const bridge = plan.bridges[p.network_id];
+    if (!tap || absent.has(p.id) || bridge === undefined) continue;
+    const flags = tap.flags.filter((f) => f !== 'UP');
+    out.push({ ...tap, master: bridge, flags: p.admin_state_up ? [...flags, 'UP'] : flags });
+  }
+  return out;
+}
+
+/**
+ * Ids of the desired ports whose tap is plugged into its network's bridge and up — what the
+ * agent reports to the server as "device up".
+ */
+export function presentPorts(ports: readonly PortState[], bridges: Readonly<Record<string, string>>, links: readonly Link[]): string[] {
+  const by = new Map(links.map((l) => [l.ifname, l]));
+  return ports.filter((p) => {
+    const tap = by.get(p.device);
+    return p.admin_state_up && bridges[p.network_id] !== undefined && tap?.master === bridges[p.network_id] && isUp(tap);
+  }).map((p) => p.id);
+}
