@@ -23,6 +23,8 @@ export interface L2ApplyResult {
   presentPorts: string[];
   /** ids of desired ports whose tap does not exist yet */
   absentPorts: string[];
+  /** network id → the bridge its ports are plugged into */
+  bridges: Record<string, string>;
   ms: number;
   /** phase → ms: observe, plan, ip, then sysctl and fdb (from the ip batch's end), after_ip (those and the links read back) */
   timings: Record<string, number>;
@@ -106,6 +108,7 @@ export async function applyL2(place: Place | undefined, desired: HostState, sett
     problems,
     presentPorts: presentPorts(desired.ports, plan.bridges, after),
     absentPorts: plan.absentPorts,
+    bridges: plan.bridges,
     ms: Math.round(performance.now() - t0),
     uplinks: uplinkFacts(settings, observed),
   };

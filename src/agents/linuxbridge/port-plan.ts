@@ -45,3 +45,45 @@ export function presentPorts(ports: readonly PortState[], bridges: Readonly<Reco
     return p.admin_state_up && bridges[p.network_id] !== undefined && tap?.master === bridges[p.network_id] && isUp(tap);
   }).map((p) => p.id);
 }
+
+/** What a link event says of a tap (src/linux/link-monitor.ts). */
+export interface TapSeen {
+  up?: boolean;
+  mtu?: number;
+  master?: string;
+}
+
+const tapKey = (s: TapSeen): string => `${s.master ?? ''}|${s.mtu ?? ''}|${!!s.up}`;
+
+/**
+ * tap → how it looks once plugged for its port (bridge, MTU, up by admin state), for the
+ * desired ports whose tap exists in `plan` (only those in `ids` when given). The link events
+ * that the agent's own ip batch causes show exactly this: they need no new look at the host.
+ */
+export function pluggedTaps(ports: readonly PortState[], mtus: ReadonlyMap<string, number>, plan: { bridges: Readonly<Record<string, string>>; absentPorts: readonly string[] }, ids?: ReadonlySet<string>): Map<string, string> {
+  const absent = new Set(plan.absentPorts);
+  const out = new Map<string, string>();
+  for (const p of ports) {
+    const bridge = plan.bridges[p.network_id];
+    const mtu = mtus.get(p.network_id);
+    if (bridge === undefined || mtu === undefined || absent.has(p.id) || (ids && !ids.has(p.id))) continue;
+    out.set(p.device, tapKey({ master: bridge, mtu, up: p.admin_state_up }));
+  }
+  return out;
+}
+
+/**
+ * Do these link events (one burst, in order) leave a tap other than as plugged — a new tap, one
+ * taken out of its bridge, changed or deleted — so that the host must be looked at again? A tap
+ * judged by its last event: one `link set … master … mtu … up` shows each step on its way.
+ */
+export function tapsChanged(events: readonly (TapSeen & { ifname: string; deleted: boolean })[], plugged: ReadonlyMap<string, string>): boolean {
+  const last = new Map<string, TapSeen>();
+  for (const e of events) {
+    if (!e.ifname.startsWith('tap')) continue;
+    if (e.deleted) return true;
+    last.set(e.ifname, e);
+  }
+  for (const [name, seen] of last) if (plugged.get(name) !== tapKey(seen)) return true;
+  return false;
+}
