@@ -43,6 +43,14 @@ const registryFile = (rt: LabRuntime) => `${rt.lab.paths.stateDir}/vms.json`;
 /** what runs inside a new VM's namespace (under the lab root, so every host sees the path) */
 const vmUpBatch = (rt: LabRuntime) => `${rt.lab.paths.stateDir}/vm-up.batch`;
 
+/** Written whole (temporary file, rename): a boot beside this one may be reading it. */
+async function writeVmUpBatch(rt: LabRuntime): Promise<void> {
+  const f = vmUpBatch(rt);
+  const tmp = `${f}.tmp-${randomUUID()}`;
+  await writeFile(tmp, 'link set lo up\nlink set eth0 up\n');
+  await rename(tmp, f);
+}
+
 async function readRegistry(rt: LabRuntime): Promise<VmRecord[]> {
   try { return JSON.parse(await readFile(registryFile(rt), 'utf8')) as VmRecord[]; } catch { return []; }
 }
@@ -163,7 +171,7 @@ async function plugAndWait(rt: LabRuntime, api: ApiClient, o: BootOptions, vm: V
   // this very moment): on the host the namespace and the veth (eth0 made with the port's MAC),
   // the tap up; then lo and eth0 up inside the VM (a device moved to another namespace arrives
   // down) by a `netns exec` line, which ip runs itself, reading a constant batch file
-  await writeFile(vmUpBatch(rt), 'link set lo up\nlink set eth0 up\n');
+  await writeVmUpBatch(rt);
   await batch(place, [
     ['netns', 'add', vm.netns],
     ['link', 'add', tap, 'mtu', String(net.mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'address', port.mac_address, 'netns', vm.netns],
