@@ -118,7 +118,10 @@ export function batchLine(tokens: readonly string[]): string {
 }
 
 async function readJson<T>(place: Place | undefined, args: string[]): Promise<T[]> {
-  const r = await exec(['ip', '-j', ...args], { place });
+  // in a nested namespace `ip -n` enters it itself, as batch() does: one exec less than `ip netns exec`
+  const ns = place?.netns;
+  if (ns) checkName(ns, 'netns name');
+  const r = await exec(['ip', ...(ns ? ['-n', ns] : []), '-j', ...args], { place: ns ? { ...place, netns: undefined } : place });
   return parseJsonList<T>(r.stdout, `ip -j ${args.join(' ')}`);
 }
 

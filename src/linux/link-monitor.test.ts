@@ -7,11 +7,14 @@ import { rootSkip, scratchHost, type ScratchHost } from './testing.ts';
 
 test('parseMonitorLine: new, changed, deleted, veth peers, other lines', () => {
   assert.deepEqual(parseMonitorLine('4: tapabc@eth0x: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN group default \\    link/ether 8a:fc:a6:50:b5:4f brd ff:ff:ff:ff:ff:ff'),
-    { ifindex: 4, ifname: 'tapabc', deleted: false });
+    { ifindex: 4, ifname: 'tapabc', deleted: false, up: false, mtu: 1500 });
   assert.deepEqual(parseMonitorLine('Deleted 4: tapabc@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN'),
-    { ifindex: 4, ifname: 'tapabc', deleted: true });
-  assert.deepEqual(parseMonitorLine('5: tap3f2c1a5e-9b@if2: <BROADCAST> mtu 1450'), { ifindex: 5, ifname: 'tap3f2c1a5e-9b', deleted: false });
-  assert.deepEqual(parseMonitorLine('2: br0: <BROADCAST,MULTICAST> mtu 1500 event FEATURE CHANGE'), { ifindex: 2, ifname: 'br0', deleted: false });
+    { ifindex: 4, ifname: 'tapabc', deleted: true, up: false, mtu: 1500 });
+  assert.deepEqual(parseMonitorLine('5: tap3f2c1a5e-9b@if2: <BROADCAST> mtu 1450'), { ifindex: 5, ifname: 'tap3f2c1a5e-9b', deleted: false, up: false, mtu: 1450 });
+  assert.deepEqual(parseMonitorLine('2: br0: <BROADCAST,MULTICAST> mtu 1500 event FEATURE CHANGE'), { ifindex: 2, ifname: 'br0', deleted: false, up: false, mtu: 1500 });
+  // plugged: in a bridge and up (the bridge's name is not an "mtu"-like word that could be misread)
+  assert.deepEqual(parseMonitorLine('4: tap1@eth0: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1450 qdisc noqueue master brq3f2c1a5e-9b state LOWERLAYERDOWN group default \\    link/ether 2a:3c:1a:cc:63:f3 brd ff:ff:ff:ff:ff:ff'),
+    { ifindex: 4, ifname: 'tap1', deleted: false, up: true, mtu: 1450, master: 'brq3f2c1a5e-9b' });
   assert.equal(parseMonitorLine(''), undefined);
   assert.equal(parseMonitorLine('    link/ether 8a:fc:a6:50:b5:4f'), undefined);
 });
@@ -35,7 +38,7 @@ describe('link monitor in a namespace', { skip: rootSkip }, () => {
     });
   }
 
-  test('a new tap is reported within 100 ms, its removal too; stop() ends the process quietly', async (t) => {
+  test('a new tap is reported, its removal too; stop() ends the process quietly', async (t) => {
     const events: LinkEvent[] = [];
     const waiters: (() => void)[] = [];
     const calls: string[][] = [];
@@ -49,8 +52,8 @@ describe('link monitor in a namespace', { skip: rootSkip }, () => {
       const t0 = performance.now();
       await batch(h.place, [['link', 'add', 'tap0d1c2b3a-33', 'type', 'veth', 'peer', 'name', 'ns-0d1c2b3a-33']]);
       const ms = await waitFor(events, waiters, (e) => e.some((x) => x.ifname === 'tap0d1c2b3a-33' && !x.deleted), t0);
+      // a figure, not an assertion: a loaded machine makes any bound flaky (bench/ measures speed)
       t.diagnostic(`new tap reported after ${ms.toFixed(1)} ms (including the ip command)`);
-      assert.ok(ms < 100, `reported after ${ms} ms`);
       assert.ok(!events.some((e) => e.ifname.startsWith('ns-')), 'the filter keeps other names out');
       assert.ok(calls.every((c) => new Set(c).size === c.length), 'names are distinct per call');
 

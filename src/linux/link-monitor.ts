@@ -17,13 +17,26 @@ export interface LinkEvent {
   ifname: string;
   /** a "Deleted" line (device gone, or only removed from a bridge) */
   deleted: boolean;
+  /** what the line says of the device (an agent can tell its own changes coming back) */
+  up?: boolean;
+  mtu?: number;
+  master?: string;
 }
 
 /** Parse one `ip -o monitor link` line; undefined for anything else. */
 export function parseMonitorLine(line: string): LinkEvent | undefined {
-  const m = /^(Deleted )?(\d+): ([^\s:@]+)(?:@[^\s:]*)?:/.exec(line.trim());
+  const t = line.trim();
+  const m = /^(Deleted )?(\d+): ([^\s:@]+)(?:@[^\s:]*)?:/.exec(t);
   if (!m) return undefined;
-  return { ifindex: Number(m[2]), ifname: m[3], deleted: !!m[1] };
+  const e: LinkEvent = { ifindex: Number(m[2]), ifname: m[3], deleted: !!m[1] };
+  const rest = t.slice(m[0].length);
+  const flags = /^\s*<([^>]*)>/.exec(rest);
+  if (flags) e.up = flags[1].split(',').includes('UP');
+  const mtu = / mtu (\d+)/.exec(rest);
+  if (mtu) e.mtu = Number(mtu[1]);
+  const master = / master (\S+)/.exec(rest);
+  if (master) e.master = master[1];
+  return e;
 }
 
 export interface LinkMonitorOptions {

@@ -25,6 +25,9 @@ test('nested namespaces live in the host\'s private /run/netns; teardown removes
     assert.deepEqual(await realRunNetns(), real, 'the real /run/netns does not see them');
     const ino = await inodes(h.place);
     assert.equal(ino.size, 2);
+    // an agent inside the host reads its /run/netns itself (no `ip netns list`, no `stat`): the same answer
+    const here = await exec([process.execPath, '-e', `import(${JSON.stringify(new URL('./netns.ts', import.meta.url).href)}).then(async (m) => console.log(JSON.stringify([...await m.inodes()])))`], { place: h.place });
+    assert.deepEqual(new Map(JSON.parse(here.stdout) as [string, number][]), ino);
     // the host's own /sys shows its own devices only
     const sys = (await exec(['ls', '/sys/class/net'], { place: h.place })).stdout.split('\n').filter(Boolean);
     assert.deepEqual(sys, ['lo']);

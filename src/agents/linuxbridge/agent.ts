@@ -7,7 +7,7 @@
 // Taps are noticed as the kernel announces them (`ip monitor link`), not by polling.
 import type { MuonConfig } from '../../config/types.ts';
 import type { HostState, HostStatePart } from '../../feed/host-state.ts';
-import { monitorLinks, type LinkMonitor } from '../../linux/link-monitor.ts';
+import { monitorLinks, type LinkEvent, type LinkMonitor } from '../../linux/link-monitor.ts';
 import { ensure as ensureSysctls } from '../../linux/sysctl.ts';
 import type { AgentDefinition, AgentLog, ReconcileOutcome } from '../loop.ts';
 import { updateFirewall } from './firewall/apply.ts';
@@ -15,6 +15,7 @@ import type { FirewallModel } from './firewall/model.ts';
 import { applyL2 } from './l2-apply.ts';
 import { AGENT_IDENTITIES } from '../../domain/agent-types.ts';
 import type { L2Settings } from './l2-plan.ts';
+import { pluggedTaps, tapsChanged } from './port-plan.ts';
 import type { UplinkFacts } from './uplink-facts.ts';
 
 /** how long incremental firewall updates may go on before the tables are replaced whole again */
@@ -58,6 +59,14 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
   let devices = 0;
   let uplinks: UplinkFacts = { addresses: {}, tunnelMtu: null };
   let bridgeNetfilter = false;
+  /** tap → how this agent plugged it and counts it up: the link events its own ip batch causes
+   *  (master, MTU, up) show just that, and need no new look at the host */
+  let plugged = new Map<string, string>();
+  /** while a reconcile runs, the tap events that came meanwhile: judged once it is over, by what
+   *  it plugged (a VM's new tap seen by its observation needs no second reconcile, one less
+   *  per boot beside the VM's DHCP exchange) */
+  let during: LinkEvent[] | undefined;
+  let lookAgain = (): void => {};
   return {
     host: config.host,
     identity: AGENT_IDENTITIES.linuxbridge,
@@ -75,47 +84,24 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
       tunneling_interface_mtu: uplinks.tunnelMtu,
     }),
     async reconcile(desired: HostState): Promise<ReconcileOutcome> {
-      // The filter is compiled from the desired state alone (its maps name taps, they need not
-      // exist): it is written while L2 reads and wires the host, not after it.
-      const fwProblems: string[] = [];
-      const t0 = performance.now();
-      const fw = firewall ? (async () => {
-        // a whole replace now and then undoes any hand edits an incremental update would keep
-        const previous = Date.now() - lastReplace > RESYNC_MS ? undefined : applied;
-        applied = undefined; // until this update is known to have been applied
-        const r = await updateFirewall(undefined, desired, previous);
-        applied = r.model;
-        if (r.how === 'replaced') lastReplace = Date.now();
-        if (r.failed !== undefined) {
-          fwProblems.push(`incremental firewall update failed, replaced the tables instead: ${r.failed.split('\n')[0]}`);
-        }
-        return Math.round(performance.now() - t0);
-      })() : Promise.resolve(0);
-      const [l2r, fwr] = await Promise.allSettled([applyL2(undefined, desired, settings), fw]);
-      if (l2r.status === 'rejected') throw l2r.reason;
-      if (fwr.status === 'rejected') throw fwr.reason;
-      const l2 = l2r.value;
-      if (firewall && !bridgeNetfilter) {
-        // Without these, bridged traffic never reaches the inet table: every security group
-        // would be silently bypassed (the data-plane facts show it). Set once per start.
-        const set = await ensureSysctls(undefined, BR_NETFILTER);
-        if (set.length) l2.problems.push(`set ${set.join(', ')} = 1: bridged traffic was bypassing the security groups`);
-        bridgeNetfilter = true;
+      during = [];
+      try {
+        const out = await reconcileHost(desired);
+        if (tapsChanged(during, plugged)) lookAgain();
+        return out;
+      } finally {
+        during = undefined;
       }
-      l2.problems.push(...fwProblems);
-      l2.timings.firewall_ms = fwr.value;
-      devices = l2.presentPorts.length;
-      uplinks = l2.uplinks;
-      // a port is "up" only once its tap is plugged AND its filter is in place
-      return { report: { up: l2.presentPorts, down: l2.absentPorts }, problems: l2.problems, timings: l2.timings };
     },
     async watch(kick, log, uplink) {
+      lookAgain = kick;
       const mapped = new Set([...Object.values(settings.physicalInterfaceMappings), ...Object.values(settings.bridgeMappings)]);
       const start = async (): Promise<LinkMonitor> => monitorLinks(undefined, {
         filter: (n) => n.startsWith('tap') || mapped.has(n),
-        onChange: (names) => {
+        onChange: (names, events) => {
           if (names.some((n) => mapped.has(n))) uplink?.();
-          if (names.some((n) => n.startsWith('tap'))) kick();
+          if (during) during.push(...events);
+          else if (tapsChanged(events, plugged)) kick();
         },
         onExit: (info) => {
           log.warn('link monitor ended; restarting it', { code: info.code, signal: info.signal, stderr: info.stderr });
@@ -125,4 +111,42 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
       return start();
     },
   };
+
+  async function reconcileHost(desired: HostState): Promise<ReconcileOutcome> {
+    // The filter is compiled from the desired state alone (its maps name taps, they need not
+    // exist): it is written while L2 reads and wires the host, not after it.
+    const fwProblems: string[] = [];
+    const t0 = performance.now();
+    const fw = firewall ? (async () => {
+      // a whole replace now and then undoes any hand edits an incremental update would keep
+      const previous = Date.now() - lastReplace > RESYNC_MS ? undefined : applied;
+      applied = undefined; // until this update is known to have been applied
+      const r = await updateFirewall(undefined, desired, previous);
+      applied = r.model;
+      if (r.how === 'replaced') lastReplace = Date.now();
+      if (r.failed !== undefined) {
+        fwProblems.push(`incremental firewall update failed, replaced the tables instead: ${r.failed.split('\n')[0]}`);
+      }
+      return Math.round(performance.now() - t0);
+    })() : Promise.resolve(0);
+    const [l2r, fwr] = await Promise.allSettled([applyL2(undefined, desired, settings), fw]);
+    if (l2r.status === 'rejected') { plugged = new Map(); throw l2r.reason; }
+    const l2 = l2r.value;
+    // the ports really up (a failed batch left some as they were)
+    plugged = pluggedTaps(desired.ports, new Map(desired.networks.map((n) => [n.id, n.mtu])), l2, new Set(l2.presentPorts));
+    if (fwr.status === 'rejected') throw fwr.reason;
+    if (firewall && !bridgeNetfilter) {
+      // Without these, bridged traffic never reaches the inet table: every security group
+      // would be silently bypassed (the data-plane facts show it). Set once per start.
+      const set = await ensureSysctls(undefined, BR_NETFILTER);
+      if (set.length) l2.problems.push(`set ${set.join(', ')} = 1: bridged traffic was bypassing the security groups`);
+      bridgeNetfilter = true;
+    }
+    l2.problems.push(...fwProblems);
+    l2.timings.firewall_ms = fwr.value;
+    devices = l2.presentPorts.length;
+    uplinks = l2.uplinks;
+    // a port is "up" only once its tap is plugged AND its filter is in place
+    return { report: { up: l2.presentPorts, down: l2.absentPorts }, problems: l2.problems, timings: l2.timings };
+  }
 }

@@ -8,11 +8,13 @@ import { gratuitousArp } from '../../linux/arping.ts';
 import { fdb } from '../../linux/bridge.ts';
 import { exec, tryExec, type Place } from '../../linux/exec.ts';
 import { addresses, batch, links, neighbours, routes } from '../../linux/ip.ts';
+import { monitorLinks, type LinkEvent } from '../../linux/link-monitor.ts';
 import { add as addNetns } from '../../linux/netns.ts';
 import { get as getSysctl } from '../../linux/sysctl.ts';
 import { rootSkip, scratchHost, type ScratchHost } from '../../linux/testing.ts';
 import { applyL2, applyPlan, observeL2 } from './l2-apply.ts';
 import { bridgeName, isEmptyPlan, planL2, type L2Settings } from './l2-plan.ts';
+import { pluggedTaps, tapsChanged } from './port-plan.ts';
 
 const VX: NetworkState = { id: '77777777-aaaa-4bbb-8ccc-000000000077', network_type: 'vxlan', physical_network: null, segmentation_id: 77, mtu: 1450, admin_state_up: true };
 const FLAT: NetworkState = { id: 'f1a7f1a7-0000-4000-8000-000000000001', network_type: 'flat', physical_network: 'physnet1', segmentation_id: null, mtu: 1500, admin_state_up: true };
@@ -131,6 +133,38 @@ describe('linuxbridge L2 on two hosts', { skip: rootSkip }, () => {
     assert.deepEqual(ra.presentPorts, [PA.id]);
     assert.ok(isEmptyPlan(planL2(state('hostA', [VX], [PA], [peer('192.168.99.2', PB)]), SA, await observeL2(A.place))));
     assert.deepEqual([await linkIds(A.place), await linkIds(B.place)], before);
+  });
+
+  test('the link events of its own plug show the tap as plugged (no new look); someone else\'s change does not', async () => {
+    const PC = port('cccccccc-0004-4000-8000-000000000004', VX, 'fa:16:3e:77:00:03', '10.7.0.3');
+    await plugVm(B, 'vmc', PC, '10.7.0.3/24', 1450); // the tap: no bridge, MTU 1500, down
+    const events: LinkEvent[] = [];
+    const mon = await monitorLinks(B.place, { filter: (n) => n === PC.device, onChange: (_n, evs) => { events.push(...evs); } });
+    const until = async (what: string, ok: () => boolean) => {
+      for (const end = Date.now() + 3000; !ok(); await new Promise((r) => setTimeout(r, 5))) {
+        if (Date.now() > end) assert.fail(`no link event ${what}: ${JSON.stringify(events)}`);
+      }
+    };
+    try {
+      const hs = state('hostB', [VX], [PB, PC], [peer('192.168.99.1', PA)]);
+      const mtus = new Map([[VX.id, VX.mtu]]);
+      const r = await applyL2(B.place, hs, SB);
+      assert.deepEqual([...r.presentPorts].sort(), [PB.id, PC.id].sort());
+      await until('with the tap in its bridge and up', () => events.at(-1)?.master === BR_VX && events.at(-1)?.up === true);
+      assert.ok(events.length > 1, 'the plug changed bridge, MTU and state');
+      // what the agent keeps after this reconcile
+      const present = pluggedTaps(hs.ports, mtus, r, new Set(r.presentPorts));
+      assert.equal(tapsChanged(events, present), false, `our own plug coming back: ${JSON.stringify(events)}`);
+      assert.equal(tapsChanged(events, new Map()), true, 'a tap the agent has not plugged is looked at');
+      events.length = 0;
+      await batch(B.place, [['link', 'set', PC.device, 'nomaster']]);
+      await until('after nomaster', () => events.length > 0);
+      assert.equal(tapsChanged(events, present), true, `taken out of its bridge: ${JSON.stringify(events)}`);
+    } finally {
+      await mon.stop();
+      await batch(B.place, [['netns', 'del', 'vmc']]); // its eth0 goes, and the tap with it
+      await apply(B, 'B without vmc', state('hostB', [VX], [PB], [peer('192.168.99.1', PA)]), SB);
+    }
   });
 
   test('l2pop entries of a peer that left are removed, and come back with it', async () => {

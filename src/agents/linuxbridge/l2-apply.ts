@@ -11,7 +11,8 @@ import type { Place } from '../../linux/exec.ts';
 import { exec } from '../../linux/exec.ts';
 import { batch, links, splitJsonDocs, type Link, type LinkAddresses, type Neighbour, type Route } from '../../linux/ip.ts';
 import { write as writeSysctls } from '../../linux/sysctl.ts';
-import { planL2, portLinksAfter, presentPorts, type L2Observed, type L2Plan, type L2Settings } from './l2-plan.ts';
+import { planL2, type L2Observed, type L2Plan, type L2Settings } from './l2-plan.ts';
+import { portLinksAfter, presentPorts } from './port-plan.ts';
 import { uplinkFacts, type UplinkFacts } from './uplink-facts.ts';
 
 export interface L2ApplyResult {
@@ -22,6 +23,8 @@ export interface L2ApplyResult {
   presentPorts: string[];
   /** ids of desired ports whose tap does not exist yet */
   absentPorts: string[];
+  /** network id → the bridge its ports are plugged into */
+  bridges: Record<string, string>;
   ms: number;
   /** phase → ms: observe, plan, ip, then sysctl and fdb (from the ip batch's end), after_ip (those and the links read back) */
   timings: Record<string, number>;
@@ -105,6 +108,7 @@ export async function applyL2(place: Place | undefined, desired: HostState, sett
     problems,
     presentPorts: presentPorts(desired.ports, plan.bridges, after),
     absentPorts: plan.absentPorts,
+    bridges: plan.bridges,
     ms: Math.round(performance.now() - t0),
     uplinks: uplinkFacts(settings, observed),
   };

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import type { HostState, NetworkState, PortState } from '../../feed/host-state.ts';
 import type { FdbEntry } from '../../linux/bridge.ts';
 import type { Link, LinkAddresses, Neighbour, Route } from '../../linux/ip.ts';
-import { bridgeName, isEmptyPlan, planL2, portLinksAfter, presentPorts, realise, type L2Observed, type L2Settings } from './l2-plan.ts';
+import { bridgeName, isEmptyPlan, planL2, realise, type L2Observed, type L2Settings } from './l2-plan.ts';
+import { portLinksAfter, presentPorts } from './port-plan.ts';
 
 // the seed's controller: eno1 192.168.81.66/24 (physnet public), vxlan local .66, peer compute .65
 const PUB: NetworkState = { id: 'a1b2c3d4-e5f6-4711-8a9b-0c1d2e3f4a5b', network_type: 'flat', physical_network: 'public', segmentation_id: null, mtu: 1500, admin_state_up: true };

@@ -20,11 +20,14 @@
 //
 // Commands are ordered so that a batch never names a device before it exists: removals,
 // then per network bridge → uplink → vxlan, then ports, then neighbour entries.
-import { isIP } from 'node:net';
-import type { HostState, NetworkState, PortState } from '../../feed/host-state.ts';
+//
+// Its parts: l2pop entries in ./l2pop-plan.ts, the taps (plugging, presence) in ./port-plan.ts.
+import type { HostState, NetworkState } from '../../feed/host-state.ts';
 import { deviceName } from '../../feed/host-state.ts';
 import type { FdbChange, FdbEntry } from '../../linux/bridge.ts';
 import type { AddrInfo, IpCommand, Link, LinkAddresses, Neighbour, Route } from '../../linux/ip.ts';
+import { planL2pop } from './l2pop-plan.ts';
+import { planPort } from './port-plan.ts';
 
 export interface VxlanSettings {
   enabled: boolean;
@@ -75,10 +78,8 @@ export interface L2Plan {
 }
 
 export const OWNER_PREFIX = 'muon:';
-export const FLOOD_MAC = '00:00:00:00:00:00';
 const DEFAULT_DSTPORT = 4789;
 const DEFAULT_TTL = 64;
-const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 /** The bridge Muon creates for a network: Neutron's `brq<network_id[:11]>`. */
 export const bridgeName = (networkId: string): string => deviceName('brq', networkId);
@@ -348,112 +349,15 @@ export function planL2(desired: HostState, settings: L2Settings, observed: L2Obs
   // ---- l2population on our vxlan devices
   for (const [netId, vt] of vteps) {
     const peers = desired.l2pop.filter((p) => p.network_id === netId && p.vtep !== settings.vxlan.localIp);
-    planL2pop(plan, vt.dev, peers, vt.fresh ? { fdb: [], neigh: [] } : observed, !!settings.vxlan.arpResponder);
+    const l2pop = planL2pop(vt.dev, peers, vt.fresh ? { fdb: [], neigh: [] } : observed, !!settings.vxlan.arpResponder);
+    plan.problems.push(...l2pop.problems);
+    plan.fdb.push(...l2pop.fdb);
+    plan.ip.push(...l2pop.ip);
   }
   return plan;
-}
-
-/** `link set` arguments for a tap: master, MTU, up/down by admin state (never deleted). */
-function planPort(p: PortState, tap: Link, bridge: string, mtu: number): string[] {
-  const set: string[] = [];
-  if (tap.master !== bridge) set.push('master', bridge);
-  if (tap.mtu !== mtu) set.push('mtu', String(mtu));
-  if (p.admin_state_up !== isUp(tap)) set.push(p.admin_state_up ? 'up' : 'down');
-  return set;
-}
-
-/**
- * l2pop on one vxlan device: flood entries per VTEP, one unicast entry per remote MAC, and,
- * with arp_responder, a permanent neighbour per remote IP (then ARP never crosses the tunnel;
- * without it, ours are removed and ARP floods to the VTEPs). Only entries
- * we would have made are considered: fdb entries with a `dst` on the device itself (not the
- * bridge's learned/local ones), permanent neighbours.
- */
-function planL2pop(
-  plan: L2Plan,
-  dev: string,
-  peers: readonly { vtep: string; ports: [string, string][] }[],
-  observed: Pick<L2Observed, 'fdb' | 'neigh'>,
-  arpResponder: boolean,
-): void {
-  const flood = new Set<string>();
-  const unicast = new Map<string, string>(); // mac → vtep (last one wins, like fdb replace)
-  const neigh = new Map<string, string>(); // ip → mac
-  for (const p of peers) {
-    if (!isIP(p.vtep)) { plan.problems.push(`l2pop: invalid VTEP address ${JSON.stringify(p.vtep)} on ${dev}`); continue; }
-    flood.add(p.vtep);
-    for (const [m, addr] of p.ports) {
-      const mac = lower(m);
-      if (!MAC.test(mac) || (addr && !isIP(addr))) { plan.problems.push(`l2pop: invalid port entry ${JSON.stringify([m, addr])} behind ${p.vtep} on ${dev}`); continue; }
-      if (mac === FLOOD_MAC) continue;
-      unicast.set(mac, p.vtep);
-      if (addr && arpResponder) neigh.set(addr, mac);
-    }
-  }
-  const have = new Map<string, string[]>(); // mac → dsts
-  for (const e of observed.fdb) {
-    if (e.ifname !== dev || !e.dst || e.master !== undefined) continue;
-    const mac = lower(e.mac);
-    have.set(mac, [...(have.get(mac) ?? []), e.dst]);
-  }
-  const add = (c: FdbChange) => plan.fdb.push(c);
-  const haveFlood = have.get(FLOOD_MAC) ?? [];
-  for (const v of flood) if (!haveFlood.includes(v)) add({ op: 'append', mac: FLOOD_MAC, dev, dst: v });
-  for (const [mac, v] of unicast) {
-    const dsts = have.get(mac) ?? [];
-    if (dsts.length === 1 && dsts[0] === v) continue;
-    if (dsts.length === 1) { add({ op: 'replace', mac, dev, dst: v }); continue; }
-    for (const d of dsts) if (d !== v) add({ op: 'del', mac, dev, dst: d });
-    if (!dsts.includes(v)) add({ op: 'replace', mac, dev, dst: v });
-  }
-  for (const [mac, dsts] of have) {
-    if (mac === FLOOD_MAC || unicast.has(mac)) continue;
-    for (const d of dsts) add({ op: 'del', mac, dev, dst: d });
-  }
-  for (const d of haveFlood) if (!flood.has(d)) add({ op: 'del', mac: FLOOD_MAC, dev, dst: d });
-
-  const haveNeigh = new Map<string, string>();
-  for (const n of observed.neigh) {
-    if (n.dev === dev && n.state?.includes('PERMANENT')) haveNeigh.set(n.dst, lower(n.lladdr ?? ''));
-  }
-  for (const [addr, mac] of neigh) {
-    if (haveNeigh.get(addr) !== mac) plan.ip.push(['neigh', 'replace', addr, 'lladdr', mac, 'dev', dev, 'nud', 'permanent']);
-  }
-  for (const addr of haveNeigh.keys()) if (!neigh.has(addr)) plan.ip.push(['neigh', 'del', addr, 'dev', dev]);
 }
 
 /** Is the plan empty (the host is in sync)? */
 export function isEmptyPlan(p: Pick<L2Plan, 'ip' | 'fdb' | 'sysctls'>): boolean {
   return p.ip.length === 0 && p.fdb.length === 0 && Object.keys(p.sysctls).length === 0;
-}
-
-/**
- * Pure: ids of the desired ports whose tap is plugged into its network's bridge and up —
- * what the agent reports to the server as "device up".
- */
-/**
- * The port taps as they are once `plan`'s ip batch has gone in whole: each tap that was there
- * is in its network's bridge, up or down as its port's admin_state_up says (planPort's work).
- * Lets the agent report its ports without reading the links back (one process start less).
- */
-export function portLinksAfter(ports: readonly PortState[], plan: Pick<L2Plan, 'bridges' | 'absentPorts'>, links: readonly Link[]): Link[] {
-  const absent = new Set(plan.absentPorts);
-  const byDevice = new Map(links.map((l) => [l.ifname, l]));
-  const out: Link[] = [];
-  for (const p of ports) {
-    const tap = byDevice.get(p.device);
-    const bridge = plan.bridges[p.network_id];
-    if (!tap || absent.has(p.id) || bridge === undefined) continue;
-    const flags = tap.flags.filter((f) => f !== 'UP');
-    out.push({ ...tap, master: bridge, flags: p.admin_state_up ? [...flags, 'UP'] : flags });
-  }
-  return out;
-}
-
-export function presentPorts(ports: readonly PortState[], bridges: Readonly<Record<string, string>>, links: readonly Link[]): string[] {
-  const by = new Map(links.map((l) => [l.ifname, l]));
-  return ports.filter((p) => {
-    const tap = by.get(p.device);
-    return p.admin_state_up && bridges[p.network_id] !== undefined && tap?.master === bridges[p.network_id] && isUp(tap);
-  }).map((p) => p.id);
 }
