@@ -20,7 +20,8 @@ import { addressPairs, checkGroups, dhcpOpts, uniqueStrings } from './port-exten
 import { ensureDefaultGroup } from './security-groups.ts';
 import { enforceQuotaForItems } from './quotas.ts';
 import { enforceDeviceIdOwner, enforceNetworkTenantOwnership } from './ownership.ts';
-import { allocateIps, allocateIpsMany, type FixedIp, type FixedIpRequest, type SubnetCache } from './ipam.ts';
+import { allocateIps, type FixedIp, type FixedIpRequest, type SubnetCache } from './ipam.ts';
+import { allocateIpsMany } from './ipam-bulk.ts';
 import { forEachSliced, inSlices } from './event-loop.ts';
 import { computeBinding } from './port-binding.ts';
 
