@@ -6,12 +6,12 @@ import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { Item } from './item.ts';
-import { inTransaction, isUniqueViolation, RetryRequest, type Tx } from '../db/transaction.ts';
+import { inTransaction, isForeignKeyViolation, isUniqueViolation, RetryRequest, type Tx } from '../db/transaction.ts';
 import { sortDhcpOpts, sortFixedIps, sortPairs, type PortAddressPair, type PortDhcpOpt, type PortRecord } from '../db/repos/ports.ts';
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import { nowIso, recordChanges } from '../db/standard-attrs.ts';
 import {
-  AddressPairAndPortSecurityRequired, MacAddressInUse, NetworkMacAddressGenerationFailure, PortSecurityAndIPRequiredForSecurityGroups,
+  AddressPairAndPortSecurityRequired, MacAddressInUse, NetworkMacAddressGenerationFailure, NetworkNotFound, PortSecurityAndIPRequiredForSecurityGroups,
 } from '../errors/catalog.ts';
 import { normalizeMac, randomMac } from '../domain/ip/mac.ts';
 import { visibleNetwork } from './networks.ts';
@@ -61,25 +61,32 @@ async function defaultGroupsFor(deps: Deps, items: { item: Item }[]): Promise<Ma
 
 export async function createPorts(deps: Deps, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<PortRecord[]> {
   const defaults = await defaultGroupsFor(deps, items);
+  // Visibility, policy and each port's plan before the transaction, as Neutron's API layer
+  // checks before the plugin's: on SQLite every other write waits while a transaction holds
+  // the database's write lock, so a bulk's transaction does only what needs it. A bulk works
+  // in slices with a turn of the event loop between them (other requests go on meanwhile).
+  const networks = new Map<string, NetworksTable>();
+  await forEachSliced(items, async ({ item, explicit }) => {
+    const id = item.network_id as string;
+    let net = networks.get(id);
+    if (!net) {
+      net = await visibleNetwork(deps, deps.conn.db, ctx, id);
+      networks.set(id, net);
+    }
+    enforceNetworkTenantOwnership(ctx, net, item.project_id as string);
+    deps.policy.enforce(ctx, 'create_port', { ...item, ...networkParent(net) }, explicit);
+  });
+  // A plan's error is thrown when its slice is reached, where it was found before the plans
+  // were made ahead (an earlier slice's error comes first).
+  const plans: (PortPlan | Error)[] = [];
+  await forEachSliced(items, ({ item }) => {
+    try {
+      plans.push(planPort(deps, item, networks.get(item.network_id as string)!, defaults));
+    } catch (e) {
+      plans.push(e as Error);
+    }
+  });
   return inTransaction(deps.conn, async (tx) => {
-    const networks = new Map<string, NetworksTable>();
-    const network = async (id: string): Promise<NetworksTable> => {
-      let net = networks.get(id);
-      if (!net) {
-        net = await visibleNetwork(deps, tx, ctx, id);
-        networks.set(id, net);
-      }
-      return net;
-    };
-    // Visibility and policy for every item before anything is written (as the API layer does).
-    // A bulk works in slices with a turn of the event loop between them: other requests
-    // go on meanwhile (on SQLite their reads use the reader connection, src/db/sqlite-driver.ts),
-    // and each slice writes its rows with a few multi-row statements, not a few per port.
-    await forEachSliced(items, async ({ item, explicit }) => {
-      const net = await network(item.network_id as string);
-      enforceNetworkTenantOwnership(ctx, net, item.project_id as string);
-      deps.policy.enforce(ctx, 'create_port', { ...item, ...networkParent(net) }, explicit);
-    });
     await enforceQuotaForItems(deps, tx, 'port', items.map((i) => i.item));
     // the plugin's own check, after the API layer's policy and quota (create_port_db)
     for (const { item } of items) {
@@ -87,12 +94,16 @@ export async function createPorts(deps: Deps, ctx: RequestContext, items: { item
     }
     const out: PortRecord[] = [];
     const subnets: SubnetCache = new Map();
-    await inSlices(items, async (slice) => {
-      out.push(...await insertPorts(deps, tx, ctx, slice.map(({ item }) => planPort(deps, item, networks.get(item.network_id as string)!, defaults)), subnets));
+    await inSlices(plans, async (slice) => {
+      const ready = slice.map((p) => { if (p instanceof Error) throw p; return freshPlan(p); });
+      out.push(...await insertPorts(deps, tx, ctx, ready, subnets));
     });
     return out;
   });
 }
+
+/** The plan as made, for one attempt of the transaction (a retry starts again from it). */
+const freshPlan = (p: PortPlan): PortPlan => ({ ...p, row: { ...p.row } });
 
 /** A port to create: its row and related rows, all but the MAC (picked per slice) and the addresses. */
 interface PortPlan { item: Item; net: NetworksTable; row: PortsTable; sgs: string[]; opts: PortDhcpOpt[]; tags: string[] }
@@ -160,6 +171,13 @@ async function pickMacs(deps: Deps, tx: Tx, plans: PortPlan[]): Promise<void> {
   }
 }
 
+/** (Read outside the transaction: on PostgreSQL a failed statement ends it.) */
+async function goneNetwork(deps: Deps, plans: PortPlan[]): Promise<string | undefined> {
+  const ids = [...new Set(plans.map((p) => p.net.id))];
+  const found = new Set((await deps.conn.db.selectFrom('networks').select('id').where('id', 'in', ids).execute()).map((r) => r.id));
+  return ids.find((id) => !found.has(id));
+}
+
 async function insertPorts(deps: Deps, tx: Tx, ctx: RequestContext, plans: PortPlan[], subnets: SubnetCache): Promise<PortRecord[]> {
   await pickMacs(deps, tx, plans);
   try {
@@ -167,6 +185,8 @@ async function insertPorts(deps: Deps, tx: Tx, ctx: RequestContext, plans: PortP
   } catch (e) {
     // A concurrent request took a MAC between the check and the insert: run again.
     if (isUniqueViolation(e)) throw new RetryRequest('port mac taken concurrently');
+    // The networks were read before the transaction: one deleted since is not there.
+    if (isForeignKeyViolation(e)) throw NetworkNotFound(await goneNetwork(deps, plans) ?? plans[0].net.id);
     throw e;
   }
   const out: PortRecord[] = [];
