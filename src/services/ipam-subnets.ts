@@ -37,11 +37,13 @@ export function kindOf(tx: Kysely<Database>): DbKind {
   return 'sqlite';
 }
 
+export const subnetInfo = (r: Omit<SubnetInfo, 'parsed'>): SubnetInfo => ({ ...r, parsed: parseCidr(r.cidr)! });
+
 export async function networkSubnets(tx: Tx, networkId: string): Promise<SubnetInfo[]> {
   const rows = await tx.selectFrom('subnets')
     .select(['id', 'network_id', 'ip_version', 'cidr', 'ipv6_address_mode', 'ipv6_ra_mode'])
     .where('network_id', '=', networkId).orderBy('created_at').orderBy('id').execute();
-  return rows.map((r) => ({ ...r, parsed: parseCidr(r.cidr)! }));
+  return rows.map(subnetInfo);
 }
 
 /** network id -> its subnets, read once for all the ports of one bulk create (one transaction). */
