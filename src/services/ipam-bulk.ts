@@ -6,6 +6,7 @@ import { isUniqueViolation, RetryRequest } from '../db/transaction.ts';
 import type { DbKind } from '../db/kind.ts';
 import { formatIpValue, keyOfValue, type IpVersion } from '../domain/ip/address.ts';
 import { IpAddressGenerationFailure } from '../errors/catalog.ts';
+import { insertRows } from '../db/insert-rows.ts';
 import { isAutoAddressSubnet, kindOf, networkSubnets, type FixedIp, type SubnetCache, type SubnetInfo } from './ipam-subnets.ts';
 
 /**
@@ -82,7 +83,7 @@ async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: r
     const fresh = candidates.filter((ip) => !stale.has(ip));
     const rows = fresh.map((ip, i) => ({ port_id: portIds[taken.length + i], subnet_id: subnet.id, network_id: subnet.network_id, ip_address: ip }));
     try {
-      for (let i = 0; i < rows.length; i += 500) await tx.insertInto('ip_allocations').values(rows.slice(i, i + 500)).execute();
+      for (let i = 0; i < rows.length; i += 500) await insertRows(tx, 'ip_allocations', rows.slice(i, i + 500));
     } catch (e) {
       if (isUniqueViolation(e)) throw new RetryRequest(`an address of ${subnet.id} taken concurrently`);
       throw e;

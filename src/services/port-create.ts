@@ -10,6 +10,7 @@ import { inTransaction, isForeignKeyViolation, isUniqueViolation, RetryRequest, 
 import { sortDhcpOpts, sortFixedIps, sortPairs, type PortAddressPair, type PortDhcpOpt, type PortRecord } from '../db/repos/ports.ts';
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import { nowIso, recordChanges } from '../db/standard-attrs.ts';
+import { insertRows } from '../db/insert-rows.ts';
 import {
   AddressPairAndPortSecurityRequired, MacAddressInUse, NetworkMacAddressGenerationFailure, NetworkNotFound, PortSecurityAndIPRequiredForSecurityGroups,
 } from '../errors/catalog.ts';
@@ -197,7 +198,7 @@ async function goneNetwork(deps: Deps, plans: PortPlan[]): Promise<string | unde
 async function insertPorts(deps: Deps, tx: Tx, ctx: RequestContext, plans: PortPlan[], subnets: SubnetCache): Promise<PortRecord[]> {
   await pickMacs(deps, tx, plans);
   try {
-    await tx.insertInto('ports').values(plans.map((p) => p.row)).execute();
+    await insertRows(tx, 'ports', plans.map((p) => p.row));
   } catch (e) {
     // A concurrent request took a MAC between the check and the insert: run again.
     if (isUniqueViolation(e)) throw new RetryRequest('port mac taken concurrently');
@@ -239,10 +240,10 @@ async function insertPorts(deps: Deps, tx: Tx, ctx: RequestContext, plans: PortP
       securityGroups: sgs, addressPairs: sortPairs([...pairs]), dhcpOpts: sortDhcpOpts([...opts]), tags: [...tags].sort(), dnsDomain: deps.config.dnsDomain,
     });
   }
-  if (sgRows.length) await tx.insertInto('port_security_groups').values(sgRows).execute();
-  if (pairRows.length) await tx.insertInto('port_allowed_address_pairs').values(pairRows).execute();
-  if (optRows.length) await tx.insertInto('port_extra_dhcp_opts').values(optRows).execute();
-  if (tagRows.length) await tx.insertInto('tags').values(tagRows).execute();
+  await insertRows(tx, 'port_security_groups', sgRows);
+  await insertRows(tx, 'port_allowed_address_pairs', pairRows);
+  await insertRows(tx, 'port_extra_dhcp_opts', optRows);
+  await insertRows(tx, 'tags', tagRows);
   for (const rec of out) {
     const row = rec.row;
     if (!row.binding_host_id) continue;
