@@ -20,7 +20,7 @@ import { getPortNetwork } from '../db/repos/port-network.ts';
 import { networkParent } from './port-access.ts';
 import { addressPairs, checkGroups, dhcpOpts, uniqueStrings } from './port-extension-attrs.ts';
 import { ensureDefaultGroup } from './security-groups.ts';
-import { enforceQuotaForItems } from './quotas.ts';
+import { enforceQuotaForItems, limitsWith } from './quotas.ts';
 import { enforceDeviceIdOwner, enforceNetworkTenantOwnership } from './ownership.ts';
 import { allocateIps, type FixedIp, type FixedIpRequest, type SubnetCache } from './ipam.ts';
 import { subnetInfo, type SubnetInfo } from './ipam-subnets.ts';
@@ -32,14 +32,17 @@ import { computeBinding } from './port-binding.ts';
 const isTrusted = (deviceOwner: string): boolean => deviceOwner.startsWith('network:');
 
 /** What the create reads about a network (./db/repos/port-network.ts) as the caller may see it. */
-interface NetworkFacts { net: NetworksTable; groupProject: string; defaultGroup: string | null; subnets: SubnetInfo[] }
+interface NetworkFacts { net: NetworksTable; groupProject: string; defaultGroup: string | null; subnets: SubnetInfo[]; limits: Record<string, number> }
 
 /** The network if the caller may see it (RBAC visibility, then get_network), else NetworkNotFound; with
- *  `groupProject`'s default security group and the network's subnets, in the same round trip. */
+ *  `groupProject`'s default security group and quota limits and the network's subnets, in the same round trip. */
 async function networkFacts(deps: Deps, ctx: RequestContext, id: string, groupProject: string): Promise<NetworkFacts> {
   const pn = await getPortNetwork(deps.conn.db, id, ctx.isAdmin || ctx.isAdvsvc ? undefined : ctx.projectId, groupProject);
   if (!pn || !deps.policy.check(ctx, 'get_network', networkTarget(pn.row, pn.sharedToCaller))) throw NetworkNotFound(id);
-  return { net: { ...pn.row, shared: pn.sharedToCaller ? 1 : 0 }, groupProject, defaultGroup: pn.defaultGroup, subnets: pn.subnets.map(subnetInfo) };
+  return {
+    net: { ...pn.row, shared: pn.sharedToCaller ? 1 : 0 }, groupProject, defaultGroup: pn.defaultGroup, subnets: pn.subnets.map(subnetInfo),
+    limits: limitsWith(deps, pn.quotas),
+  };
 }
 
 /**
@@ -97,9 +100,11 @@ export async function createPorts(deps: Deps, ctx: RequestContext, items: { item
       plans.push(e as Error);
     }
   });
+  // limits read with the networks (a project's limit changed meanwhile: as if this came first)
+  const limits = new Map([...networks.values()].map((f) => [f.groupProject, f.limits]));
   let attempt = 0;
   return inTransaction(deps.conn, async (tx) => {
-    await enforceQuotaForItems(deps, tx, 'port', items.map((i) => i.item));
+    await enforceQuotaForItems(deps, tx, 'port', items.map((i) => i.item), limits);
     // the plugin's own check, after the API layer's policy and quota (create_port_db)
     for (const { item } of items) {
       await enforceDeviceIdOwner(tx, ctx, item.device_owner as string | undefined, item.device_id as string | undefined, item.project_id as string);
