@@ -42,7 +42,7 @@ export interface AppOptions {
 }
 
 /** `parts`: a large JSON body as consecutive pieces, written a piece per event-loop turn. */
-type Result = { status: number; body?: unknown; parts?: string[]; headers?: Record<string, string> };
+type Result = { status: number; body?: unknown; parts?: Buffer[]; headers?: Record<string, string> };
 
 export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
   // Neutron (pecan) finds a collection's controller with '_' and '-' taken as the same
@@ -72,7 +72,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
         const headers: Record<string, string | number> = { 'X-Openstack-Request-Id': requestId, ...r.headers };
         if (r.parts) {
           headers['Content-Type'] ??= 'application/json';
-          headers['Content-Length'] = r.parts.reduce((n, p) => n + Buffer.byteLength(p), 0);
+          headers['Content-Length'] = r.parts.reduce((n, p) => n + p.byteLength, 0);
           res.writeHead(r.status, headers);
           void writeParts(res, r.parts);
         } else if (r.body === undefined) {
@@ -228,11 +228,12 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     const created = await def.create(deps, ctx, prepared);
     const shape = shaper(deps.policy.hiddenAttributes(ctx, def.singular), null);
     if (!bulk) return { status: 201, body: { [def.singular]: shape(def.render(created[0])) } };
-    const parts = [`{"${def.plural}":[`];
+    // each slice encoded to UTF-8 in its own turn too (the whole answer at once held the loop)
+    const parts = [Buffer.from(`{"${def.plural}":[`)];
     await inSlices(created, async (slice) => {
-      parts.push((parts.length > 1 ? ',' : '') + slice.map((r) => JSON.stringify(shape(def.render(r)))).join(','));
+      parts.push(Buffer.from((parts.length > 1 ? ',' : '') + slice.map((r) => JSON.stringify(shape(def.render(r)))).join(',')));
     });
-    parts.push(']}');
+    parts.push(Buffer.from(']}'));
     return { status: 201, parts };
   }
 
@@ -260,7 +261,7 @@ function sameDashes(collection: string): string {
 
 /** Writes the pieces of a body one per event-loop turn (a 10,000-port answer is megabytes:
  *  written at once, its encoding alone held the loop for a second), waiting when the socket is full. */
-async function writeParts(res: ServerResponse, parts: string[]): Promise<void> {
+async function writeParts(res: ServerResponse, parts: Buffer[]): Promise<void> {
   for (const part of parts) {
     if (res.destroyed) return;
     if (!res.write(part)) {

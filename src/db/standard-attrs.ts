@@ -1,5 +1,6 @@
 // Standard attributes every resource shares: timestamps, revision numbers, tags,
 // and the change log (outbox) row written in the same transaction as the change.
+import { insertRows } from './insert-rows.ts';
 import type { Kysely } from 'kysely';
 import type { Tx } from './transaction.ts';
 import type { Database } from './schema.ts';
@@ -27,7 +28,7 @@ export async function recordChange(tx: Tx, resourceType: string, id: string, op:
 export async function recordChanges(tx: Tx, resourceType: string, ids: readonly string[], op: 'create' | 'update' | 'delete', revision = 0): Promise<void> {
   if (!ids.length) return;
   const created_at = nowIso();
-  await tx.insertInto('changes').values(ids.map((resource_id) => ({ resource_type: resourceType, resource_id, revision_number: revision, op, created_at }))).execute();
+  await insertRows(tx, 'changes', ids.map((resource_id) => ({ resource_type: resourceType, resource_id, revision_number: revision, op, created_at })));
 }
 
 /** If-Match: revision_number=N on PUT/DELETE. */

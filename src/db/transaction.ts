@@ -44,6 +44,14 @@ export function isUniqueViolation(e: unknown): boolean {
   return false;
 }
 
+/** A row refers to one that is not there (a parent deleted by a concurrent request). */
+export function isForeignKeyViolation(e: unknown): boolean {
+  const err = e as { code?: string; errno?: number; message?: string };
+  if (err?.errno === 1452) return true; // MySQL ER_NO_REFERENCED_ROW_2
+  if (err?.code === '23503') return true; // PostgreSQL foreign_key_violation
+  return typeof err?.message === 'string' && /FOREIGN KEY constraint failed/i.test(err.message);
+}
+
 /** Runs fn in a transaction, again (from scratch, after a rollback) when the database reports a
  *  deadlock or serialization failure or fn throws RetryRequest; `onRetry` sees each retried error. */
 export async function inTransaction<T>(conn: Db, fn: (tx: Tx) => Promise<T>, onRetry?: (e: unknown, attempt: number) => void): Promise<T> {

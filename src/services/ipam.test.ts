@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startApi, type Api } from '../../test/support/api.ts';
 import { inTransaction } from '../db/transaction.ts';
-import { allocateIps, allocateIpsMany, releaseIps, type FixedIp, type FixedIpRequest } from './ipam.ts';
+import { allocateIps, releaseIps, type FixedIp, type FixedIpRequest } from './ipam.ts';
+import { allocateIpsMany } from './ipam-bulk.ts';
 import { nowIso } from '../db/standard-attrs.ts';
 import { TEST_DB_KINDS, dbSkipReason, freshDatabase, type TestDatabase } from '../../test/support/test-db.ts';
 

@@ -2,14 +2,15 @@
 // addresses (pools minus allocations) as ranges keyed by ipKey, so allocating the
 // next address is one indexed "lowest range" read plus one update, never a scan of
 // the CIDR or of the allocations. The ip_allocations primary key is the final guard
-// against two requests taking the same address.
-import { MysqlAdapter, PostgresAdapter, type Kysely } from 'kysely';
+// against two requests taking the same address. This file: one port's addresses (fixed_ips
+// rules included) and giving addresses back; ./ipam-bulk.ts: many ports at once.
+import type { Kysely } from 'kysely';
 import type { Tx } from '../db/transaction.ts';
 import { isUniqueViolation, RetryRequest } from '../db/transaction.ts';
 import type { Database } from '../db/schema.ts';
 import type { DbKind } from '../db/kind.ts';
 import { formatIpValue, keyOfValue, parseIp, type IpAddress, type IpVersion } from '../domain/ip/address.ts';
-import { parseCidr, type Cidr } from '../domain/ip/cidr.ts';
+import { parseCidr } from '../domain/ip/cidr.ts';
 import { eui64 } from '../domain/ip/mac.ts';
 import { checkSubnetIp } from '../domain/ipam/pools.ts';
 import { subtract, type Range } from '../domain/ipam/ranges.ts';
@@ -17,48 +18,12 @@ import {
   AllocationOnAutoAddressSubnet, InvalidInput, InvalidIpForNetwork, InvalidIpForSubnet, IpAddressAlreadyAllocated,
   IpAddressGenerationFailure, SubnetNotFound,
 } from '../errors/catalog.ts';
+import {
+  isAutoAddressSubnet, kindOf, networkSubnets, ROUTER_INTERFACE_OWNERS, ROUTER_INTERFACE_OWNERS_SNAT,
+  type FixedIp, type FixedIpRequest, type SubnetCache, type SubnetInfo,
+} from './ipam-subnets.ts';
 
-export interface FixedIpRequest { subnet_id?: string; ip_address?: string }
-export interface FixedIp { subnet_id: string; ip_address: string }
-
-/** Router interface owners (ROUTER_INTERFACE_OWNERS_SNAT): no SLAAC addresses, may take addresses on auto-address subnets. */
-const ROUTER_INTERFACE_OWNERS_SNAT = [
-  'network:router_interface', 'network:ha_router_replicated_interface', 'network:router_interface_distributed', 'network:router_centralized_snat',
-];
-const ROUTER_INTERFACE_OWNERS = ROUTER_INTERFACE_OWNERS_SNAT.slice(0, 3);
-
-interface SubnetInfo {
-  id: string;
-  network_id: string;
-  ip_version: number;
-  cidr: string;
-  ipv6_address_mode: string | null;
-  ipv6_ra_mode: string | null;
-  parsed: Cidr;
-}
-
-const AUTO_MODES = ['slaac', 'dhcpv6-stateless'];
-/** ipv6_utils.is_auto_address_subnet. */
-export const isAutoAddressSubnet = (s: { ip_version: number; ipv6_address_mode: string | null; ipv6_ra_mode: string | null }): boolean =>
-  s.ip_version === 6 && (AUTO_MODES.includes(s.ipv6_address_mode ?? '') || AUTO_MODES.includes(s.ipv6_ra_mode ?? ''));
-
-/** The dialect of the transaction's connection, for FOR UPDATE (not supported by SQLite, which serialises writers anyway). */
-function kindOf(tx: Kysely<Database>): DbKind {
-  const adapter = tx.getExecutor().adapter;
-  if (adapter instanceof PostgresAdapter) return 'postgres';
-  if (adapter instanceof MysqlAdapter) return 'mysql';
-  return 'sqlite';
-}
-
-async function networkSubnets(tx: Tx, networkId: string): Promise<SubnetInfo[]> {
-  const rows = await tx.selectFrom('subnets')
-    .select(['id', 'network_id', 'ip_version', 'cidr', 'ipv6_address_mode', 'ipv6_ra_mode'])
-    .where('network_id', '=', networkId).orderBy('created_at').orderBy('id').execute();
-  return rows.map((r) => ({ ...r, parsed: parseCidr(r.cidr)! }));
-}
-
-/** network id -> its subnets, read once for all the ports of one bulk create (one transaction). */
-export type SubnetCache = Map<string, SubnetInfo[]>;
+export { isAutoAddressSubnet, type FixedIp, type FixedIpRequest, type SubnetCache } from './ipam-subnets.ts';
 
 type Planned =
   | { kind: 'any'; subnets: SubnetInfo[] } // next free address of the first subnet that has one
@@ -124,90 +89,6 @@ export async function allocateIps(
   return out;
 }
 
-/**
- * allocateIps for many new ports without fixed_ips on one network, in a few statements: each
- * gets what allocateIps would give it, in order (the next free address of the first IPv4
- * subnet that has one, then of the first DHCPv6-stateful one). null when the network has
- * SLAAC subnets (per-port EUI-64 addresses): use allocateIps.
- */
-export async function allocateIpsMany(tx: Tx, networkId: string, portIds: readonly string[], cache?: SubnetCache): Promise<FixedIp[][] | null> {
-  let subnets = cache?.get(networkId);
-  if (!subnets) {
-    subnets = await networkSubnets(tx, networkId);
-    cache?.set(networkId, subnets);
-  }
-  if (subnets.some((s) => isAutoAddressSubnet(s))) return null;
-  const out: FixedIp[][] = portIds.map(() => []);
-  const kind = kindOf(tx);
-  for (const group of [subnets.filter((s) => s.ip_version === 4), subnets.filter((s) => s.ip_version === 6)]) {
-    if (!group.length) continue;
-    let next = 0; // ports before this one have their address from this group
-    for (const s of group) {
-      if (next === portIds.length) break;
-      const ips = await takeNextMany(tx, kind, s, portIds.slice(next));
-      for (const ip of ips) out[next++].push({ subnet_id: s.id, ip_address: ip });
-    }
-    if (next < portIds.length) throw IpAddressGenerationFailure(networkId);
-  }
-  return out;
-}
-
-/** takeNext for several ports at once: the lowest free addresses of the subnet, given in order
- *  (fewer when the subnet runs out); the free ranges are read and rewritten once per pass. */
-async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: readonly string[]): Promise<string[]> {
-  const version = subnet.ip_version as IpVersion;
-  const taken: string[] = [];
-  while (taken.length < portIds.length) {
-    const want = portIds.length - taken.length;
-    let q = tx.selectFrom('ip_free_ranges').select(['first_key', 'last_key'])
-      .where('subnet_id', '=', subnet.id).orderBy('first_key').limit(want);
-    if (kind !== 'sqlite') q = q.forUpdate();
-    const ranges = await q.execute();
-    if (!ranges.length) break;
-    const candidates: string[] = [];
-    const emptied: string[] = [];
-    let shrunk: { from: string; to: string } | null = null;
-    for (const r of ranges) {
-      const first = BigInt('0x' + r.first_key);
-      const last = BigInt('0x' + r.last_key);
-      const n = Number(last - first + 1n < BigInt(want - candidates.length) ? last - first + 1n : BigInt(want - candidates.length));
-      for (let i = 0; i < n; i++) candidates.push(formatIpValue(version, first + BigInt(i)));
-      if (first + BigInt(n) > last) emptied.push(r.first_key);
-      else shrunk = { from: r.first_key, to: keyOfValue(first + BigInt(n)) };
-      if (candidates.length === want) break;
-    }
-    for (let i = 0; i < emptied.length; i += 500) {
-      await tx.deleteFrom('ip_free_ranges').where('subnet_id', '=', subnet.id).where('first_key', 'in', emptied.slice(i, i + 500)).execute();
-    }
-    if (shrunk) {
-      await tx.updateTable('ip_free_ranges').set({ first_key: shrunk.to }).where('subnet_id', '=', subnet.id).where('first_key', '=', shrunk.from).execute();
-    }
-    if (candidates.length === 1 && want === 1) {
-      // One address (every single port create): inserted unless allocated, which saves the
-      // look-up below; an address found allocated is stale, already dropped from the free range.
-      if (await insertUnlessAllocated(tx, kind, subnet, portIds[taken.length], candidates[0])) taken.push(candidates[0]);
-      continue;
-    }
-    // A free range must never hold an allocated address; those that do are dropped (as takeNext).
-    const stale = new Set<string>();
-    for (let i = 0; i < candidates.length; i += 500) {
-      const rows = await tx.selectFrom('ip_allocations').select('ip_address')
-        .where('subnet_id', '=', subnet.id).where('ip_address', 'in', candidates.slice(i, i + 500)).execute();
-      for (const r of rows) stale.add(r.ip_address);
-    }
-    const fresh = candidates.filter((ip) => !stale.has(ip));
-    const rows = fresh.map((ip, i) => ({ port_id: portIds[taken.length + i], subnet_id: subnet.id, network_id: subnet.network_id, ip_address: ip }));
-    try {
-      for (let i = 0; i < rows.length; i += 500) await tx.insertInto('ip_allocations').values(rows.slice(i, i + 500)).execute();
-    } catch (e) {
-      if (isUniqueViolation(e)) throw new RetryRequest(`an address of ${subnet.id} taken concurrently`);
-      throw e;
-    }
-    taken.push(...fresh);
-  }
-  return taken;
-}
-
 /** ipam_backend_mixin._get_subnet_for_fixed_ip, with Zed's messages (rows 79-81, 83). */
 async function subnetForFixedIp(tx: Tx, networkId: string, fixed: FixedIpRequest, subnets: SubnetInfo[], owner: string): Promise<SubnetInfo> {
   if (!subnets.length) throw InvalidInput('IP allocation requires subnets for network');
@@ -226,24 +107,6 @@ async function subnetForFixedIp(tx: Tx, networkId: string, fixed: FixedIpRequest
   if (!ip) throw InvalidInput('IP allocation requires subnet_id or ip_address');
   for (const s of subnets) if (checkSubnetIp(s.parsed, ip, owner)) return s;
   throw InvalidIpForNetwork(fixed.ip_address!);
-}
-
-/**
- * Records the allocation unless the address is already allocated (then false: a stale free
- * range, or a concurrent request that took it). Only the (subnet_id, ip_address) key may
- * keep the row out: MySQL's INSERT IGNORE would also swallow a foreign key failure (the
- * subnet deleted meanwhile), so a missing row that nothing holds retries the request.
- */
-async function insertUnlessAllocated(tx: Tx, kind: DbKind, subnet: SubnetInfo, portId: string, ip: string): Promise<boolean> {
-  const row = { port_id: portId, subnet_id: subnet.id, network_id: subnet.network_id, ip_address: ip };
-  const insert = tx.insertInto('ip_allocations').values(row);
-  const r = kind === 'mysql'
-    ? await insert.ignore().executeTakeFirst()
-    : await insert.onConflict((oc) => oc.columns(['subnet_id', 'ip_address']).doNothing()).executeTakeFirst();
-  if (Number(r.numInsertedOrUpdatedRows ?? 0n) > 0) return true;
-  const holder = await tx.selectFrom('ip_allocations').select('port_id').where('subnet_id', '=', subnet.id).where('ip_address', '=', ip).executeTakeFirst();
-  if (!holder) throw new RetryRequest(`address ${ip} of ${subnet.id} could not be recorded`);
-  return false;
 }
 
 async function insertAllocation(tx: Tx, subnet: SubnetInfo, portId: string, ip: string): Promise<void> {

@@ -6,46 +6,61 @@ import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { Item } from './item.ts';
-import { inTransaction, isUniqueViolation, RetryRequest, type Tx } from '../db/transaction.ts';
+import { inTransaction, isForeignKeyViolation, isUniqueViolation, RetryRequest, type Tx } from '../db/transaction.ts';
 import { sortDhcpOpts, sortFixedIps, sortPairs, type PortAddressPair, type PortDhcpOpt, type PortRecord } from '../db/repos/ports.ts';
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import { nowIso, recordChanges } from '../db/standard-attrs.ts';
+import { insertRows } from '../db/insert-rows.ts';
 import {
-  AddressPairAndPortSecurityRequired, MacAddressInUse, NetworkMacAddressGenerationFailure, PortSecurityAndIPRequiredForSecurityGroups,
+  AddressPairAndPortSecurityRequired, MacAddressInUse, NetworkMacAddressGenerationFailure, NetworkNotFound, PortSecurityAndIPRequiredForSecurityGroups,
 } from '../errors/catalog.ts';
 import { normalizeMac, randomMac } from '../domain/ip/mac.ts';
-import { visibleNetwork } from './networks.ts';
+import { networkTarget } from './networks.ts';
+import { getPortNetwork } from '../db/repos/port-network.ts';
 import { networkParent } from './port-access.ts';
 import { addressPairs, checkGroups, dhcpOpts, uniqueStrings } from './port-extension-attrs.ts';
 import { ensureDefaultGroup } from './security-groups.ts';
-import { enforceQuotaForItems } from './quotas.ts';
+import { enforceQuotaForItems, limitsWith } from './quotas.ts';
 import { enforceDeviceIdOwner, enforceNetworkTenantOwnership } from './ownership.ts';
-import { allocateIps, allocateIpsMany, type FixedIp, type FixedIpRequest, type SubnetCache } from './ipam.ts';
+import { allocateIps, type FixedIp, type FixedIpRequest, type SubnetCache } from './ipam.ts';
+import { subnetInfo, type SubnetInfo } from './ipam-subnets.ts';
+import { allocateIpsMany } from './ipam-bulk.ts';
 import { forEachSliced, inSlices } from './event-loop.ts';
 import { computeBinding } from './port-binding.ts';
 
 /** Network-owned ports (dhcp, router ports) get no port security nor security groups by default. */
 const isTrusted = (deviceOwner: string): boolean => deviceOwner.startsWith('network:');
 
+/** What the create reads about a network (./db/repos/port-network.ts) as the caller may see it. */
+interface NetworkFacts { net: NetworksTable; groupProject: string; defaultGroup: string | null; subnets: SubnetInfo[]; limits: Record<string, number> }
+
+/** The network if the caller may see it (RBAC visibility, then get_network), else NetworkNotFound; with
+ *  `groupProject`'s default security group and quota limits and the network's subnets, in the same round trip. */
+async function networkFacts(deps: Deps, ctx: RequestContext, id: string, groupProject: string): Promise<NetworkFacts> {
+  const pn = await getPortNetwork(deps.conn.db, id, ctx.isAdmin || ctx.isAdvsvc ? undefined : ctx.projectId, groupProject);
+  if (!pn || !deps.policy.check(ctx, 'get_network', networkTarget(pn.row, pn.sharedToCaller))) throw NetworkNotFound(id);
+  return {
+    net: { ...pn.row, shared: pn.sharedToCaller ? 1 : 0 }, groupProject, defaultGroup: pn.defaultGroup, subnets: pn.subnets.map(subnetInfo),
+    limits: limitsWith(deps, pn.quotas),
+  };
+}
+
 /**
  * Ports created without security_groups (port security on, not a network:* owner) go into
  * their project's default group, made on first use in its own transaction (Neutron's
  * _ensure_default_security_group_on_port). Returns project → default group id.
  */
-async function defaultGroupsFor(deps: Deps, items: { item: Item }[]): Promise<Map<string, string>> {
+async function defaultGroupsFor(deps: Deps, items: { item: Item }[], networks: Map<string, NetworkFacts>): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const { item } of items) {
     const project = item.project_id as string;
     if (out.has(project) || item.security_groups !== undefined || item.port_security_enabled === false) continue;
     if (isTrusted((item.device_owner as string | undefined) ?? '')) continue;
     if (item.port_security_enabled === undefined) {
-      // The network's port security and the project's default group in one round trip.
-      const r = await deps.conn.db.selectFrom('networks as n')
-        .leftJoin('default_security_groups as d', (j) => j.on('d.project_id', '=', project))
-        .select(['n.port_security_enabled', 'd.security_group_id']).where('n.id', '=', item.network_id as string).executeTakeFirst();
-      if (!r || r.port_security_enabled !== 1) continue;
-      if (r.security_group_id) {
-        out.set(project, r.security_group_id);
+      const facts = networks.get(item.network_id as string)!;
+      if (facts.net.port_security_enabled !== 1) continue;
+      if (facts.groupProject === project && facts.defaultGroup) {
+        out.set(project, facts.defaultGroup);
         continue;
       }
     }
@@ -59,39 +74,58 @@ async function defaultGroupsFor(deps: Deps, items: { item: Item }[]): Promise<Ma
 // create
 
 export async function createPorts(deps: Deps, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<PortRecord[]> {
-  const defaults = await defaultGroupsFor(deps, items);
+  // Visibility, policy and each port's plan before the transaction, as Neutron's API layer
+  // checks before the plugin's: on SQLite every other write waits while a transaction holds
+  // the database's write lock, so a bulk's transaction does only what needs it. A bulk works
+  // in slices with a turn of the event loop between them (other requests go on meanwhile).
+  const networks = new Map<string, NetworkFacts>();
+  await forEachSliced(items, async ({ item, explicit }) => {
+    const id = item.network_id as string;
+    let facts = networks.get(id);
+    if (!facts) {
+      facts = await networkFacts(deps, ctx, id, item.project_id as string);
+      networks.set(id, facts);
+    }
+    enforceNetworkTenantOwnership(ctx, facts.net, item.project_id as string);
+    deps.policy.enforce(ctx, 'create_port', { ...item, ...networkParent(facts.net) }, explicit);
+  });
+  const defaults = await defaultGroupsFor(deps, items, networks);
+  // A plan's error is thrown when its slice is reached, where it was found before the plans
+  // were made ahead (an earlier slice's error comes first).
+  const plans: (PortPlan | Error)[] = [];
+  await forEachSliced(items, ({ item }) => {
+    try {
+      plans.push(planPort(deps, item, networks.get(item.network_id as string)!.net, defaults));
+    } catch (e) {
+      plans.push(e as Error);
+    }
+  });
+  // limits read with the networks (a project's limit changed meanwhile: as if this came first)
+  const limits = new Map([...networks.values()].map((f) => [f.groupProject, f.limits]));
+  let attempt = 0;
   return inTransaction(deps.conn, async (tx) => {
-    const networks = new Map<string, NetworksTable>();
-    const network = async (id: string): Promise<NetworksTable> => {
-      let net = networks.get(id);
-      if (!net) {
-        net = await visibleNetwork(deps, tx, ctx, id);
-        networks.set(id, net);
-      }
-      return net;
-    };
-    // Visibility and policy for every item before anything is written (as the API layer does).
-    // A bulk works in slices with a turn of the event loop between them: other requests
-    // go on meanwhile (on SQLite their reads use the reader connection, src/db/sqlite-driver.ts),
-    // and each slice writes its rows with a few multi-row statements, not a few per port.
-    await forEachSliced(items, async ({ item, explicit }) => {
-      const net = await network(item.network_id as string);
-      enforceNetworkTenantOwnership(ctx, net, item.project_id as string);
-      deps.policy.enforce(ctx, 'create_port', { ...item, ...networkParent(net) }, explicit);
-    });
-    await enforceQuotaForItems(deps, tx, 'port', items.map((i) => i.item));
+    await enforceQuotaForItems(deps, tx, 'port', items.map((i) => i.item), limits);
     // the plugin's own check, after the API layer's policy and quota (create_port_db)
     for (const { item } of items) {
       await enforceDeviceIdOwner(tx, ctx, item.device_owner as string | undefined, item.device_id as string | undefined, item.project_id as string);
     }
     const out: PortRecord[] = [];
-    const subnets: SubnetCache = new Map();
-    await inSlices(items, async (slice) => {
-      out.push(...await insertPorts(deps, tx, ctx, slice.map(({ item }) => planPort(deps, item, networks.get(item.network_id as string)!, defaults)), subnets));
+    // The subnets read with the networks serve the first attempt on MariaDB and PostgreSQL (a
+    // round trip saved per create; their transactions see a subnet created meanwhile no more
+    // than before). SQLite reads them inside, where it costs no round trip and its one writer
+    // at a time keeps them current; a retry reads them again everywhere.
+    const reuse = attempt++ === 0 && deps.conn.kind !== 'sqlite';
+    const subnets: SubnetCache = new Map(reuse ? [...networks].map(([id, f]) => [id, f.subnets]) : []);
+    await inSlices(plans, async (slice) => {
+      const ready = slice.map((p) => { if (p instanceof Error) throw p; return freshPlan(p); });
+      out.push(...await insertPorts(deps, tx, ctx, ready, subnets));
     });
     return out;
   });
 }
+
+/** The plan as made, for one attempt of the transaction (a retry starts again from it). */
+const freshPlan = (p: PortPlan): PortPlan => ({ ...p, row: { ...p.row } });
 
 /** A port to create: its row and related rows, all but the MAC (picked per slice) and the addresses. */
 interface PortPlan { item: Item; net: NetworksTable; row: PortsTable; sgs: string[]; opts: PortDhcpOpt[]; tags: string[] }
@@ -159,13 +193,22 @@ async function pickMacs(deps: Deps, tx: Tx, plans: PortPlan[]): Promise<void> {
   }
 }
 
+/** (Read outside the transaction: on PostgreSQL a failed statement ends it.) */
+async function goneNetwork(deps: Deps, plans: PortPlan[]): Promise<string | undefined> {
+  const ids = [...new Set(plans.map((p) => p.net.id))];
+  const found = new Set((await deps.conn.db.selectFrom('networks').select('id').where('id', 'in', ids).execute()).map((r) => r.id));
+  return ids.find((id) => !found.has(id));
+}
+
 async function insertPorts(deps: Deps, tx: Tx, ctx: RequestContext, plans: PortPlan[], subnets: SubnetCache): Promise<PortRecord[]> {
   await pickMacs(deps, tx, plans);
   try {
-    await tx.insertInto('ports').values(plans.map((p) => p.row)).execute();
+    await insertRows(tx, 'ports', plans.map((p) => p.row));
   } catch (e) {
     // A concurrent request took a MAC between the check and the insert: run again.
     if (isUniqueViolation(e)) throw new RetryRequest('port mac taken concurrently');
+    // The networks were read before the transaction: one deleted since is not there.
+    if (isForeignKeyViolation(e)) throw NetworkNotFound(await goneNetwork(deps, plans) ?? plans[0].net.id);
     throw e;
   }
   const out: PortRecord[] = [];
@@ -202,10 +245,10 @@ async function insertPorts(deps: Deps, tx: Tx, ctx: RequestContext, plans: PortP
       securityGroups: sgs, addressPairs: sortPairs([...pairs]), dhcpOpts: sortDhcpOpts([...opts]), tags: [...tags].sort(), dnsDomain: deps.config.dnsDomain,
     });
   }
-  if (sgRows.length) await tx.insertInto('port_security_groups').values(sgRows).execute();
-  if (pairRows.length) await tx.insertInto('port_allowed_address_pairs').values(pairRows).execute();
-  if (optRows.length) await tx.insertInto('port_extra_dhcp_opts').values(optRows).execute();
-  if (tagRows.length) await tx.insertInto('tags').values(tagRows).execute();
+  await insertRows(tx, 'port_security_groups', sgRows);
+  await insertRows(tx, 'port_allowed_address_pairs', pairRows);
+  await insertRows(tx, 'port_extra_dhcp_opts', optRows);
+  await insertRows(tx, 'tags', tagRows);
   for (const rec of out) {
     const row = rec.row;
     if (!row.binding_host_id) continue;

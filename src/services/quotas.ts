@@ -38,8 +38,13 @@ export function defaultLimits(deps: Deps): Record<string, number> {
 }
 
 export async function projectLimits(deps: Deps, q: Kysely<Database>, projectId: string): Promise<Record<string, number>> {
+  return limitsWith(deps, await q.selectFrom('quotas').select(['resource', 'quota_limit']).where('project_id', '=', projectId).execute());
+}
+
+/** The defaults with a project's own quota rows over them. */
+export function limitsWith(deps: Deps, rows: readonly { resource: string; quota_limit: number }[]): Record<string, number> {
   const limits = defaultLimits(deps);
-  for (const row of await q.selectFrom('quotas').select(['resource', 'quota_limit']).where('project_id', '=', projectId).execute()) {
+  for (const row of rows) {
     if (row.resource in limits) limits[row.resource] = row.quota_limit;
   }
   return limits;
@@ -62,8 +67,9 @@ export async function usageByResource(q: Kysely<Database>, projectId: string): P
 }
 
 /** Throws OverQuota if adding `adding[resource]` objects for the project would pass a limit. */
-export async function enforceQuota(deps: Deps, tx: Tx, projectId: string, adding: Record<string, number>): Promise<void> {
-  const limits = await projectLimits(deps, tx, projectId);
+/** `known`: the project's limits when the caller already read them (a round trip saved). */
+export async function enforceQuota(deps: Deps, tx: Tx, projectId: string, adding: Record<string, number>, known?: Record<string, number>): Promise<void> {
+  const limits = known ?? await projectLimits(deps, tx, projectId);
   const limited = Object.keys(adding).filter((r) => (limits[r] ?? -1) >= 0 && adding[r] > 0);
   if (limited.length === 0) return;
   await lockNamed(deps.conn.kind, tx, `quota:${projectId}`);
@@ -76,8 +82,10 @@ export async function enforceQuota(deps: Deps, tx: Tx, projectId: string, adding
 
 
 /** Quota for a (bulk) create: items grouped by the project they will belong to. */
-export async function enforceQuotaForItems(deps: Deps, tx: Tx, resource: string, items: readonly { project_id?: unknown }[]): Promise<void> {
+export async function enforceQuotaForItems(
+  deps: Deps, tx: Tx, resource: string, items: readonly { project_id?: unknown }[], known?: ReadonlyMap<string, Record<string, number>>,
+): Promise<void> {
   const perProject = new Map<string, number>();
   for (const i of items) perProject.set(String(i.project_id ?? ''), (perProject.get(String(i.project_id ?? '')) ?? 0) + 1);
-  for (const [project, n] of perProject) await enforceQuota(deps, tx, project, { [resource]: n });
+  for (const [project, n] of perProject) await enforceQuota(deps, tx, project, { [resource]: n }, known?.get(project));
 }

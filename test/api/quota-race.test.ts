@@ -42,5 +42,22 @@ for (const kind of TEST_DB_KINDS) {
       assert.equal((await demo('GET', '/v2.0/ports')).body.ports.length, 0);
       assert.equal((await demo('POST', '/v2.0/ports', { ports: [1, 2, 3].map(() => ({ network_id: net.id })) })).status, 201);
     });
+
+    it("holds a project's own port limit, set and lifted through the API, on ports of another project's shared network", async () => {
+      // port create reads the port's project's quota rows with the network (src/db/repos/port-network.ts)
+      const owner = api.as('net-owner');
+      const net = (await api.req('POST', '/v2.0/networks', { network: { name: 'shared', shared: true, project_id: 'net-owner' } })).body.network;
+      await api.req('POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: '10.6.0.0/24', project_id: 'net-owner' } });
+      const user = api.as('limited');
+      assert.equal((await api.req('PUT', '/v2.0/quotas/limited', { quota: { port: 1 } })).status, 200);
+      assert.equal((await user('POST', '/v2.0/ports', { port: { network_id: net.id } })).status, 201);
+      const over = await user('POST', '/v2.0/ports', { port: { network_id: net.id } });
+      assert.equal(over.status, 409, JSON.stringify(over.body));
+      assert.equal(over.body.NeutronError.type, 'OverQuota');
+      // the owner's limit is the configured one (3), not the user's
+      assert.equal((await owner('POST', '/v2.0/ports', { ports: [1, 2].map(() => ({ network_id: net.id })) })).status, 201);
+      assert.equal((await api.req('PUT', '/v2.0/quotas/limited', { quota: { port: -1 } })).status, 200);
+      assert.equal((await user('POST', '/v2.0/ports', { ports: [1, 2, 3, 4].map(() => ({ network_id: net.id })) })).status, 201);
+    });
   });
 }

@@ -1,0 +1,112 @@
+// Bulk IP allocation: the next free addresses for many new ports without fixed_ips on one
+// network, a few statements per slice of ports instead of a few per port (./ipam.ts holds
+// single-port allocation with its fixed_ips rules, and the free-range bookkeeping).
+import type { Tx } from '../db/transaction.ts';
+import { isUniqueViolation, RetryRequest } from '../db/transaction.ts';
+import type { DbKind } from '../db/kind.ts';
+import { formatIpValue, keyOfValue, type IpVersion } from '../domain/ip/address.ts';
+import { IpAddressGenerationFailure } from '../errors/catalog.ts';
+import { insertRows } from '../db/insert-rows.ts';
+import { isAutoAddressSubnet, kindOf, networkSubnets, type FixedIp, type SubnetCache, type SubnetInfo } from './ipam-subnets.ts';
+
+/**
+ * allocateIps for many new ports without fixed_ips on one network, in a few statements: each
+ * gets what allocateIps would give it, in order (the next free address of the first IPv4
+ * subnet that has one, then of the first DHCPv6-stateful one). null when the network has
+ * SLAAC subnets (per-port EUI-64 addresses): use allocateIps.
+ */
+export async function allocateIpsMany(tx: Tx, networkId: string, portIds: readonly string[], cache?: SubnetCache): Promise<FixedIp[][] | null> {
+  let subnets = cache?.get(networkId);
+  if (!subnets) {
+    subnets = await networkSubnets(tx, networkId);
+    cache?.set(networkId, subnets);
+  }
+  if (subnets.some((s) => isAutoAddressSubnet(s))) return null;
+  const out: FixedIp[][] = portIds.map(() => []);
+  const kind = kindOf(tx);
+  for (const group of [subnets.filter((s) => s.ip_version === 4), subnets.filter((s) => s.ip_version === 6)]) {
+    if (!group.length) continue;
+    let next = 0; // ports before this one have their address from this group
+    for (const s of group) {
+      if (next === portIds.length) break;
+      const ips = await takeNextMany(tx, kind, s, portIds.slice(next));
+      for (const ip of ips) out[next++].push({ subnet_id: s.id, ip_address: ip });
+    }
+    if (next < portIds.length) throw IpAddressGenerationFailure(networkId);
+  }
+  return out;
+}
+
+/** takeNext for several ports at once: the lowest free addresses of the subnet, given in order
+ *  (fewer when the subnet runs out); the free ranges are read and rewritten once per pass. */
+async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: readonly string[]): Promise<string[]> {
+  const version = subnet.ip_version as IpVersion;
+  const taken: string[] = [];
+  while (taken.length < portIds.length) {
+    const want = portIds.length - taken.length;
+    let q = tx.selectFrom('ip_free_ranges').select(['first_key', 'last_key'])
+      .where('subnet_id', '=', subnet.id).orderBy('first_key').limit(want);
+    if (kind !== 'sqlite') q = q.forUpdate();
+    const ranges = await q.execute();
+    if (!ranges.length) break;
+    const candidates: string[] = [];
+    const emptied: string[] = [];
+    let shrunk: { from: string; to: string } | null = null;
+    for (const r of ranges) {
+      const first = BigInt('0x' + r.first_key);
+      const last = BigInt('0x' + r.last_key);
+      const n = Number(last - first + 1n < BigInt(want - candidates.length) ? last - first + 1n : BigInt(want - candidates.length));
+      for (let i = 0; i < n; i++) candidates.push(formatIpValue(version, first + BigInt(i)));
+      if (first + BigInt(n) > last) emptied.push(r.first_key);
+      else shrunk = { from: r.first_key, to: keyOfValue(first + BigInt(n)) };
+      if (candidates.length === want) break;
+    }
+    for (let i = 0; i < emptied.length; i += 500) {
+      await tx.deleteFrom('ip_free_ranges').where('subnet_id', '=', subnet.id).where('first_key', 'in', emptied.slice(i, i + 500)).execute();
+    }
+    if (shrunk) {
+      await tx.updateTable('ip_free_ranges').set({ first_key: shrunk.to }).where('subnet_id', '=', subnet.id).where('first_key', '=', shrunk.from).execute();
+    }
+    if (candidates.length === 1 && want === 1) {
+      // One address (every single port create): inserted unless allocated, which saves the
+      // look-up below; an address found allocated is stale, already dropped from the free range.
+      if (await insertUnlessAllocated(tx, kind, subnet, portIds[taken.length], candidates[0])) taken.push(candidates[0]);
+      continue;
+    }
+    // A free range must never hold an allocated address; those that do are dropped (as takeNext).
+    const stale = new Set<string>();
+    for (let i = 0; i < candidates.length; i += 500) {
+      const rows = await tx.selectFrom('ip_allocations').select('ip_address')
+        .where('subnet_id', '=', subnet.id).where('ip_address', 'in', candidates.slice(i, i + 500)).execute();
+      for (const r of rows) stale.add(r.ip_address);
+    }
+    const fresh = candidates.filter((ip) => !stale.has(ip));
+    const rows = fresh.map((ip, i) => ({ port_id: portIds[taken.length + i], subnet_id: subnet.id, network_id: subnet.network_id, ip_address: ip }));
+    try {
+      for (let i = 0; i < rows.length; i += 500) await insertRows(tx, 'ip_allocations', rows.slice(i, i + 500));
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new RetryRequest(`an address of ${subnet.id} taken concurrently`);
+      throw e;
+    }
+    taken.push(...fresh);
+  }
+  return taken;
+}
+
+/**
+ * Records the allocation unless the address is already allocated (then false: a stale free
+ * range, or a concurrent request that took it). Only the (subnet_id, ip_address) key may
+ * keep the row out: MySQL's INSERT IGNORE would also swallow a foreign key failure (the
+ * subnet deleted meanwhile), so a missing row that nothing holds retries the request.
+ */
+async function insertUnlessAllocated(tx: Tx, kind: DbKind, subnet: SubnetInfo, portId: string, ip: string): Promise<boolean> {
+  const row = { port_id: portId, subnet_id: subnet.id, network_id: subnet.network_id, ip_address: ip };
+  const insert = tx.insertInto('ip_allocations').values(row);
+  const r = kind === 'mysql'
+    ? await insert.ignore().executeTakeFirst()
+    : await insert.onConflict((oc) => oc.columns(['subnet_id', 'ip_address']).doNothing()).executeTakeFirst();
+  if (Number(r.numInsertedOrUpdatedRows ?? 0n) > 0) return true;
+  const holder = await tx.selectFrom('ip_allocations').select('port_id').where('subnet_id', '=', subnet.id).where('ip_address', '=', ip).executeTakeFirst();
+  if (!holder) throw new RetryRequest(`address ${ip} of ${subnet.id} could not be recorded`);
+  return false;
+}
