@@ -2,7 +2,7 @@
 // process: an `ip -batch` on the host whose namespace lines are `netns exec` (ip forks sysctl,
 // nft and an inner `ip -batch FILE` itself). Starting a process from the agent blocks its event
 // loop 15–70 ms here, so a new router's one start instead of four to six is most of its time.
-// When the steps need only one process anyway, that one runs directly as before.
+// When only the nft table and the namespace's own lines change, they run directly, side by side.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Place } from '../../linux/exec.ts';
 import { batch, batchFileArgv, batchText, failedBatchLines, nsExecLine, type IpCommand } from '../../linux/ip.ts';
@@ -80,9 +80,13 @@ export async function applyKernelSteps(place: Place | undefined, plan: RouterPla
     if (nft?.op === 'nft') opts.memory.nft.set(plan.id, nft.rendered);
   };
   if (units.length === 0) return {};
-  if (units.length === 1) {
-    const problem = await units[0].direct();
+  // inside a namespace that is there already (a floating IP's address and DNAT), the nft
+  // transaction and the namespace's batch are two independent starts: side by side they are
+  // sooner through than one after the other in a batch
+  if (units.length === 1 || !(has('netns-add') || has('sysctl') || has('ns-pre') || has('host-ip'))) {
+    const problems = await Promise.all(units.map((u) => u.direct()));
     done();
+    const problem = problems.find((p) => p !== undefined);
     return problem ? { routeProblem: problem } : {};
   }
 
