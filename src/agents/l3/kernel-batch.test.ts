@@ -57,11 +57,27 @@ describe('a router\'s kernel steps as one ip batch (real namespaces)', { skip: r
     const memory = newMemory();
     const plan: RouterPlan = {
       id: 'kb', netns: NS, remove: false, steps: [
+        { op: 'sysctl', values: { 'net.ipv4.ip_forward': '1' } },
         { op: 'ns-ip', cmds: [['addr', 'add', '10.0.1.1/24', 'dev', 'qr-nothere']] },
         nftStep('oifname "qr-kb" snat to 10.0.0.9'),
       ],
     };
-    await assert.rejects(applyKernelSteps(h.place, plan, plan.steps, { stateDir, memory }), /Command failed .*ns\.batch:1[\s\S]*failing batch line 2/);
+    await assert.rejects(applyKernelSteps(h.place, plan, plan.steps, { stateDir, memory }), /Command failed .*ns\.batch:1[\s\S]*failing batch line 3/);
     assert.equal(memory.nft.has('kb'), false);
+  });
+
+  test('only the table and the namespace\'s lines: run side by side, and a failure still fails', async () => {
+    const memory = newMemory();
+    const plan: RouterPlan = {
+      id: 'kb', netns: NS, remove: false, steps: [
+        { op: 'ns-ip', cmds: [['addr', 'add', '10.0.0.5/32', 'dev', 'qr-kb']] },
+        nftStep('oifname "qr-kb" snat to 10.0.0.5'),
+      ],
+    };
+    await applyKernelSteps(h.place, plan, plan.steps, { stateDir, memory });
+    assert.match((await tryExec(['nft', 'list', 'table', 'ip', 'neutron-l3'], { place: h.nested(NS) })).stdout, /snat to 10\.0\.0\.5/);
+    assert.equal(memory.nft.get('kb'), table('oifname "qr-kb" snat to 10.0.0.5'));
+    plan.steps[0] = { op: 'ns-ip', cmds: [['addr', 'add', '10.0.1.1/24', 'dev', 'qr-nothere']] };
+    await assert.rejects(applyKernelSteps(h.place, plan, plan.steps, { stateDir, memory: newMemory() }), /failing batch line 1: ip addr add 10\.0\.1\.1\/24 dev qr-nothere/);
   });
 });

@@ -84,9 +84,11 @@ export async function applyKernelSteps(place: Place | undefined, plan: RouterPla
   // transaction and the namespace's batch are two independent starts: side by side they are
   // sooner through than one after the other in a batch
   if (units.length === 1 || !(has('netns-add') || has('sysctl') || has('ns-pre') || has('host-ip'))) {
-    const problems = await Promise.all(units.map((u) => u.direct()));
+    const results = await Promise.allSettled(units.map((u) => u.direct()));
+    const bad = results.find((r) => r.status === 'rejected');
+    if (bad) throw bad.reason;
     done();
-    const problem = problems.find((p) => p !== undefined);
+    const problem = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined)).find((p) => p !== undefined);
     return problem ? { routeProblem: problem } : {};
   }
 
