@@ -9,7 +9,7 @@ import { AGENT_IDENTITIES } from '../../domain/agent-types.ts';
 import type { AgentDefinition, ReconcileOutcome } from '../loop.ts';
 import type { MetadataHook } from './apply.ts';
 import type { L3Options } from './desired.ts';
-import { emptyRouterHold } from './hold.ts';
+import { newRouterHold } from './hold.ts';
 import { newMemory } from './plan.ts';
 import { FULL_OBSERVE_MS, reconcileL3 } from './reconcile.ts';
 
@@ -45,7 +45,7 @@ export function l3Agent(config: MuonConfig, hooks: L3AgentHooks = {}): L3AgentDe
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
   const memory = newMemory();
-  const hold = emptyRouterHold();
+  const hold = newRouterHold();
   let holdTimer: NodeJS.Timeout | undefined;
   const counts = { routers: 0, ex_gw_ports: 0, interfaces: 0, floating_ips: 0 };
   const d = config.values.DEFAULT;
@@ -69,7 +69,7 @@ export function l3Agent(config: MuonConfig, hooks: L3AgentHooks = {}): L3AgentDe
       setInterval(() => { memory.fullObserveDue = true; kick?.(); }, FULL_OBSERVE_MS).unref();
     },
     async reconcile(desired: HostState): Promise<ReconcileOutcome> {
-      // a new router without ports waits a moment for them (hold.ts)
+      // a new router without its gateway or interface waits a moment for it (hold.ts)
       const h = hold.filter(desired.routers ?? [], performance.now());
       if (h.againInMs !== undefined && kick) {
         if (holdTimer) clearTimeout(holdTimer);

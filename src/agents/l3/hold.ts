@@ -1,13 +1,14 @@
-// A router that appears in the feed without any port is realised a moment later, unless its
-// ports come first: clients create a router, then add its interface and gateway at once (tens
-// of ms apart), and an empty router carries no packet. Realising it at once costs a whole
-// reconcile that the router's interface and gateway then wait behind; held, the three are one
-// reconcile. Routers in the agent's first snapshot are never held (their namespaces may exist:
+// A router that appears in the feed without a gateway or without an interface is realised a
+// moment later, unless the missing part comes first: clients create a router, then add its
+// interface and gateway in a burst (tens of ms apart). Realising each state at once costs a
+// whole reconcile (process starts, 0.1–0.9 s on a loaded machine) that the next part then
+// waits behind; held, the three are one reconcile. A router that stays incomplete is realised
+// as it is once the grace has passed. Routers in the agent's first snapshot are never held (their namespaces may exist:
 // a held router is not desired, so it must be one this process has not realised yet).
 import type { RouterState } from '../../feed/host-state.ts';
 
-/** How long a new router without ports waits for them before it is realised empty. */
-export const EMPTY_ROUTER_GRACE_MS = 500;
+/** How long a new router without a gateway or an interface waits for it before it is realised as it is. */
+export const NEW_ROUTER_GRACE_MS = 500;
 
 export interface HeldRouters {
   /** the routers to realise now */
@@ -18,13 +19,13 @@ export interface HeldRouters {
   againInMs?: number;
 }
 
-export interface EmptyRouterHold {
+export interface NewRouterHold {
   filter(routers: readonly RouterState[], now: number): HeldRouters;
 }
 
-const isEmpty = (r: RouterState): boolean => !r.gw_port && r.interfaces.length === 0;
+const incomplete = (r: RouterState): boolean => !r.gw_port || r.interfaces.length === 0;
 
-export function emptyRouterHold(graceMs = EMPTY_ROUTER_GRACE_MS): EmptyRouterHold {
+export function newRouterHold(graceMs = NEW_ROUTER_GRACE_MS): NewRouterHold {
   /** router id → when this process first saw it (-Infinity: in the first snapshot) */
   const firstSeen = new Map<string, number>();
   let first = true;
@@ -37,7 +38,7 @@ export function emptyRouterHold(graceMs = EMPTY_ROUTER_GRACE_MS): EmptyRouterHol
       for (const r of routers) {
         if (!firstSeen.has(r.id)) firstSeen.set(r.id, first ? -Infinity : now);
         const left = firstSeen.get(r.id)! + graceMs - now;
-        if (isEmpty(r) && left > 0) {
+        if (incomplete(r) && left > 0) {
           held.push(r.id);
           againInMs = Math.min(againInMs ?? Infinity, left);
         } else {
