@@ -84,7 +84,8 @@ export async function applyKernelSteps(place: Place | undefined, plan: RouterPla
   // transaction and the namespace's batch side by side, as before this file (two independent
   // starts on two cores; the floating-IP figure was measured that way)
   if (units.length === 1 || !(has('netns-add') || has('sysctl') || has('ns-pre') || has('host-ip'))) {
-    const results = await Promise.allSettled(units.map((u) => u.direct()));
+    // the namespace's lines started first (the address a floating IP's ARP answer needs), as before
+    const results = await Promise.allSettled([...units].reverse().map((u) => u.direct()));
     const bad = results.find((r) => r.status === 'rejected');
     if (bad) throw bad.reason;
     done();
