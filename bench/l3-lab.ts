@@ -3,7 +3,7 @@
 // (2) router create + interface + gateway → a VM's first packet through SNAT, each over N
 // repetitions (default 20). Prints p50/p95. Neutron's L3 agent works through an RPC queue
 // and a full router sync for each change.
-//   node bench/l3-lab.ts [N]
+//   node bench/l3-lab.ts [N]   (MUON_BENCH_TRACE=1: milestones per router; MUON_BENCH_KEEP=1: leave the lab up)
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { LabRuntime, sweepStaleLabRuntimes } from '../src/lab/runtime.ts';
@@ -12,6 +12,8 @@ import { SEED_INTERNET } from '../src/lab/topology.ts';
 import { freePort } from '../test/support/muon-server.ts';
 
 const n = Number(process.argv[2] ?? 20);
+/** MUON_BENCH_TRACE=1: print each router repetition's milestones (to read beside the agents' logs) */
+const trace = !!process.env.MUON_BENCH_TRACE;
 const PREFIX = 'muon-lab-bench3-';
 await sweepStaleLabRuntimes('/run', PREFIX);
 const state = await mkdtemp(`${tmpdir()}/muon-bench3-`);
@@ -62,11 +64,18 @@ try {
     const v = await bootVm(rt, { name: `r${i}`, network: net, host: i % 2 ? 'controller' : 'compute', securityGroups: [sg] });
     const snat = async () => (await execInVm(rt, v.vm.name, ['ping', '-c', '1', '-W', '0.1', '-n', SEED_INTERNET])).code === 0;
     const t0 = performance.now();
+    const marks: string[] = [];
+    const mark = (what: string) => { if (trace) marks.push(`${what} +${Math.round(performance.now() - t0)} (${new Date().toISOString()})`); };
     const r = (await api.req('POST', '/v2.0/routers', { router: { name: `bench-${i}` } })).router.id;
+    mark('created');
     await api.req('PUT', `/v2.0/routers/${r}/add_router_interface`, { subnet_id: subnet });
+    mark('interface');
     await api.req('PUT', `/v2.0/routers/${r}`, { router: { external_gateway_info: { network_id: up.networks.public } } });
+    mark('gateway');
     await until(snat);
+    mark('snat');
     routers.push(performance.now() - t0);
+    if (trace) console.log(`router ${i} ${r}: ${marks.join(', ')}`);
   }
   report('router create + interface + gateway → first packet through SNAT', routers);
 } finally {

@@ -195,6 +195,31 @@ export async function batch(place: Place | undefined, commands: readonly IpComma
   }
 }
 
+/**
+ * A batch line running `argv` inside the nested namespace `netns` (`netns exec`): in a batch,
+ * ip forks it itself, so a whole namespace's work (sysctl, nft, an inner `ip -batch FILE`)
+ * costs the caller one process start instead of one per tool.
+ */
+export function nsExecLine(netns: string, argv: readonly string[]): IpCommand {
+  checkName(netns, 'netns name');
+  return ['netns', 'exec', netns, ...argv];
+}
+
+/** argv of an `ip -batch FILE` (inside a namespace through nsExecLine); `force` keeps going after errors. */
+export function batchFileArgv(path: string, opts: { force?: boolean } = {}): string[] {
+  return ['ip', ...(opts.force ? ['-force'] : []), '-batch', path];
+}
+
+/** The batch lines of commands, as a file for batchFileArgv. */
+export function batchText(commands: readonly IpCommand[]): string {
+  return `${commands.map(batchLine).join('\n')}\n`;
+}
+
+/** Which line of which batch failed: ip says "Command failed FILE:N" (FILE '-' for stdin), innermost first. */
+export function failedBatchLines(message: string): { file: string; line: number }[] {
+  return [...message.matchAll(/Command failed (\S+):(\d+)/g)].map((m) => ({ file: m[1], line: Number(m[2]) }));
+}
+
 /** IPv4/IPv6 addresses as "a.b.c.d/len" per device name. */
 export function addressMap(list: readonly LinkAddresses[], family?: 'inet' | 'inet6'): Map<string, string[]> {
   const m = new Map<string, string[]>();

@@ -55,6 +55,11 @@ export async function apply(place: Place | undefined, ruleset: string, opts: { t
   await exec(['nft', '-f', '-'], { place, input: ruleset.endsWith('\n') ? ruleset : `${ruleset}\n`, timeoutMs: opts.timeoutMs });
 }
 
+/** argv applying a ruleset file as one transaction, as `apply` does (for a batch that runs it, see ip.ts nsExecLine). */
+export function applyFileArgv(path: string): string[] {
+  return ['nft', '-f', path];
+}
+
 /** Check a ruleset without applying it (`nft -c -f -`). */
 export async function check(place: Place | undefined, ruleset: string): Promise<void> {
   await exec(['nft', '-c', '-f', '-'], { place, input: ruleset.endsWith('\n') ? ruleset : `${ruleset}\n` });

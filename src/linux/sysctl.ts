@@ -70,6 +70,16 @@ export async function write(place: Place | undefined, values: Readonly<Record<st
   await exec(['sysctl', '-q', '-w', ...entries.map(([k, v]) => `${k}=${v}`)], { place });
 }
 
+/** argv writing values as `write` does in a place (for a batch that runs it, see ip.ts nsExecLine). */
+export function writeArgv(values: Readonly<Record<string, string | number>>): string[] {
+  const entries = Object.entries(values);
+  for (const [k, v] of entries) {
+    checkKey(k);
+    if (/\s/.test(String(v))) throw new Error(`invalid sysctl value for ${k}: ${JSON.stringify(v)}`);
+  }
+  return ['sysctl', '-q', '-w', ...entries.map(([k, v]) => `${k}=${v}`)];
+}
+
 /** Write only the keys whose value differs; returns the keys written. */
 export async function ensure(place: Place | undefined, values: Readonly<Record<string, string | number>>): Promise<string[]> {
   const current = await read(place, Object.keys(values));

@@ -9,6 +9,7 @@ import { AGENT_IDENTITIES } from '../../domain/agent-types.ts';
 import type { AgentDefinition, ReconcileOutcome } from '../loop.ts';
 import type { MetadataHook } from './apply.ts';
 import type { L3Options } from './desired.ts';
+import { newRouterHold } from './hold.ts';
 import { newMemory } from './plan.ts';
 import { FULL_OBSERVE_MS, reconcileL3 } from './reconcile.ts';
 
@@ -44,6 +45,8 @@ export function l3Agent(config: MuonConfig, hooks: L3AgentHooks = {}): L3AgentDe
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
   const memory = newMemory();
+  const hold = newRouterHold();
+  let holdTimer: NodeJS.Timeout | undefined;
   const counts = { routers: 0, ex_gw_ports: 0, interfaces: 0, floating_ips: 0 };
   const d = config.values.DEFAULT;
   return {
@@ -66,7 +69,14 @@ export function l3Agent(config: MuonConfig, hooks: L3AgentHooks = {}): L3AgentDe
       setInterval(() => { memory.fullObserveDue = true; kick?.(); }, FULL_OBSERVE_MS).unref();
     },
     async reconcile(desired: HostState): Promise<ReconcileOutcome> {
-      const r = await reconcileL3(hooks.place, desired, { ...opts, memory, metadata: hooks.metadata });
+      // a new router without its gateway or interface waits a moment for it (hold.ts)
+      const h = hold.filter(desired.routers ?? [], performance.now());
+      if (h.againInMs !== undefined && kick) {
+        if (holdTimer) clearTimeout(holdTimer);
+        holdTimer = setTimeout(() => { holdTimer = undefined; kick?.(); }, Math.ceil(h.againInMs) + 1);
+        holdTimer.unref();
+      }
+      const r = await reconcileL3(hooks.place, { routers: h.routers }, { ...opts, memory, metadata: hooks.metadata });
       const ok = r.routers.filter((x) => !x.error);
       counts.routers = ok.length;
       counts.ex_gw_ports = ok.filter((x) => x.gateway).length;

@@ -1,17 +1,17 @@
-// apply: carry out each router's steps in order; routers are independent (a few at a time)
-// and a failure stops only that router's remaining steps.
+// apply: carry out each router's steps in order (its kernel steps as one process, see
+// kernel-batch.ts); routers are independent (a few at a time) and a failure stops only that
+// router's remaining steps.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tryExec, type Place } from '../../linux/exec.ts';
-import { batch, untilEnslaved, type IpCommand } from '../../linux/ip.ts';
-import { add as addNetns, del as delNetns, inodes } from '../../linux/netns.ts';
-import { write as writeSysctls } from '../../linux/sysctl.ts';
-import { apply as nftApply } from '../../linux/nft.ts';
+import { untilEnslaved } from '../../linux/ip.ts';
+import { del as delNetns, inodes } from '../../linux/netns.ts';
 import { flushAddress } from '../../linux/conntrack.ts';
 import { gratuitousArp } from '../../linux/arping.ts';
 import { findRadvd, reloadRadvd, startRadvd, stopRadvd } from '../../linux/radvd.ts';
 import { processesIn, terminate } from '../../linux/proc.ts';
 import { mapLimit } from '../dhcp/pool.ts';
 import { raDir, radvdFiles } from './desired.ts';
+import { KERNEL_OPS, applyKernelSteps } from './kernel-batch.ts';
 import type { L3Memory, L3Step, RouterPlan } from './plan.ts';
 
 /** How long an announcement waits for its tap to be bridged before going out anyway. */
@@ -46,22 +46,8 @@ async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts:
   const ns: Place = { ...place, netns: plan.netns };
   const files = radvdFiles(opts.stateDir, plan.id);
   switch (s.op) {
-    case 'netns-add': await addNetns(place, plan.netns); return;
-    case 'ns-pre': await batch(ns, s.cmds); return;
-    case 'host-ip': await batch(place, s.cmds); return;
-    case 'sysctl': await writeSysctls(ns, s.values); opts.memory.sysctls.add(plan.id); return;
-    case 'ns-ip': await batch(ns, s.cmds); return;
-    case 'routes':
-      try {
-        await batch(ns, s.cmds, { force: true });
-      } catch (e) {
-        out.problems.push(`router ${plan.id}: some routes could not be installed: ${(e as Error).message}`);
-      }
-      return;
-    case 'nft':
-      await nftApply(ns, s.script);
-      opts.memory.nft.set(plan.id, s.rendered);
-      return;
+    case 'netns-add': case 'sysctl': case 'ns-pre': case 'host-ip': case 'ns-ip': case 'routes': case 'nft':
+      throw new Error(`${s.op} is applied with the router's other kernel steps (kernel-batch.ts)`);
     case 'conntrack-flush':
       // independent deletions: one round of process starts, not one after another
       await Promise.all(s.addresses.map((a) => flushAddress(ns, a)));
@@ -135,46 +121,6 @@ async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts:
   }
 }
 
-/**
- * Steps run in order, except that the nft transaction runs alongside the namespace's
- * `ip -batch` steps right before it (ns-ip, routes): neither depends on the other, and a new
- * floating IP needs both (one process start less on the way to its first packet). The
- * sysctls join that phase too when no device is created in between (they must precede the
- * veths, which take conf.default.* when created; `lo` and the namespace exist already).
- */
-export function phases(steps: readonly L3Step[]): L3Step[][] {
-  const out: L3Step[][] = [];
-  const joins = (ops: L3Step['op'][]) => out.length > 0 && out.at(-1)!.every((x) => ops.includes(x.op));
-  for (let i = 0; i < steps.length; i++) {
-    const s = steps[i];
-    if (s.op === 'nft' && joins(['ns-ip', 'routes', 'sysctl'])) out.at(-1)!.push(s);
-    else if (s.op === 'routes' && joins(['ns-ip', 'sysctl'])) out.at(-1)!.push(s);
-    else if (s.op === 'ns-ip' && joins(['sysctl'])) out.at(-1)!.push(s);
-    else out.push([s]);
-  }
-  return out;
-}
-
-/**
- * ns-ip then routes as ONE `ip -batch`: the routes ride after the namespace's commands. When a
- * route line fails (the namespace's lines all went in), the routes from that line on are
- * applied as before, with -force, a failure there being a problem, not a router failure.
- */
-async function nsIpAndRoutes(ns: Place, nsIp: IpCommand[], routes: IpCommand[], plan: RouterPlan, out: L3ApplyOutcome): Promise<void> {
-  try {
-    await batch(ns, [...nsIp, ...routes]);
-    return;
-  } catch (e) {
-    const line = Number(/failing batch line (\d+)/.exec((e as Error).message)?.[1] ?? 0);
-    if (line <= nsIp.length) throw e;
-    try {
-      await batch(ns, routes.slice(line - 1 - nsIp.length), { force: true });
-    } catch (e2) {
-      out.problems.push(`router ${plan.id}: some routes could not be installed: ${(e2 as Error).message}`);
-    }
-  }
-}
-
 export async function applyL3(place: Place | undefined, plans: readonly RouterPlan[], opts: L3ApplyOptions): Promise<L3ApplyOutcome> {
   const out: L3ApplyOutcome = { done: [], failed: new Map(), problems: [], pending: [], timings: {} };
   const run = async (plan: RouterPlan, s: L3Step): Promise<void> => {
@@ -184,33 +130,22 @@ export async function applyL3(place: Place | undefined, plans: readonly RouterPl
     out.done.push({ router: plan.id, step: s });
   };
   await mapLimit(plans, opts.concurrency ?? 8, async (plan) => {
-    for (const phase of phases(plan.steps)) {
-      try {
-        // nft and sysctl beside the chain of ip batches (ns-ip and routes together, see above)
-        const beside: L3Step[] = phase.length > 1 ? phase.filter((s) => s.op === 'nft' || s.op === 'sysctl') : [];
-        const rest = phase.filter((s) => !beside.includes(s));
-        const nsIp = rest.find((s) => s.op === 'ns-ip');
-        const routes = rest.find((s) => s.op === 'routes');
-        const chain = (async () => {
-          if (nsIp?.op === 'ns-ip' && routes?.op === 'routes' && rest.length === 2) {
-            const t0 = performance.now();
-            await nsIpAndRoutes({ ...place, netns: plan.netns }, [...nsIp.cmds], [...routes.cmds], plan, out);
-            out.timings['ns-ip+routes'] = (out.timings['ns-ip+routes'] ?? 0) + Math.round(performance.now() - t0);
-            out.done.push({ router: plan.id, step: nsIp }, { router: plan.id, step: routes });
-            return;
-          }
-          for (const s of rest) await run(plan, s);
-        })();
-        const results = await Promise.allSettled([chain, ...beside.map((s) => run(plan, s))]);
-        const bad = results.find((r) => r.status === 'rejected');
-        if (bad) throw (bad as PromiseRejectedResult).reason;
-      } catch (e) {
-        out.failed.set(plan.id, e as Error);
-        // an nft table we failed to write is not vouched for any more
-        opts.memory.nft.delete(plan.id);
-        opts.memory.sysctls.delete(plan.id);
-        return;
+    try {
+      // the kernel steps (plans put them first) as one process, then the rest in order
+      const kernel = plan.steps.filter((s) => KERNEL_OPS.has(s.op));
+      if (kernel.length) {
+        const t0 = performance.now();
+        const k = await applyKernelSteps(place, plan, kernel, opts);
+        if (k.routeProblem) out.problems.push(`router ${plan.id}: ${k.routeProblem}`);
+        out.timings.kernel = (out.timings.kernel ?? 0) + Math.round(performance.now() - t0);
+        out.done.push(...kernel.map((step) => ({ router: plan.id, step })));
       }
+      for (const s of plan.steps) if (!KERNEL_OPS.has(s.op)) await run(plan, s);
+    } catch (e) {
+      out.failed.set(plan.id, e as Error);
+      // an nft table we failed to write is not vouched for any more
+      opts.memory.nft.delete(plan.id);
+      opts.memory.sysctls.delete(plan.id);
     }
   });
   return out;

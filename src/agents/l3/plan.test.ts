@@ -144,7 +144,7 @@ describe('L3 plan', () => {
     const d = compileL3({ routers: [router({ floating_ips: [fip('f1', FIP, VM2_IP)] })] }, OPTS);
     const plans = planL3(d, { routers: new Map(), hostLinks: new Map() }, newMemory(), true);
     assert.equal(plans.length, 1);
-    assert.deepEqual(ops(plans[0].steps), ['netns-add', 'sysctl', 'host-ip', 'ns-ip', 'routes', 'nft', 'metadata-ensure', 'garp', 'garp']);
+    assert.deepEqual(ops(plans[0].steps), ['netns-add', 'sysctl', 'host-ip', 'ns-ip', 'routes', 'nft', 'garp', 'garp', 'metadata-ensure']);
     const host = plans[0].steps.find((s) => s.op === 'host-ip')!;
     assert.deepEqual(host.op === 'host-ip' && host.cmds[0], ['link', 'add', 'tapb2c3d4e5-f6', 'mtu', '1450', 'type', 'veth', 'peer', 'name', 'qr-b2c3d4e5-f6', 'address', 'fa:16:3e:00:00:02', 'mtu', '1450', 'netns', `qrouter-${ROUTER_ID}`]);
     const [gw, internal] = plans[0].steps.filter((x) => x.op === 'garp');
@@ -203,15 +203,13 @@ describe('L3 plan', () => {
   });
 });
 
-describe('L3 apply phases', () => {
-  test('nft runs beside the ip batches right before it; everything else in order', async () => {
-    const { phases } = await import('./apply.ts');
-    const s = (op: string) => ({ op }) as L3Step;
-    const steps = ['netns-add', 'sysctl', 'host-ip', 'ns-ip', 'routes', 'nft', 'conntrack-flush', 'garp'].map(s);
-    assert.deepEqual(phases(steps).map((p) => p.map((x) => x.op)), [['netns-add'], ['sysctl'], ['host-ip'], ['ns-ip', 'routes', 'nft'], ['conntrack-flush'], ['garp']]);
-    assert.deepEqual(phases(['nft', 'conntrack-flush'].map(s)).map((p) => p.map((x) => x.op)), [['nft'], ['conntrack-flush']]);
-    // a new router without ports: its sysctls go beside lo up and the table (no veth is made after them)
-    assert.deepEqual(phases(['netns-add', 'sysctl', 'ns-ip', 'nft', 'metadata-ensure'].map(s)).map((p) => p.map((x) => x.op)),
-      [['netns-add'], ['sysctl', 'ns-ip', 'nft'], ['metadata-ensure']]);
+describe('L3 apply order', () => {
+  test('every plan puts its kernel steps (one process, kernel-batch.ts) before the rest', async () => {
+    const { KERNEL_OPS } = await import('./kernel-batch.ts');
+    const d = compileL3({ routers: [router({ floating_ips: [fip('f1', FIP, VM2_IP)] })] }, OPTS);
+    const plans = planL3(d, { routers: new Map(), hostLinks: new Map() }, newMemory(), true);
+    const kinds = plans[0].steps.map((s) => KERNEL_OPS.has(s.op));
+    assert.ok(kinds.includes(true) && kinds.includes(false));
+    assert.equal(kinds.lastIndexOf(true) < kinds.indexOf(false), true, ops(plans[0].steps).join(' '));
   });
 });

@@ -82,6 +82,13 @@ function emptyObserved(d: DesiredRouter): ObservedRouter {
   return { id: d.id, netns: d.netns, loUp: false, devices: new Map(), routes: [] };
 }
 
+/**
+ * The metadata proxy answers what comes in on qr- interfaces (nat.ts): a router without one gets
+ * its proxy with its first interface, not while it is being set up (the proxy's process starts
+ * would compete with that).
+ */
+export const wantsMetadata = (d: DesiredRouter): boolean => d.ports.some((p) => p.kind === 'qr');
+
 export function planRouter(d: DesiredRouter, o: ObservedRouter | undefined, hostLinks: ObservedL3['hostLinks'], memory: L3Memory, hasMetadataHook: boolean): RouterPlan {
   const steps: L3Step[] = [];
   const obs = o ?? emptyObserved(d);
@@ -182,12 +189,12 @@ export function planRouter(d: DesiredRouter, o: ObservedRouter | undefined, host
     steps.push({ op: 'radvd', action: 'reload', config: d.radvd, pid: running.pid });
   }
 
-  if (hasMetadataHook && !memory.metadata.has(d.id) && !memory.metadataPending.has(d.id)) steps.push({ op: 'metadata-ensure' });
-
   for (const g of [...(d.garp ? [d.garp] : []), ...(d.internalGarps ?? [])]) {
     const fresh = (added.get(g.device) ?? []).filter((a) => g.addresses.includes(a));
     if (fresh.length) steps.push({ op: 'garp', device: g.device, tap: g.tap, addresses: fresh });
   }
+  // last: haproxy's check and start are several process starts, which wait behind the announcements
+  if (hasMetadataHook && wantsMetadata(d) && !memory.metadata.has(d.id) && !memory.metadataPending.has(d.id)) steps.push({ op: 'metadata-ensure' });
   return { id: d.id, netns: d.netns, remove: false, steps };
 }
 

@@ -6,7 +6,7 @@ import { applyL3, type MetadataHook } from './apply.ts';
 import { compileL3, type L3Options } from './desired.ts';
 import { observeL3 } from './observe.ts';
 import { rememberedHost } from './remembered.ts';
-import { planL3, routerKey, type L3Memory, type RouterPlan } from './plan.ts';
+import { planL3, routerKey, wantsMetadata, type L3Memory, type RouterPlan } from './plan.ts';
 
 /**
  * Every router is read again this often (hand edits to a router left alone otherwise wait for
@@ -58,7 +58,7 @@ export async function reconcileL3(
     const vouched = new Map<string, string[]>();
     const expect: string[] = [];
     for (const d of desired.routers) {
-      const metadataOk = !opts.metadata || mem.metadata.has(d.id) || mem.metadataPending.has(d.id);
+      const metadataOk = !opts.metadata || !wantsMetadata(d) || mem.metadata.has(d.id) || mem.metadataPending.has(d.id);
       if (!full && metadataOk && mem.realised.get(d.id)?.key === keys.get(d.id)) vouched.set(d.id, d.ports.map((p) => p.tap));
       else if (mem.realised.has(d.id) || mem.nft.has(d.id)) expect.push(d.id);
     }

@@ -1,0 +1,113 @@
+// A router's kernel steps (namespace, sysctls, nft table, veths, addresses, routes) as ONE
+// process: an `ip -batch` on the host whose namespace lines are `netns exec` (ip forks sysctl,
+// nft and an inner `ip -batch FILE` itself). Starting a process from the agent blocks its event
+// loop 15–70 ms here, so a new router's one start instead of four to six is most of its time.
+// When only the nft table and the namespace's own lines change, they run directly, side by side.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import type { Place } from '../../linux/exec.ts';
+import { batch, batchFileArgv, batchText, failedBatchLines, nsExecLine, type IpCommand } from '../../linux/ip.ts';
+import { add as addNetns } from '../../linux/netns.ts';
+import { write as writeSysctls, writeArgv } from '../../linux/sysctl.ts';
+import { apply as nftApply, applyFileArgv } from '../../linux/nft.ts';
+import type { L3Memory, L3Step, RouterPlan } from './plan.ts';
+
+/** The steps carried out here; plans put them first, in this order's spirit (see `units`). */
+export const KERNEL_OPS: ReadonlySet<L3Step['op']> = new Set(['netns-add', 'sysctl', 'ns-pre', 'host-ip', 'ns-ip', 'routes', 'nft']);
+
+/** Where the files a batch reads live (the nft script, the namespace's inner batches). */
+export const batchDir = (stateDir: string): string => `${stateDir.replace(/\/+$/, '')}/l3-batch`;
+
+export interface KernelOutcome {
+  /** routes that would not go in (a problem, not a router failure) */
+  routeProblem?: string;
+}
+
+type Cmds = IpCommand[];
+const cmdsOf = (steps: readonly L3Step[], op: 'ns-pre' | 'host-ip' | 'ns-ip' | 'routes'): Cmds => {
+  const s = steps.find((x) => x.op === op);
+  return s && 'cmds' in s ? [...s.cmds] : [];
+};
+
+/**
+ * Routes from `from` (0-based) on again, with -force: a route line failed after the namespace's
+ * own lines all went in. What still fails is the returned problem.
+ */
+async function retryRoutes(ns: Place, routes: Cmds, from: number): Promise<string | undefined> {
+  try {
+    await batch(ns, routes.slice(from), { force: true });
+    return undefined;
+  } catch (e) {
+    return `some routes could not be installed: ${(e as Error).message}`;
+  }
+}
+
+/** The namespace's inner batch: ns-ip's lines, then the routes. */
+async function nsDirect(ns: Place, nsIp: Cmds, routes: Cmds): Promise<string | undefined> {
+  try {
+    await batch(ns, [...nsIp, ...routes]);
+    return undefined;
+  } catch (e) {
+    const line = failedBatchLines((e as Error).message).find((f) => f.file === '-')?.line ?? 0;
+    if (line <= nsIp.length) throw e;
+    return retryRoutes(ns, routes, line - 1 - nsIp.length);
+  }
+}
+
+export async function applyKernelSteps(place: Place | undefined, plan: RouterPlan, steps: readonly L3Step[], opts: { stateDir: string; memory: L3Memory }): Promise<KernelOutcome> {
+  const ns: Place = { ...place, netns: plan.netns };
+  const has = (op: L3Step['op']) => steps.some((s) => s.op === op);
+  const sysctl = steps.find((s) => s.op === 'sysctl');
+  const nft = steps.find((s) => s.op === 'nft');
+  const [pre, host, nsIp, routes] = [cmdsOf(steps, 'ns-pre'), cmdsOf(steps, 'host-ip'), cmdsOf(steps, 'ns-ip'), cmdsOf(steps, 'routes')];
+  const dir = batchDir(opts.stateDir);
+  const nftFile = `${dir}/${plan.id}.nft`;
+  const preFile = `${dir}/${plan.id}.pre.batch`;
+  const nsFile = `${dir}/${plan.id}.ns.batch`;
+
+  // the order: the namespace, its sysctls (before any device is made: devices take
+  // conf.default.* when created), the nft table (names devices by name only), stray devices
+  // out, the host's veths (peers straight into the namespace), the namespace's own lines, routes last
+  const units: { lines: IpCommand[]; file?: [string, string]; direct: () => Promise<string | undefined> }[] = [];
+  if (has('netns-add')) units.push({ lines: [['netns', 'add', plan.netns]], direct: async () => { await addNetns(place, plan.netns); return undefined; } });
+  if (sysctl?.op === 'sysctl') units.push({ lines: [nsExecLine(plan.netns, writeArgv(sysctl.values))], direct: async () => { await writeSysctls(ns, sysctl.values); return undefined; } });
+  if (nft?.op === 'nft') units.push({ lines: [nsExecLine(plan.netns, applyFileArgv(nftFile))], file: [nftFile, nft.script], direct: async () => { await nftApply(ns, nft.script); return undefined; } });
+  if (pre.length) units.push({ lines: [nsExecLine(plan.netns, batchFileArgv(preFile))], file: [preFile, batchText(pre)], direct: async () => { await batch(ns, pre); return undefined; } });
+  if (host.length) units.push({ lines: host, direct: async () => { await batch(place, host); return undefined; } });
+  if (nsIp.length || routes.length) units.push({ lines: [nsExecLine(plan.netns, batchFileArgv(nsFile))], file: [nsFile, batchText([...nsIp, ...routes])], direct: () => nsDirect(ns, nsIp, routes) });
+
+  const done = (): void => {
+    if (sysctl) opts.memory.sysctls.add(plan.id);
+    if (nft?.op === 'nft') opts.memory.nft.set(plan.id, nft.rendered);
+  };
+  if (units.length === 0) return {};
+  // inside a namespace that is there already (a floating IP's address and DNAT): the nft
+  // transaction and the namespace's batch side by side, as before this file (two independent
+  // starts on two cores; the floating-IP figure was measured that way)
+  if (units.length === 1 || !(has('netns-add') || has('sysctl') || has('ns-pre') || has('host-ip'))) {
+    // the namespace's lines started first (the address a floating IP's ARP answer needs), as before
+    const results = await Promise.allSettled([...units].reverse().map((u) => u.direct()));
+    const bad = results.find((r) => r.status === 'rejected');
+    if (bad) throw bad.reason;
+    done();
+    const problem = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined)).find((p) => p !== undefined);
+    return problem ? { routeProblem: problem } : {};
+  }
+
+  const files = units.flatMap((u) => (u.file ? [u.file] : []));
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await Promise.all(files.map(([path, text]) => writeFile(path, text, { mode: 0o600 })));
+  try {
+    await batch(place, units.flatMap((u) => u.lines));
+  } catch (e) {
+    // the inner batch's routes are the only lines whose failure is not the router's: ip names
+    // the inner line ("Command failed FILE:N") before the outer one
+    const inner = failedBatchLines((e as Error).message).find((f) => f.file === nsFile)?.line ?? 0;
+    if (inner <= nsIp.length) throw e;
+    done();
+    return { routeProblem: await retryRoutes(ns, routes, inner - 1 - nsIp.length) };
+  } finally {
+    await Promise.all(files.map(([path]) => rm(path, { force: true })));
+  }
+  done();
+  return {};
+}
