@@ -16,7 +16,7 @@ import { rulesetText } from '../linux/nft.ts';
 import { freePort } from '../../test/support/muon-server.ts';
 import { LabRuntime, sweepStaleLabRuntimes } from './runtime.ts';
 import { readOpenrc } from './api-client.ts';
-import { bootVm, execInVm, findVm } from './vm.ts';
+import { bootVm, execInVm, findVm, serveTcpInVm } from './vm.ts';
 import { isAlive } from '../linux/proc.ts';
 import { SEED_INTERNET, SEED_GATEWAY } from './topology.ts';
 
@@ -51,10 +51,7 @@ describe('the seed deployment with routers, floating IPs and metadata, end to en
     }
   };
   /** A TCP listener in a VM answering with a fixed line. */
-  const listen = async (vm: string, port: number, text: string) => {
-    const v = await findVm(rt, vm);
-    listeners.push(await rt.lab.startOn(v.host, ['socat', `TCP-LISTEN:${port},fork,reuseaddr`, `EXEC:echo ${text}`], { netns: v.netns, settleMs: 50 }));
-  };
+  const listen = async (vm: string, port: number, text: string) => { listeners.push(await serveTcpInVm(rt, vm, port, text)); };
 
   before(async () => {
     assertRoot();

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { assertRoot, rootSkip } from '../linux/testing.ts';
 import { freePort } from '../../test/support/muon-server.ts';
 import { LabRuntime, sweepStaleLabRuntimes } from './runtime.ts';
-import { bootVm, findVm, listVms } from './vm.ts';
+import { bootVm, findVm, listVms, serveTcpInVm } from './vm.ts';
 import type { TraceResult } from '../trace/model.ts';
 import type { ProbeReport } from './probe.ts';
 import { isAlive } from '../linux/proc.ts';
@@ -84,7 +84,7 @@ describe('muon trace and muon probe on the lab', { skip: rootSkip }, () => {
     await bootVm(rt, { name: 'vm1', network: 'private', host: 'compute' });
     const vm2 = (await bootVm(rt, { name: 'vm2', network: 'private', host: 'controller', securityGroups: [ids.ssh] })).vm;
     for (const [port, text] of [[22, 'vm2-ssh'], [80, 'vm2-http']] as const) {
-      listeners.push(await rt.lab.startOn(vm2.host, ['socat', `TCP-LISTEN:${port},fork,reuseaddr`, `EXEC:echo ${text}`], { netns: vm2.netns, settleMs: 50 }));
+      listeners.push(await serveTcpInVm(rt, 'vm2', port, text));
     }
     const fip = (await api.req('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ids.public, port_id: vm2.port_id } })).floatingip;
     fipAddr = fip.floating_ip_address;

@@ -16,7 +16,7 @@ import { LabRuntime, sweepStaleLabRuntimes } from './runtime.ts';
 import { readOpenrc } from './api-client.ts';
 import { linuxbridgeAgentIni } from './seed-configs.ts';
 import { terminate } from '../linux/proc.ts';
-import { bootVm, deleteVm, execInVm, findVm } from './vm.ts';
+import { bootVm, deleteVm, execInVm, findVm, serveTcpInVm } from './vm.ts';
 
 const PREFIX = 'muon-lab-e2e-';
 
@@ -152,7 +152,7 @@ describe('the lab, end to end', { skip: rootSkip }, () => {
     const srvIp = srv.vm.ip_address!;
     // listeners in the server VM
     for (const port of [22, 80, 8080]) {
-      await rt.lab.startOn('compute', ['socat', `TCP-LISTEN:${port},fork,reuseaddr`, `SYSTEM:echo port-${port}`], { netns: srv.vm.netns, settleMs: 20 });
+      await serveTcpInVm(rt, 'srv', port, `port-${port}`);
     }
     const tcp = async (port: number) => {
       const r = await execInVm(rt, 'cli', ['socat', '-T', '1', '-', `TCP:${srvIp}:${port},connect-timeout=1`], { timeoutMs: 5000 });
@@ -198,7 +198,7 @@ describe('the lab, end to end', { skip: rootSkip }, () => {
 
     // port security off: everything through
     const open = await bootVm(rt, { name: 'open', network: 'private', host: 'compute', portSecurity: false });
-    await rt.lab.startOn('compute', ['socat', 'TCP-LISTEN:81,fork,reuseaddr', 'SYSTEM:echo port-81'], { netns: open.vm.netns, settleMs: 20 });
+    await serveTcpInVm(rt, 'open', 81, 'port-81');
     assert.ok(await ping('cli', open.vm.ip_address!), 'ping a VM without port security');
     const r = await execInVm(rt, 'cli', ['socat', '-T', '1', '-', `TCP:${open.vm.ip_address}:81,connect-timeout=1`]);
     assert.equal(r.stdout.trim(), 'port-81');

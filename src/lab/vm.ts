@@ -245,3 +245,19 @@ export async function execInVmInteractive(rt: LabRuntime, name: string, argv: re
   const vm = await findVm(rt, name);
   return interactive(argv, { place: rt.lab.place(vm.host, vm.netns) });
 }
+
+/**
+ * A TCP service in a VM that answers each connection with `text` (socat); resolves with its
+ * pid once it listens, so that a refused connection can never pass for a blocking rule.
+ */
+export async function serveTcpInVm(rt: LabRuntime, name: string, port: number, text: string, timeoutMs = 8000): Promise<number> {
+  const vm = await findVm(rt, name);
+  const pid = await rt.lab.startOn(vm.host, ['socat', `TCP-LISTEN:${port},fork,reuseaddr`, `EXEC:echo ${text}`], { netns: vm.netns, settleMs: 20 });
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await tryExec(['ss', '-Hltn', `sport = :${port}`], { place: rt.lab.place(vm.host, vm.netns), timeoutMs: 5000 });
+    if (r.code === 0 && r.stdout.trim()) return pid;
+    if (Date.now() > until) throw new Error(`socat in VM ${name} is not listening on TCP ${port} after ${timeoutMs} ms`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
