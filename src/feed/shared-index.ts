@@ -5,6 +5,11 @@
 // 1,000 hosts, minutes per change. Now: one read of the bound ports and what hangs on them
 // per revision, each section value shared by the hosts it is the same for (a security group,
 // a set of remote groups, a network's peers), and its digest computed once.
+//
+// A revision whose changes are all security-group ones (a rule added or removed: what an
+// operator does most to a running cloud) leaves the ports, their addresses, the agents and the
+// networks as they were: the next index keeps those, with each host's port-side sections and
+// digests already built, and reads only the groups' rules (and members of groups newly named).
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
@@ -12,8 +17,9 @@ import { byChunks, group } from './chunked.ts';
 import { parseIp } from '../domain/ip/address.ts';
 import { currentRevision } from './revision.ts';
 import { DHCP_AGENT_TYPE, L3_AGENT_TYPE, LINUXBRIDGE_AGENT_TYPE } from '../domain/agent-types.ts';
-import type {
-  AddressPair, FixedIp, HostState, L2popPeer, NetworkState, SecurityGroupRuleState, SecurityGroupState,
+import {
+  deviceName, type AddressPair, type FixedIp, type HostState, type L2popPeer, type NetworkState, type PortState, type SecurityGroupRuleState,
+  type SecurityGroupState,
 } from './host-state.ts';
 
 type Db = Kysely<Database>;
@@ -43,6 +49,36 @@ interface SecurityView {
   address_groups: Section<HostState['address_groups']>;
 }
 
+/** A host's Linux bridge sections that depend only on the ports (not on the groups' rules). */
+export interface HostPorts {
+  networks: Section<NetworkState[]>;
+  ports: Section<PortState[]>;
+  l2pop: { digest: string; value: () => L2popPeer[] };
+  /** the groups of its secured ports (sorted): the key of its security sections */
+  sgIds: string[];
+}
+
+/** Change types that leave every port-side table (ports, addresses, group links, pairs, networks, agents, DHCP/L3 placement) as it was. */
+const SECURITY_ONLY = new Set(['security_group_rule', 'security_group', 'address_group']);
+/** past this many changes a full read is cheaper than looking at them */
+const MAX_DELTA = 1000;
+
+/** The port-side facts of an index, and what was built from them: kept by the next index when only groups changed. */
+interface PortSide {
+  boundByHost: Map<string, PortBase[]>;
+  fixedIps: Map<string, FixedIp[]>;
+  sgLinks: Map<string, string[]>;
+  pairs: Map<string, AddressPair[]>;
+  networks: Map<string, NetworkState>;
+  servedNets: Map<string, string[]>;
+  l3Hosts: Set<string>;
+  vtepOf: Map<string, string>;
+  /** the groups of secured ports (sorted) */
+  sgIds: string[];
+  peersMemo: Map<string, NetworkPeers>;
+  hostMemo: Map<string, HostPorts>;
+}
+
 /** One network's l2population facts: every bridge-bound port, by the VTEP of its host. */
 interface NetworkPeers {
   /** vtep → the peer entry with every port behind it, and those ports' entries by host */
@@ -61,33 +97,47 @@ export class SharedIndex {
   /** host → the networks its DHCP agent serves (those with a DHCP-enabled subnet) */
   readonly servedNets: Map<string, string[]>;
   readonly l3Hosts: Set<string>;
+  /** true when the port side was kept from the previous index (tests, figures) */
+  readonly keptPorts: boolean;
+  private readonly side: PortSide;
   private readonly vtepOf: Map<string, string>;
   private readonly groups: Map<string, SecurityGroupState>;
   private readonly members: Map<string, { IPv4: string[]; IPv6: string[] }>;
   private readonly addressGroups: Map<string, string[]>;
   private readonly securityMemo = new Map<string, SecurityView>();
-  private readonly peersMemo = new Map<string, NetworkPeers>();
+  private readonly peersMemo: Map<string, NetworkPeers>;
 
-  private constructor(f: Omit<SharedIndex, 'security' | 'l2pop' | 'networkDigest'> & {
-    vtepOf: Map<string, string>; groups: Map<string, SecurityGroupState>; members: Map<string, { IPv4: string[]; IPv6: string[] }>; addressGroups: Map<string, string[]>;
-  }) {
-    this.revision = f.revision;
-    this.boundByHost = f.boundByHost;
-    this.fixedIps = f.fixedIps;
-    this.sgLinks = f.sgLinks;
-    this.pairs = f.pairs;
-    this.networks = f.networks;
-    this.servedNets = f.servedNets;
-    this.l3Hosts = f.l3Hosts;
-    this.vtepOf = f.vtepOf;
-    this.groups = f.groups;
-    this.members = f.members;
-    this.addressGroups = f.addressGroups;
+  private constructor(revision: number, side: PortSide, sec: {
+    groups: Map<string, SecurityGroupState>; members: Map<string, { IPv4: string[]; IPv6: string[] }>; addressGroups: Map<string, string[]>;
+  }, keptPorts: boolean) {
+    this.revision = revision;
+    this.side = side;
+    this.boundByHost = side.boundByHost;
+    this.fixedIps = side.fixedIps;
+    this.sgLinks = side.sgLinks;
+    this.pairs = side.pairs;
+    this.networks = side.networks;
+    this.servedNets = side.servedNets;
+    this.l3Hosts = side.l3Hosts;
+    this.vtepOf = side.vtepOf;
+    this.peersMemo = side.peersMemo;
+    this.groups = sec.groups;
+    this.members = sec.members;
+    this.addressGroups = sec.addressGroups;
+    this.keptPorts = keptPorts;
   }
 
-  /** The revision is read first: a change committed meanwhile is seen again by the next watch. */
-  static async load(db: Db): Promise<SharedIndex> {
+  /**
+   * The revision is read first: a change committed meanwhile is seen again by the next watch.
+   * `prev`: the index of an older revision, whose port side is kept when every change since
+   * was a security-group one.
+   */
+  static async load(db: Db, prev?: SharedIndex): Promise<SharedIndex> {
     const revision = await currentRevision(db);
+    if (prev && await onlySecurityChanges(db, prev.revision, revision)) {
+      // members hang on ports, which did not change: only groups newly named by a rule are read
+      return new SharedIndex(revision, prev.side, await loadSecurity(db, prev.side.sgIds, prev.members), true);
+    }
     const bound = await db.selectFrom('ports').select(PORT_COLS).where('binding_vif_type', '=', 'bridge').execute();
     const ofBound = <T>(q: (ids: string[]) => Promise<T[]>) => byChunks(bound.map((p) => p.id), q);
     const ipRows = await ofBound((c) => db.selectFrom('ip_allocations').select(['port_id', 'subnet_id', 'ip_address']).where('port_id', 'in', c).execute());
@@ -122,17 +172,36 @@ export class SharedIndex {
     for (const [port, rows] of group(sgRows, (r) => r.port_id)) sgLinks.set(port, rows.map((r) => r.security_group_id).sort());
     const secured = new Set(bound.filter((p) => p.port_security_enabled === 1).map((p) => p.id));
     const sgIds = [...new Set(sgRows.filter((r) => secured.has(r.port_id)).map((r) => r.security_group_id))].sort();
-    const groups = await loadGroups(db, sgIds);
-    const rules = [...groups.values()].flatMap((g) => g.rules);
-    const members = await loadMembers(db, [...new Set(rules.map((r) => r.remote_group_id).filter((x): x is string => !!x))]);
-    const addressGroups = await loadAddressGroups(db, [...new Set(rules.map((r) => r.remote_address_group_id).filter((x): x is string => !!x))]);
-
-    return new SharedIndex({
-      revision, networks, servedNets, l3Hosts, vtepOf, groups, members, addressGroups, sgLinks,
+    const side: PortSide = {
+      networks, servedNets, l3Hosts, vtepOf, sgLinks, sgIds,
       boundByHost: group(bound, (p) => p.binding_host_id),
       fixedIps: new Map([...group(ipRows, (r) => r.port_id)].map(([k, rows]) => [k, rows.map((r) => ({ subnet_id: r.subnet_id, ip_address: r.ip_address }))])),
       pairs: new Map([...group(pairRows, (r) => r.port_id)].map(([k, rows]) => [k, rows.map((a) => ({ ip_address: a.ip_address, mac_address: a.mac_address }))])),
-    });
+      peersMemo: new Map(), hostMemo: new Map(),
+    };
+    return new SharedIndex(revision, side, await loadSecurity(db, sgIds, new Map()), false);
+  }
+
+  /** A host's port-side sections (networks, ports, l2pop) and the groups of its secured ports: built once, kept while the ports are. */
+  hostPorts(host: string): HostPorts {
+    let v = this.side.hostMemo.get(host);
+    if (v) return v;
+    const bound = this.boundByHost.get(host) ?? [];
+    const served = this.servedNets.get(host) ?? [];
+    const networks = [...new Set([...bound.map((p) => p.network_id), ...served])].map((id) => this.networks.get(id))
+      .filter((n) => n !== undefined).sort((a, b) => a.id.localeCompare(b.id));
+    const netIds = new Set(networks.map((n) => n.id));
+    const ports: PortState[] = bound.filter((p) => netIds.has(p.network_id)).map((p) => toPortState(p, this.fixedIps.get(p.id) ?? [],
+      this.sgLinks.get(p.id) ?? [], this.pairs.get(p.id) ?? []));
+    ports.sort((a, b) => a.id.localeCompare(b.id));
+    v = {
+      networks: { value: networks, digest: digestOf(networks) },
+      ports: { value: ports, digest: digestOf(ports) },
+      l2pop: this.l2pop(host, networks.filter((n) => n.network_type === 'vxlan')),
+      sgIds: [...new Set(ports.filter((p) => p.port_security_enabled).flatMap((p) => p.security_groups))].sort(),
+    };
+    this.side.hostMemo.set(host, v);
+    return v;
   }
 
   /** security_groups, remote_groups and address_groups of a host whose secured ports are in `sgIds` (sorted). */
@@ -218,6 +287,37 @@ export class SharedIndex {
 
 const byEntry = (a: [string, string], b: [string, string]) => (a[0] + a[1]).localeCompare(b[0] + b[1]);
 
+export function toPortState(p: PortBase, fixed_ips: PortState['fixed_ips'], security_groups: string[], allowed_address_pairs: PortState['allowed_address_pairs']): PortState {
+  return {
+    id: p.id, network_id: p.network_id, mac_address: p.mac_address, fixed_ips, admin_state_up: p.admin_state_up === 1,
+    device_owner: p.device_owner, port_security_enabled: p.port_security_enabled === 1, security_groups, allowed_address_pairs,
+    device: deviceName('tap', p.id),
+  };
+}
+
+/**
+ * Every change in (from, to] is a security-group one. A gap in the sequence (pruned rows, a
+ * rolled-back insert, a transaction not yet committed) counts as "something else".
+ */
+async function onlySecurityChanges(db: Db, from: number, to: number): Promise<boolean> {
+  if (to <= from || to - from > MAX_DELTA) return false;
+  const rows = await db.selectFrom('changes').select('resource_type').where('seq', '>', from).where('seq', '<=', to).execute();
+  return rows.length === to - from && rows.every((r) => SECURITY_ONLY.has(r.resource_type));
+}
+
+/** The groups of secured ports, their rules, and the members and address groups the rules name; `known` members are kept. */
+async function loadSecurity(db: Db, sgIds: readonly string[], known: ReadonlyMap<string, { IPv4: string[]; IPv6: string[] }>): Promise<{
+  groups: Map<string, SecurityGroupState>; members: Map<string, { IPv4: string[]; IPv6: string[] }>; addressGroups: Map<string, string[]>;
+}> {
+  const groups = await loadGroups(db, sgIds);
+  const rules = [...groups.values()].flatMap((g) => g.rules);
+  const remote = [...new Set(rules.map((r) => r.remote_group_id).filter((x): x is string => !!x))];
+  const members = new Map([...await loadMembers(db, remote.filter((id) => !known.has(id)))]);
+  for (const id of remote) if (known.has(id)) members.set(id, known.get(id)!);
+  const addressGroups = await loadAddressGroups(db, [...new Set(rules.map((r) => r.remote_address_group_id).filter((x): x is string => !!x))]);
+  return { groups, members, addressGroups };
+}
+
 export async function loadNetworks(db: Db, ids: readonly string[]): Promise<NetworkState[]> {
   const rows = await byChunks(ids, (c) => db.selectFrom('networks').select(['id', 'mtu', 'admin_state_up']).where('id', 'in', c).execute());
   const segs = group(await byChunks(ids, (c) => db.selectFrom('network_segments').selectAll().where('network_id', 'in', c).orderBy('segment_index').execute()), (s) => s.network_id);
@@ -281,7 +381,8 @@ export async function sharedIndex(db: Db, atLeast?: number): Promise<SharedIndex
   const revision = await currentRevision(db);
   const c = current.get(db);
   if (c && c.revision >= revision) return c.index;
-  const index = SharedIndex.load(db);
+  // built on the previous index (its port side is kept when only groups changed since)
+  const index = (c ? c.index.catch(() => undefined) : Promise.resolve(undefined)).then((prev) => SharedIndex.load(db, prev));
   const entry = { revision, index };
   current.set(db, entry);
   index.catch(() => { if (current.get(db) === entry) current.delete(db); });
