@@ -15,7 +15,7 @@
 //        [--reps 5] [--report-interval 30] [--idle 60] [--burst-rate 250] [--burst-seconds 20] [--api-workers W]
 //        [--bulk B: ports per bulk create, default all of them in one]
 //
-// MUON_BENCH_PROF=<dir> runs the server with --cpu-prof into <dir>.
+// MUON_BENCH_PROF=<dir> runs the server and the load generators with --cpu-prof into <dir>.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

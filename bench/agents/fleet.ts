@@ -11,6 +11,7 @@ import { AgentLoop, type AgentLog } from '../../src/agents/loop.ts';
 import { AGENT_IDENTITIES } from '../../src/domain/agent-types.ts';
 import { LINUXBRIDGE_PARTS } from '../../src/agents/linuxbridge/agent.ts';
 import type { AgentChannel } from '../../src/feed/channel.ts';
+import { Interner } from './interner.ts';
 
 export interface SimHost { name: string; tunnelIp: string }
 
@@ -54,6 +55,8 @@ export class Fleet {
   private readonly opts: FleetOptions;
   private readonly markers = new Set<number>();
   private firstWarnings: string[] = [];
+  /** the hosts of this process share equal values rather than each keeping its own copy (./interner.ts) */
+  private readonly interner = new Interner();
 
   constructor(opts: FleetOptions) {
     this.opts = opts;
@@ -154,7 +157,7 @@ export class Fleet {
         this.counters.watches++;
         // what travelled (the answer holds only the changed sections), while a change is followed
         if (r && this.markers.size) sim.wireBytes = Buffer.byteLength(JSON.stringify(r));
-        return r;
+        return r && this.interner.answer(r);
       },
       devices: (h, r) => inner.devices(h, r),
       lookupInstance: (q) => inner.lookupInstance(q),

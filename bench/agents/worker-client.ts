@@ -9,7 +9,9 @@ export class FleetWorker implements FanoutTarget {
   private readonly pending = new Map<number, { resolve(v: any): void; reject(e: Error): void }>();
 
   constructor() {
-    this.child = fork(new URL('./worker.ts', import.meta.url).pathname, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // MUON_BENCH_PROF=<dir>: the load generators are profiled too (their share of the machine's two cores is part of every figure)
+    const prof = process.env.MUON_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MUON_BENCH_PROF}`, '--cpu-prof-name=loadgen.${pid}.cpuprofile'] : [];
+    this.child = fork(new URL('./worker.ts', import.meta.url).pathname, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...prof] });
     this.child.on('message', (m: { id: number; result?: unknown; error?: string }) => {
       const p = this.pending.get(m.id);
       if (!p) return;

@@ -4,6 +4,12 @@
 // other servers through the broker: `announce`), whose watches are woken the same way (`wake`);
 // a slow fallback check (default 1 s, only while someone waits) catches writes made by a
 // process no peer link reaches (several servers on unix sockets only).
+//
+// The newest revision read is kept, with the number of wakes it covers: a watch that arrives
+// (or goes back to waiting) while no write was announced since that read parks without asking
+// the database. One change answers ~1,000 watches, and each agent's next watch came straight
+// back: that was 1,000 identical revision queries per change. A write no peer announces is
+// still seen at the next fallback check, as it is by the watches already parked.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { currentRevision } from './revision.ts';
@@ -22,6 +28,13 @@ export class RevisionWatch {
   private readonly db: Kysely<Database>;
   private readonly fallbackMs: number;
   private readonly announce: (() => void) | undefined;
+  /** the newest revision read from the database, and how many wakes had happened when it was read */
+  private known = -1;
+  private knownAt = -1;
+  private wakes = 0;
+  /** the revision query under way (shared by every caller that needs it), and the wakes before it began */
+  private reading: Promise<number> | undefined;
+  private readingAt = -1;
 
   constructor(db: Kysely<Database>, opts: { fallbackMs?: number; announce?: () => void } = {}) {
     this.db = db;
@@ -31,8 +44,13 @@ export class RevisionWatch {
 
   /** Resolves with the current revision as soon as it is > since, or when timeoutMs passes. */
   async wait(since: number, timeoutMs: number): Promise<number> {
-    const now = await currentRevision(this.db);
-    if (now > since || timeoutMs <= 0) return now;
+    let now: number;
+    do {
+      now = this.fresh() ? this.known : await this.read();
+      if (now > since || timeoutMs <= 0) return now;
+      // a write announced while the read was under way may not be in it: read again
+    } while (!this.fresh());
+    // parked from here on: the next wake() looks at the outbox for this waiter too
     return new Promise<number>((resolve) => {
       const w: Waiter = {
         since,
@@ -56,6 +74,7 @@ export class RevisionWatch {
   /** A peer wrote something (or a fallback tick): look at the outbox now (coalesced). */
   wake(): void {
     this.pokedAt = performance.now();
+    this.wakes++;
     if (this.waiters.size === 0) return;
     if (this.checking) { this.again = true; return; }
     this.checking = this.check().finally(() => {
@@ -76,8 +95,26 @@ export class RevisionWatch {
 
   private async check(): Promise<void> {
     let rev: number;
-    try { rev = await currentRevision(this.db); } catch { return; }
+    try { rev = await this.read(); } catch { return; }
     for (const w of [...this.waiters]) if (rev > w.since) w.resolve(rev);
+  }
+
+  /** no write was announced since `known` was read */
+  private fresh(): boolean {
+    return this.knownAt === this.wakes;
+  }
+
+  /** The current revision from the database: one query at a time, shared by whoever asks meanwhile. */
+  private read(): Promise<number> {
+    if (this.reading && this.readingAt === this.wakes) return this.reading;
+    const at = this.wakes;
+    const p: Promise<number> = currentRevision(this.db).then((rev) => {
+      if (at >= this.knownAt) { this.known = Math.max(this.known, rev); this.knownAt = at; }
+      return rev;
+    }).finally(() => { if (this.reading === p) this.reading = undefined; });
+    this.reading = p;
+    this.readingAt = at;
+    return p;
   }
 
   private updateFallback(): void {
@@ -87,6 +124,8 @@ export class RevisionWatch {
     } else if (this.waiters.size === 0 && this.fallback) {
       clearInterval(this.fallback);
       this.fallback = undefined;
+      // nothing checks the outbox now: the next watch reads it rather than trust `known`
+      this.wakes++;
     }
   }
 }

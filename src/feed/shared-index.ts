@@ -5,15 +5,20 @@
 // 1,000 hosts, minutes per change. Now: one read of the bound ports and what hangs on them
 // per revision, each section value shared by the hosts it is the same for (a security group,
 // a set of remote groups, a network's peers), and its digest computed once.
+//
+// A revision whose changes are all security-group ones (a rule added or removed: what an
+// operator does most to a running cloud) leaves the ports, their addresses, the agents and the
+// networks as they were: the next index keeps those, with each host's port-side sections and
+// digests already built, and reads only the groups' rules (and members of groups newly named).
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { byChunks, group } from './chunked.ts';
-import { parseIp } from '../domain/ip/address.ts';
 import { currentRevision } from './revision.ts';
+import { loadNetworks, loadSecurity, onlySecurityChanges } from './index-reads.ts';
 import { DHCP_AGENT_TYPE, L3_AGENT_TYPE, LINUXBRIDGE_AGENT_TYPE } from '../domain/agent-types.ts';
-import type {
-  AddressPair, FixedIp, HostState, L2popPeer, NetworkState, SecurityGroupRuleState, SecurityGroupState,
+import {
+  deviceName, type AddressPair, type FixedIp, type HostState, type L2popPeer, type NetworkState, type PortState, type SecurityGroupState,
 } from './host-state.ts';
 
 type Db = Kysely<Database>;
@@ -43,6 +48,31 @@ interface SecurityView {
   address_groups: Section<HostState['address_groups']>;
 }
 
+/** A host's Linux bridge sections that depend only on the ports (not on the groups' rules). */
+export interface HostPorts {
+  networks: Section<NetworkState[]>;
+  ports: Section<PortState[]>;
+  l2pop: { digest: string; value: () => L2popPeer[] };
+  /** the groups of its secured ports (sorted): the key of its security sections */
+  sgIds: string[];
+}
+
+/** The port-side facts of an index, and what was built from them: kept by the next index when only groups changed. */
+interface PortSide {
+  boundByHost: Map<string, PortBase[]>;
+  fixedIps: Map<string, FixedIp[]>;
+  sgLinks: Map<string, string[]>;
+  pairs: Map<string, AddressPair[]>;
+  networks: Map<string, NetworkState>;
+  servedNets: Map<string, string[]>;
+  l3Hosts: Set<string>;
+  vtepOf: Map<string, string>;
+  /** the groups of secured ports (sorted) */
+  sgIds: string[];
+  peersMemo: Map<string, NetworkPeers>;
+  hostMemo: Map<string, HostPorts>;
+}
+
 /** One network's l2population facts: every bridge-bound port, by the VTEP of its host. */
 interface NetworkPeers {
   /** vtep → the peer entry with every port behind it, and those ports' entries by host */
@@ -61,33 +91,47 @@ export class SharedIndex {
   /** host → the networks its DHCP agent serves (those with a DHCP-enabled subnet) */
   readonly servedNets: Map<string, string[]>;
   readonly l3Hosts: Set<string>;
+  /** true when the port side was kept from the previous index (tests, figures) */
+  readonly keptPorts: boolean;
+  private readonly side: PortSide;
   private readonly vtepOf: Map<string, string>;
   private readonly groups: Map<string, SecurityGroupState>;
   private readonly members: Map<string, { IPv4: string[]; IPv6: string[] }>;
   private readonly addressGroups: Map<string, string[]>;
   private readonly securityMemo = new Map<string, SecurityView>();
-  private readonly peersMemo = new Map<string, NetworkPeers>();
+  private readonly peersMemo: Map<string, NetworkPeers>;
 
-  private constructor(f: Omit<SharedIndex, 'security' | 'l2pop' | 'networkDigest'> & {
-    vtepOf: Map<string, string>; groups: Map<string, SecurityGroupState>; members: Map<string, { IPv4: string[]; IPv6: string[] }>; addressGroups: Map<string, string[]>;
-  }) {
-    this.revision = f.revision;
-    this.boundByHost = f.boundByHost;
-    this.fixedIps = f.fixedIps;
-    this.sgLinks = f.sgLinks;
-    this.pairs = f.pairs;
-    this.networks = f.networks;
-    this.servedNets = f.servedNets;
-    this.l3Hosts = f.l3Hosts;
-    this.vtepOf = f.vtepOf;
-    this.groups = f.groups;
-    this.members = f.members;
-    this.addressGroups = f.addressGroups;
+  private constructor(revision: number, side: PortSide, sec: {
+    groups: Map<string, SecurityGroupState>; members: Map<string, { IPv4: string[]; IPv6: string[] }>; addressGroups: Map<string, string[]>;
+  }, keptPorts: boolean) {
+    this.revision = revision;
+    this.side = side;
+    this.boundByHost = side.boundByHost;
+    this.fixedIps = side.fixedIps;
+    this.sgLinks = side.sgLinks;
+    this.pairs = side.pairs;
+    this.networks = side.networks;
+    this.servedNets = side.servedNets;
+    this.l3Hosts = side.l3Hosts;
+    this.vtepOf = side.vtepOf;
+    this.peersMemo = side.peersMemo;
+    this.groups = sec.groups;
+    this.members = sec.members;
+    this.addressGroups = sec.addressGroups;
+    this.keptPorts = keptPorts;
   }
 
-  /** The revision is read first: a change committed meanwhile is seen again by the next watch. */
-  static async load(db: Db): Promise<SharedIndex> {
+  /**
+   * The revision is read first: a change committed meanwhile is seen again by the next watch.
+   * `prev`: the index of an older revision, whose port side is kept when every change since
+   * was a security-group one.
+   */
+  static async load(db: Db, prev?: SharedIndex): Promise<SharedIndex> {
     const revision = await currentRevision(db);
+    if (prev && await onlySecurityChanges(db, prev.revision, revision)) {
+      // members hang on ports, which did not change: only groups newly named by a rule are read
+      return new SharedIndex(revision, prev.side, await loadSecurity(db, prev.side.sgIds, prev.members), true);
+    }
     const bound = await db.selectFrom('ports').select(PORT_COLS).where('binding_vif_type', '=', 'bridge').execute();
     const ofBound = <T>(q: (ids: string[]) => Promise<T[]>) => byChunks(bound.map((p) => p.id), q);
     const ipRows = await ofBound((c) => db.selectFrom('ip_allocations').select(['port_id', 'subnet_id', 'ip_address']).where('port_id', 'in', c).execute());
@@ -122,17 +166,36 @@ export class SharedIndex {
     for (const [port, rows] of group(sgRows, (r) => r.port_id)) sgLinks.set(port, rows.map((r) => r.security_group_id).sort());
     const secured = new Set(bound.filter((p) => p.port_security_enabled === 1).map((p) => p.id));
     const sgIds = [...new Set(sgRows.filter((r) => secured.has(r.port_id)).map((r) => r.security_group_id))].sort();
-    const groups = await loadGroups(db, sgIds);
-    const rules = [...groups.values()].flatMap((g) => g.rules);
-    const members = await loadMembers(db, [...new Set(rules.map((r) => r.remote_group_id).filter((x): x is string => !!x))]);
-    const addressGroups = await loadAddressGroups(db, [...new Set(rules.map((r) => r.remote_address_group_id).filter((x): x is string => !!x))]);
-
-    return new SharedIndex({
-      revision, networks, servedNets, l3Hosts, vtepOf, groups, members, addressGroups, sgLinks,
+    const side: PortSide = {
+      networks, servedNets, l3Hosts, vtepOf, sgLinks, sgIds,
       boundByHost: group(bound, (p) => p.binding_host_id),
       fixedIps: new Map([...group(ipRows, (r) => r.port_id)].map(([k, rows]) => [k, rows.map((r) => ({ subnet_id: r.subnet_id, ip_address: r.ip_address }))])),
       pairs: new Map([...group(pairRows, (r) => r.port_id)].map(([k, rows]) => [k, rows.map((a) => ({ ip_address: a.ip_address, mac_address: a.mac_address }))])),
-    });
+      peersMemo: new Map(), hostMemo: new Map(),
+    };
+    return new SharedIndex(revision, side, await loadSecurity(db, sgIds, new Map()), false);
+  }
+
+  /** A host's port-side sections (networks, ports, l2pop) and the groups of its secured ports: built once, kept while the ports are. */
+  hostPorts(host: string): HostPorts {
+    let v = this.side.hostMemo.get(host);
+    if (v) return v;
+    const bound = this.boundByHost.get(host) ?? [];
+    const served = this.servedNets.get(host) ?? [];
+    const networks = [...new Set([...bound.map((p) => p.network_id), ...served])].map((id) => this.networks.get(id))
+      .filter((n) => n !== undefined).sort((a, b) => a.id.localeCompare(b.id));
+    const netIds = new Set(networks.map((n) => n.id));
+    const ports: PortState[] = bound.filter((p) => netIds.has(p.network_id)).map((p) => toPortState(p, this.fixedIps.get(p.id) ?? [],
+      this.sgLinks.get(p.id) ?? [], this.pairs.get(p.id) ?? []));
+    ports.sort((a, b) => a.id.localeCompare(b.id));
+    v = {
+      networks: { value: networks, digest: digestOf(networks) },
+      ports: { value: ports, digest: digestOf(ports) },
+      l2pop: this.l2pop(host, networks.filter((n) => n.network_type === 'vxlan')),
+      sgIds: [...new Set(ports.filter((p) => p.port_security_enabled).flatMap((p) => p.security_groups))].sort(),
+    };
+    this.side.hostMemo.set(host, v);
+    return v;
   }
 
   /** security_groups, remote_groups and address_groups of a host whose secured ports are in `sgIds` (sorted). */
@@ -218,56 +281,12 @@ export class SharedIndex {
 
 const byEntry = (a: [string, string], b: [string, string]) => (a[0] + a[1]).localeCompare(b[0] + b[1]);
 
-export async function loadNetworks(db: Db, ids: readonly string[]): Promise<NetworkState[]> {
-  const rows = await byChunks(ids, (c) => db.selectFrom('networks').select(['id', 'mtu', 'admin_state_up']).where('id', 'in', c).execute());
-  const segs = group(await byChunks(ids, (c) => db.selectFrom('network_segments').selectAll().where('network_id', 'in', c).orderBy('segment_index').execute()), (s) => s.network_id);
-  return rows.map((n) => {
-    const s = segs.get(n.id)?.[0];
-    return {
-      id: n.id, network_type: s?.network_type ?? 'local', physical_network: s?.physical_network ?? null,
-      segmentation_id: s?.segmentation_id ?? null, mtu: n.mtu, admin_state_up: n.admin_state_up === 1,
-    };
-  }).sort((a, b) => a.id.localeCompare(b.id));
-}
-
-async function loadGroups(db: Db, sgIds: readonly string[]): Promise<Map<string, SecurityGroupState>> {
-  const sgs = await byChunks(sgIds, (c) => db.selectFrom('security_groups').select(['id', 'stateful']).where('id', 'in', c).execute());
-  const rules = group(await byChunks(sgIds, (c) => db.selectFrom('security_group_rules').selectAll().where('security_group_id', 'in', c).execute()), (r) => r.security_group_id);
-  return new Map(sgs.map((g) => [g.id, {
-    id: g.id, stateful: g.stateful === 1,
-    rules: (rules.get(g.id) ?? []).map((r): SecurityGroupRuleState => ({
-      id: r.id, direction: r.direction as 'ingress' | 'egress', ethertype: r.ethertype as 'IPv4' | 'IPv6', protocol: r.protocol,
-      port_range_min: r.port_range_min, port_range_max: r.port_range_max, remote_ip_prefix: r.remote_ip_prefix,
-      remote_group_id: r.remote_group_id, remote_address_group_id: r.remote_address_group_id,
-    })).sort((a, b) => a.id.localeCompare(b.id)),
-  }]));
-}
-
-/** members: fixed IPs and allowed address pairs of every port in the group, cloud-wide */
-async function loadMembers(db: Db, ids: readonly string[]): Promise<Map<string, { IPv4: string[]; IPv6: string[] }>> {
-  const out = new Map(ids.map((id) => [id, { IPv4: [] as string[], IPv6: [] as string[] }]));
-  const members = await byChunks(ids, (c) => db.selectFrom('port_security_groups as psg').innerJoin('ip_allocations as ia', 'ia.port_id', 'psg.port_id')
-    .select(['psg.security_group_id as sg', 'ia.ip_address as ip']).where('psg.security_group_id', 'in', c).execute());
-  const pairMembers = await byChunks(ids, (c) => db.selectFrom('port_security_groups as psg').innerJoin('port_allowed_address_pairs as ap', 'ap.port_id', 'psg.port_id')
-    .select(['psg.security_group_id as sg', 'ap.ip_address as ip']).where('psg.security_group_id', 'in', c).execute());
-  const seen = new Map(ids.map((id) => [id, new Set<string>()]));
-  for (const m of [...members, ...pairMembers]) {
-    if (seen.get(m.sg)!.has(m.ip)) continue;
-    seen.get(m.sg)!.add(m.ip);
-    const v = parseIp(m.ip.split('/')[0])?.version;
-    out.get(m.sg)![v === 6 ? 'IPv6' : 'IPv4'].push(m.ip);
-  }
-  for (const g of out.values()) { g.IPv4.sort(); g.IPv6.sort(); }
-  return out;
-}
-
-async function loadAddressGroups(db: Db, ids: readonly string[]): Promise<Map<string, string[]>> {
-  const out = new Map(ids.map((id) => [id, [] as string[]]));
-  for (const a of await byChunks(ids, (c) => db.selectFrom('address_group_addresses').selectAll().where('address_group_id', 'in', c).execute())) {
-    out.get(a.address_group_id)!.push(a.address);
-  }
-  for (const l of out.values()) l.sort();
-  return out;
+export function toPortState(p: PortBase, fixed_ips: PortState['fixed_ips'], security_groups: string[], allowed_address_pairs: PortState['allowed_address_pairs']): PortState {
+  return {
+    id: p.id, network_id: p.network_id, mac_address: p.mac_address, fixed_ips, admin_state_up: p.admin_state_up === 1,
+    device_owner: p.device_owner, port_security_enabled: p.port_security_enabled === 1, security_groups, allowed_address_pairs,
+    device: deviceName('tap', p.id),
+  };
 }
 
 /** The index of the newest revision read, shared by every watch that reads it (one per database). */
@@ -281,7 +300,8 @@ export async function sharedIndex(db: Db, atLeast?: number): Promise<SharedIndex
   const revision = await currentRevision(db);
   const c = current.get(db);
   if (c && c.revision >= revision) return c.index;
-  const index = SharedIndex.load(db);
+  // built on the previous index (its port side is kept when only groups changed since)
+  const index = (c ? c.index.catch(() => undefined) : Promise.resolve(undefined)).then((prev) => SharedIndex.load(db, prev));
   const entry = { revision, index };
   current.set(db, entry);
   index.catch(() => { if (current.get(db) === entry) current.delete(db); });

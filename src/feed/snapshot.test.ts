@@ -10,6 +10,7 @@ import { startApi, type Api } from '../../test/support/api.ts';
 import { httpChannel } from '../agents/channel/http-channel.ts';
 import type { AgentChannel } from './channel.ts';
 import { buildHostState } from './snapshot.ts';
+import { SharedIndex, sharedIndex } from './shared-index.ts';
 import { withKeptSections, type HostState, type HostStatePart } from './host-state.ts';
 
 const LB = (host: string, ip: string) => ({
@@ -94,5 +95,30 @@ describe('host snapshots from the shared index', () => {
     assert.ok(peer.l2pop[0].ports.some(([mac]) => mac === c2.mac_address));
     // nothing else moved: the digest the agent holds is the state's
     assert.equal(await ch.watch('a', peer.revision, 200, peer.digest, LB_PARTS), null);
+  });
+
+  it('keeps the port side of the index across rule changes, and reads it again when a port changes', async () => {
+    const db = api.deps.conn.db;
+    await sharedIndex(db);
+    // a rule naming a group not named before: its members must be read though the ports are kept
+    const sg2 = (await api.req('POST', '/v2.0/security-groups', { security_group: { name: 'other' } })).body.security_group.id;
+    await api.req('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg, direction: 'ingress', remote_group_id: sg2 } });
+    const kept = await sharedIndex(db);
+    assert.ok(kept.keptPorts, 'only groups changed: the port side is kept');
+    const fresh = await SharedIndex.load(db);
+    assert.equal(fresh.keptPorts, false);
+    assert.equal(kept.revision, fresh.revision);
+    for (const h of ['a', 'b', 'c', 'nowhere']) {
+      const [k, f] = [kept.hostPorts(h), fresh.hostPorts(h)];
+      assert.deepEqual([k.networks, k.ports, k.sgIds, k.l2pop.digest, k.l2pop.value()], [f.networks, f.ports, f.sgIds, f.l2pop.digest, f.l2pop.value()], h);
+      assert.deepEqual(kept.security(k.sgIds), fresh.security(f.sgIds), h);
+    }
+    assert.deepEqual(kept.security([sg]).remote_groups.value[sg2], { IPv4: [], IPv6: [] });
+    assert.ok(kept.security([sg]).security_groups.value[0].rules.some((r) => r.remote_group_id === sg2));
+
+    await api.req('PUT', `/v2.0/ports/${port.a1.id}`, { port: { admin_state_up: false } });
+    const after = await sharedIndex(db);
+    assert.equal(after.keptPorts, false, 'a port changed: everything is read again');
+    assert.equal(after.hostPorts('a').ports.value[0].admin_state_up, false);
   });
 });

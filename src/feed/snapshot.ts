@@ -7,10 +7,9 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { byChunks, group } from './chunked.ts';
 import { loadHostRouters } from './router-state.ts';
-import { digestOf, PORT_COLS, sharedIndex, type PortBase } from './shared-index.ts';
+import { digestOf, PORT_COLS, sharedIndex, toPortState } from './shared-index.ts';
 import {
-  deviceName, HOST_STATE_PARTS, type DhcpHostEntry, type DhcpNetworkState, type HostState, type HostStatePart, type NetworkState, type PortState,
-  type SubnetState,
+  HOST_STATE_PARTS, type DhcpHostEntry, type DhcpNetworkState, type HostState, type HostStatePart, type NetworkState, type SubnetState,
 } from './host-state.ts';
 
 type Db = Kysely<Database>;
@@ -29,28 +28,21 @@ export interface HostView {
 /** `atLeast`: a revision the caller knows exists (the one its watch was woken at). */
 export async function hostView(db: Db, host: string, parts: readonly HostStatePart[], opts: { dnsDomain: string; atLeast?: number }): Promise<HostView> {
   const index = await sharedIndex(db, opts.atLeast);
-  const bound = index.boundByHost.get(host) ?? [];
   const served = index.servedNets.get(host) ?? [];
-  const networks = [...new Set([...bound.map((p) => p.network_id), ...served])].map((id) => index.networks.get(id))
-    .filter((n) => n !== undefined).sort((a, b) => a.id.localeCompare(b.id));
-  const netById = new Map(networks.map((n) => [n.id, n]));
-  const ports: PortState[] = bound.filter((p) => netById.has(p.network_id)).map((p) => toPortState(p, index.fixedIps.get(p.id) ?? [],
-    index.sgLinks.get(p.id) ?? [], index.pairs.get(p.id) ?? []));
-  ports.sort((a, b) => a.id.localeCompare(b.id));
-  const security = index.security([...new Set(ports.filter((p) => p.port_security_enabled).flatMap((p) => p.security_groups))].sort());
-  const l2pop = index.l2pop(host, networks.filter((n) => n.network_type === 'vxlan'));
+  const lb = index.hostPorts(host);
+  const security = index.security(lb.sgIds);
+  const l2pop = lb.l2pop;
 
   const digests = {} as Record<HostStatePart, string>;
   const values = new Map<HostStatePart, () => unknown>();
   const set = (part: HostStatePart, digest: string, value: () => unknown) => { digests[part] = digest; values.set(part, value); };
   for (const part of parts) {
     switch (part) {
-      case 'networks': set(part, digestOf(networks), () => networks); break;
-      case 'ports': set(part, digestOf(ports), () => ports); break;
+      case 'networks': case 'ports': set(part, lb[part].digest, () => lb[part].value); break;
       case 'security_groups': case 'remote_groups': case 'address_groups': set(part, security[part].digest, () => security[part].value); break;
       case 'l2pop': set(part, l2pop.digest, l2pop.value); break;
       case 'dhcp': {
-        const dhcp = served.length ? await loadDhcp(db, host, opts.dnsDomain, served, netById) : [];
+        const dhcp = served.length ? await loadDhcp(db, host, opts.dnsDomain, served, new Map(lb.networks.value.map((n) => [n.id, n]))) : [];
         set(part, digestOf(dhcp), () => dhcp);
         break;
       }
@@ -70,14 +62,6 @@ export async function buildHostState(db: Db, host: string, opts: { dnsDomain: st
   const state = { host, revision: view.revision } as Record<string, unknown>;
   for (const part of HOST_STATE_PARTS) state[part] = await view.value(part);
   return state as unknown as HostState;
-}
-
-function toPortState(p: PortBase, fixed_ips: PortState['fixed_ips'], security_groups: string[], allowed_address_pairs: PortState['allowed_address_pairs']): PortState {
-  return {
-    id: p.id, network_id: p.network_id, mac_address: p.mac_address, fixed_ips, admin_state_up: p.admin_state_up === 1,
-    device_owner: p.device_owner, port_security_enabled: p.port_security_enabled === 1, security_groups, allowed_address_pairs,
-    device: deviceName('tap', p.id),
-  };
 }
 
 /** The networks this host's DHCP agent serves: every port on them (host entries), subnets, options. */
