@@ -2,7 +2,9 @@
 // process: an `ip -batch` on the host whose namespace lines are `netns exec` (ip forks sysctl,
 // nft and an inner `ip -batch FILE` itself). Starting a process from the agent blocks its event
 // loop 15–70 ms here, so a new router's one start instead of four to six is most of its time.
-// When only the nft table and the namespace's own lines change, they run directly, side by side.
+// The order is kept also when only the nft table and the namespace's lines change (a floating
+// IP): its DNAT goes in before its address, so nothing answers at the address but the VM (the
+// router itself answered pings to it while the address was up and the DNAT not yet).
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Place } from '../../linux/exec.ts';
 import { batch, batchFileArgv, batchText, failedBatchLines, nsExecLine, type IpCommand } from '../../linux/ip.ts';
@@ -80,19 +82,11 @@ export async function applyKernelSteps(place: Place | undefined, plan: RouterPla
     if (nft?.op === 'nft') opts.memory.nft.set(plan.id, nft.rendered);
   };
   if (units.length === 0) return {};
-  // inside a namespace that is there already (a floating IP's address and DNAT): the nft
-  // transaction and the namespace's batch side by side, as before this file (two independent
-  // starts on two cores; the floating-IP figure was measured that way)
-  if (units.length === 1 || !(has('netns-add') || has('sysctl') || has('ns-pre') || has('host-ip'))) {
-    // the namespace's lines started first (the address a floating IP's ARP answer needs), as before
-    const results = await Promise.allSettled([...units].reverse().map((u) => u.direct()));
-    const bad = results.find((r) => r.status === 'rejected');
-    if (bad) throw bad.reason;
+  if (units.length === 1) {
+    const problem = await units[0].direct();
     done();
-    const problem = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined)).find((p) => p !== undefined);
     return problem ? { routeProblem: problem } : {};
   }
-
   const files = units.flatMap((u) => (u.file ? [u.file] : []));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await Promise.all(files.map(([path, text]) => writeFile(path, text, { mode: 0o600 })));
