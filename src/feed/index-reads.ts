@@ -31,7 +31,7 @@ export async function loadSecurity(db: Db, sgIds: readonly string[], known: Read
   const groups = await loadGroups(db, sgIds);
   const rules = [...groups.values()].flatMap((g) => g.rules);
   const remote = [...new Set(rules.map((r) => r.remote_group_id).filter((x): x is string => !!x))];
-  const members = new Map([...await loadMembers(db, remote.filter((id) => !known.has(id)))]);
+  const members = await loadMembers(db, remote.filter((id) => !known.has(id)));
   for (const id of remote) if (known.has(id)) members.set(id, known.get(id)!);
   const addressGroups = await loadAddressGroups(db, [...new Set(rules.map((r) => r.remote_address_group_id).filter((x): x is string => !!x))]);
   return { groups, members, addressGroups };

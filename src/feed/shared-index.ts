@@ -57,8 +57,12 @@ export interface HostPorts {
   sgIds: string[];
 }
 
+/** The groups' side of an index (src/feed/index-reads.ts loadSecurity): read again at every revision. */
+type Security = Awaited<ReturnType<typeof loadSecurity>>;
+
 /** The port-side facts of an index, and what was built from them: kept by the next index when only groups changed. */
 interface PortSide {
+  /** ports bound to each host with vif_type bridge */
   boundByHost: Map<string, PortBase[]>;
   fixedIps: Map<string, FixedIp[]>;
   sgLinks: Map<string, string[]>;
@@ -82,44 +86,22 @@ interface NetworkPeers {
 
 export class SharedIndex {
   readonly revision: number;
-  /** ports bound to each host with vif_type bridge */
-  readonly boundByHost: Map<string, PortBase[]>;
-  readonly fixedIps: Map<string, FixedIp[]>;
-  readonly sgLinks: Map<string, string[]>;
-  readonly pairs: Map<string, AddressPair[]>;
-  readonly networks: Map<string, NetworkState>;
-  /** host → the networks its DHCP agent serves (those with a DHCP-enabled subnet) */
-  readonly servedNets: Map<string, string[]>;
-  readonly l3Hosts: Set<string>;
   /** true when the port side was kept from the previous index (tests, figures) */
   readonly keptPorts: boolean;
   private readonly side: PortSide;
-  private readonly vtepOf: Map<string, string>;
-  private readonly groups: Map<string, SecurityGroupState>;
-  private readonly members: Map<string, { IPv4: string[]; IPv6: string[] }>;
-  private readonly addressGroups: Map<string, string[]>;
+  private readonly sec: Security;
   private readonly securityMemo = new Map<string, SecurityView>();
-  private readonly peersMemo: Map<string, NetworkPeers>;
 
-  private constructor(revision: number, side: PortSide, sec: {
-    groups: Map<string, SecurityGroupState>; members: Map<string, { IPv4: string[]; IPv6: string[] }>; addressGroups: Map<string, string[]>;
-  }, keptPorts: boolean) {
+  private constructor(revision: number, side: PortSide, sec: Security, keptPorts: boolean) {
     this.revision = revision;
     this.side = side;
-    this.boundByHost = side.boundByHost;
-    this.fixedIps = side.fixedIps;
-    this.sgLinks = side.sgLinks;
-    this.pairs = side.pairs;
-    this.networks = side.networks;
-    this.servedNets = side.servedNets;
-    this.l3Hosts = side.l3Hosts;
-    this.vtepOf = side.vtepOf;
-    this.peersMemo = side.peersMemo;
-    this.groups = sec.groups;
-    this.members = sec.members;
-    this.addressGroups = sec.addressGroups;
+    this.sec = sec;
     this.keptPorts = keptPorts;
   }
+
+  /** host → the networks its DHCP agent serves (those with a DHCP-enabled subnet) */
+  get servedNets(): ReadonlyMap<string, string[]> { return this.side.servedNets; }
+  get l3Hosts(): ReadonlySet<string> { return this.side.l3Hosts; }
 
   /**
    * The revision is read first: a change committed meanwhile is seen again by the next watch.
@@ -130,7 +112,7 @@ export class SharedIndex {
     const revision = await currentRevision(db);
     if (prev && await onlySecurityChanges(db, prev.revision, revision)) {
       // members hang on ports, which did not change: only groups newly named by a rule are read
-      return new SharedIndex(revision, prev.side, await loadSecurity(db, prev.side.sgIds, prev.members), true);
+      return new SharedIndex(revision, prev.side, await loadSecurity(db, prev.side.sgIds, prev.sec.members), true);
     }
     const bound = await db.selectFrom('ports').select(PORT_COLS).where('binding_vif_type', '=', 'bridge').execute();
     const ofBound = <T>(q: (ids: string[]) => Promise<T[]>) => byChunks(bound.map((p) => p.id), q);
@@ -180,13 +162,13 @@ export class SharedIndex {
   hostPorts(host: string): HostPorts {
     let v = this.side.hostMemo.get(host);
     if (v) return v;
-    const bound = this.boundByHost.get(host) ?? [];
-    const served = this.servedNets.get(host) ?? [];
-    const networks = [...new Set([...bound.map((p) => p.network_id), ...served])].map((id) => this.networks.get(id))
+    const bound = this.side.boundByHost.get(host) ?? [];
+    const served = this.side.servedNets.get(host) ?? [];
+    const networks = [...new Set([...bound.map((p) => p.network_id), ...served])].map((id) => this.side.networks.get(id))
       .filter((n) => n !== undefined).sort((a, b) => a.id.localeCompare(b.id));
     const netIds = new Set(networks.map((n) => n.id));
-    const ports: PortState[] = bound.filter((p) => netIds.has(p.network_id)).map((p) => toPortState(p, this.fixedIps.get(p.id) ?? [],
-      this.sgLinks.get(p.id) ?? [], this.pairs.get(p.id) ?? []));
+    const ports: PortState[] = bound.filter((p) => netIds.has(p.network_id)).map((p) => toPortState(p, this.side.fixedIps.get(p.id) ?? [],
+      this.side.sgLinks.get(p.id) ?? [], this.side.pairs.get(p.id) ?? []));
     ports.sort((a, b) => a.id.localeCompare(b.id));
     v = {
       networks: { value: networks, digest: digestOf(networks) },
@@ -203,15 +185,15 @@ export class SharedIndex {
     const key = sgIds.join(',');
     let v = this.securityMemo.get(key);
     if (v) return v;
-    const security_groups = sgIds.map((id) => this.groups.get(id)).filter((g) => g !== undefined).sort((a, b) => a.id.localeCompare(b.id));
+    const security_groups = sgIds.map((id) => this.sec.groups.get(id)).filter((g) => g !== undefined).sort((a, b) => a.id.localeCompare(b.id));
     const allRules = security_groups.flatMap((g) => g.rules);
     const remote_groups: HostState['remote_groups'] = {};
     for (const id of [...new Set(allRules.map((r) => r.remote_group_id).filter((x): x is string => !!x))].sort()) {
-      remote_groups[id] = this.members.get(id) ?? { IPv4: [], IPv6: [] };
+      remote_groups[id] = this.sec.members.get(id) ?? { IPv4: [], IPv6: [] };
     }
     const address_groups: HostState['address_groups'] = {};
     for (const id of [...new Set(allRules.map((r) => r.remote_address_group_id).filter((x): x is string => !!x))].sort()) {
-      address_groups[id] = this.addressGroups.get(id) ?? [];
+      address_groups[id] = this.sec.addressGroups.get(id) ?? [];
     }
     v = {
       security_groups: { value: security_groups, digest: digestOf(security_groups) },
@@ -248,11 +230,11 @@ export class SharedIndex {
   }
 
   private peers(net: NetworkState): NetworkPeers {
-    let v = this.peersMemo.get(net.id);
+    let v = this.side.peersMemo.get(net.id);
     if (v) return v;
     const byVtep = new Map<string, { peer: L2popPeer; perHost: Map<string, [string, string][]> }>();
-    for (const [host, ports] of this.boundByHost) {
-      const vtep = this.vtepOf.get(host);
+    for (const [host, ports] of this.side.boundByHost) {
+      const vtep = this.side.vtepOf.get(host);
       if (!vtep) continue;
       for (const p of ports) {
         if (p.network_id !== net.id) continue;
@@ -260,12 +242,12 @@ export class SharedIndex {
         if (!e) byVtep.set(vtep, e = { peer: { network_id: net.id, segmentation_id: net.segmentation_id ?? 0, vtep, ports: [] }, perHost: new Map() });
         let mine = e.perHost.get(host);
         if (!mine) e.perHost.set(host, mine = []);
-        const addrs = (this.fixedIps.get(p.id) ?? []).map((r) => r.ip_address);
+        const addrs = (this.side.fixedIps.get(p.id) ?? []).map((r) => r.ip_address);
         if (addrs.length === 0) mine.push([p.mac_address, '']);
         for (const a of addrs) mine.push([p.mac_address, a]);
         // Allowed address pairs that name one address need an ARP/ND entry too: with the VXLAN
         // device's proxy flag, a remote address without one is unreachable.
-        for (const a of this.pairs.get(p.id) ?? []) {
+        for (const a of this.side.pairs.get(p.id) ?? []) {
           const single = a.ip_address.replace(/\/(32|128)$/, '');
           if (!single.includes('/')) mine.push([a.mac_address, single]);
         }
@@ -274,7 +256,7 @@ export class SharedIndex {
     for (const { peer, perHost } of byVtep.values()) peer.ports = [...perHost.values()].flat().sort(byEntry);
     const entries = [...byVtep.entries()].sort((a, b) => a[0].localeCompare(b[0]));
     v = { byVtep: new Map(entries), digest: digestOf(entries.map(([, e]) => [e.peer, [...e.perHost.keys()].sort()])) };
-    this.peersMemo.set(net.id, v);
+    this.side.peersMemo.set(net.id, v);
     return v;
   }
 }

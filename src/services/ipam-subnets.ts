@@ -4,6 +4,7 @@ import { MysqlAdapter, PostgresAdapter, type Kysely } from 'kysely';
 import type { Tx } from '../db/transaction.ts';
 import type { Database } from '../db/schema.ts';
 import type { DbKind } from '../db/kind.ts';
+import type { PortNetworkSubnet } from '../db/repos/port-network.ts';
 import { parseCidr, type Cidr } from '../domain/ip/cidr.ts';
 export interface FixedIpRequest { subnet_id?: string; ip_address?: string }
 export interface FixedIp { subnet_id: string; ip_address: string }
@@ -14,13 +15,8 @@ export const ROUTER_INTERFACE_OWNERS_SNAT = [
 ];
 export const ROUTER_INTERFACE_OWNERS = ROUTER_INTERFACE_OWNERS_SNAT.slice(0, 3);
 
-export interface SubnetInfo {
-  id: string;
-  network_id: string;
-  ip_version: number;
-  cidr: string;
-  ipv6_address_mode: string | null;
-  ipv6_ra_mode: string | null;
+/** A subnet as IPAM reads it (the columns of src/db/repos/port-network.ts), its CIDR parsed. */
+export interface SubnetInfo extends PortNetworkSubnet {
   parsed: Cidr;
 }
 
@@ -37,7 +33,7 @@ export function kindOf(tx: Kysely<Database>): DbKind {
   return 'sqlite';
 }
 
-export const subnetInfo = (r: Omit<SubnetInfo, 'parsed'>): SubnetInfo => ({ ...r, parsed: parseCidr(r.cidr)! });
+export const subnetInfo = (r: PortNetworkSubnet): SubnetInfo => ({ ...r, parsed: parseCidr(r.cidr)! });
 
 export async function networkSubnets(tx: Tx, networkId: string): Promise<SubnetInfo[]> {
   const rows = await tx.selectFrom('subnets')

@@ -30,7 +30,8 @@ export function networkTarget(row: NetworksTable, sharedToCaller = row.shared ==
 }
 
 /** Admins and advsvc see every network; others only their own and RBAC-granted ones. */
-const visibilityScope = (ctx: RequestContext): string | null | undefined => (ctx.isAdmin || ctx.isAdvsvc ? undefined : ctx.projectId);
+/** Whose view RBAC visibility takes (undefined: an admin's, everything). */
+export const visibilityScope = (ctx: RequestContext): string | null | undefined => (ctx.isAdmin || ctx.isAdvsvc ? undefined : ctx.projectId);
 
 /** The network if the caller may read it (RBAC visibility, then get_network), with its per-caller `shared`. */
 export async function readableNetwork(deps: Deps, q: Tx | Deps['conn']['db'], ctx: RequestContext, id: string): Promise<{ row: NetworksTable; sharedToCaller: boolean } | undefined> {
@@ -44,8 +45,12 @@ export async function readableNetwork(deps: Deps, q: Tx | Deps['conn']['db'], ct
  * `shared` is the caller's view (shared with it by RBAC), as Neutron's policy targets see it.
  */
 export async function visibleNetwork(deps: Deps, q: Tx | Deps['conn']['db'], ctx: RequestContext, id: string): Promise<NetworksTable> {
-  const vis = await readableNetwork(deps, q, ctx, id);
-  if (!vis) throw NetworkNotFound(id);
+  return seenNetwork(deps, ctx, id, await getVisibleNetworkRow(q, id, visibilityScope(ctx)));
+}
+
+/** visibleNetwork of a row already read with the caller's grants (getVisibleNetworkRow or a read that joins as it does). */
+export function seenNetwork(deps: Deps, ctx: RequestContext, id: string, vis: { row: NetworksTable; sharedToCaller: boolean } | undefined): NetworksTable {
+  if (!vis || !deps.policy.check(ctx, 'get_network', networkTarget(vis.row, vis.sharedToCaller))) throw NetworkNotFound(id);
   return { ...vis.row, shared: vis.sharedToCaller ? 1 : 0 };
 }
 

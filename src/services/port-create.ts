@@ -15,7 +15,7 @@ import {
   AddressPairAndPortSecurityRequired, MacAddressInUse, NetworkMacAddressGenerationFailure, NetworkNotFound, PortSecurityAndIPRequiredForSecurityGroups,
 } from '../errors/catalog.ts';
 import { normalizeMac, randomMac } from '../domain/ip/mac.ts';
-import { networkTarget } from './networks.ts';
+import { seenNetwork, visibilityScope } from './networks.ts';
 import { getPortNetwork } from '../db/repos/port-network.ts';
 import { networkParent } from './port-access.ts';
 import { addressPairs, checkGroups, dhcpOpts, uniqueStrings } from './port-extension-attrs.ts';
@@ -37,12 +37,9 @@ interface NetworkFacts { net: NetworksTable; groupProject: string; defaultGroup:
 /** The network if the caller may see it (RBAC visibility, then get_network), else NetworkNotFound; with
  *  `groupProject`'s default security group and quota limits and the network's subnets, in the same round trip. */
 async function networkFacts(deps: Deps, ctx: RequestContext, id: string, groupProject: string): Promise<NetworkFacts> {
-  const pn = await getPortNetwork(deps.conn.db, id, ctx.isAdmin || ctx.isAdvsvc ? undefined : ctx.projectId, groupProject);
-  if (!pn || !deps.policy.check(ctx, 'get_network', networkTarget(pn.row, pn.sharedToCaller))) throw NetworkNotFound(id);
-  return {
-    net: { ...pn.row, shared: pn.sharedToCaller ? 1 : 0 }, groupProject, defaultGroup: pn.defaultGroup, subnets: pn.subnets.map(subnetInfo),
-    limits: limitsWith(deps, pn.quotas),
-  };
+  const pn = await getPortNetwork(deps.conn.db, id, visibilityScope(ctx), groupProject);
+  const net = seenNetwork(deps, ctx, id, pn);
+  return { net, groupProject, defaultGroup: pn!.defaultGroup, subnets: pn!.subnets.map(subnetInfo), limits: limitsWith(deps, pn!.quotas) };
 }
 
 /**

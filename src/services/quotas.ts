@@ -66,8 +66,8 @@ export async function usageByResource(q: Kysely<Database>, projectId: string): P
   return out;
 }
 
-/** Throws OverQuota if adding `adding[resource]` objects for the project would pass a limit. */
-/** `known`: the project's limits when the caller already read them (a round trip saved). */
+/** Throws OverQuota if adding `adding[resource]` objects for the project would pass a limit.
+ *  `known`: the project's limits when the caller already read them (a round trip saved). */
 export async function enforceQuota(deps: Deps, tx: Tx, projectId: string, adding: Record<string, number>, known?: Record<string, number>): Promise<void> {
   const limits = known ?? await projectLimits(deps, tx, projectId);
   const limited = Object.keys(adding).filter((r) => (limits[r] ?? -1) >= 0 && adding[r] > 0);

@@ -63,7 +63,13 @@ export async function getVisibleNetworkRow(q: Q, id: string, projectId: string |
     .where('n.id', '=', id).execute();
   if (!rows.length) return undefined;
   const { rbac_action: _, ...row } = rows[0];
-  const actions = rows.map((r) => r.rbac_action).filter((a) => a !== null);
+  return networkAsSeen(row, projectId, rows.map((r) => r.rbac_action));
+}
+
+/** A network row as `projectId` sees it (undefined: an admin), given the actions of its grants to
+ *  the caller (null: a row without one); undefined when the caller may not see it. */
+export function networkAsSeen(row: NetworksTable, projectId: string | null | undefined, grantActions: readonly (string | null)[]): { row: NetworksTable; sharedToCaller: boolean } | undefined {
+  const actions = grantActions.filter((a) => a !== null);
   if (projectId !== undefined && row.project_id !== projectId && actions.length === 0) return undefined;
   return { row, sharedToCaller: row.shared === 1 || actions.includes(ACCESS_SHARED) };
 }

@@ -4,7 +4,7 @@
 // round trip, and a sequential create is a dozen of them.
 import type { Kysely } from 'kysely';
 import type { Database, NetworksTable } from '../schema.ts';
-import { ACCESS_SHARED } from './rbac.ts';
+import { networkAsSeen } from './networks.ts';
 
 export interface PortNetworkSubnet {
   id: string;
@@ -29,7 +29,7 @@ export interface PortNetwork {
 
 /**
  * The network `id` as `projectId` sees it (undefined: an admin, sees everything), or
- * undefined when it does not exist or is not visible (as getVisibleNetworkRow). The row
+ * undefined when it does not exist or is not visible (networkAsSeen, as getVisibleNetworkRow). The row
  * comes once per grant × subnet × quota row (left joins): few of each.
  */
 export async function getPortNetwork(q: Kysely<Database>, id: string, projectId: string | null | undefined, groupProject: string): Promise<PortNetwork | undefined> {
@@ -51,8 +51,8 @@ export async function getPortNetwork(q: Kysely<Database>, id: string, projectId:
     rbac_action: _a, default_group: _d, s_id: _i, s_ip_version: _v, s_cidr: _c, s_ipv6_address_mode: _m, s_ipv6_ra_mode: _r, s_created_at: _t,
     q_resource: _qr, q_limit: _ql, ...row
   } = rows[0];
-  const actions = new Set(rows.map((r) => r.rbac_action).filter((a) => a !== null));
-  if (projectId !== undefined && row.project_id !== projectId && actions.size === 0) return undefined;
+  const seen = networkAsSeen(row, projectId, rows.map((r) => r.rbac_action));
+  if (!seen) return undefined;
   const subnets = new Map<string, PortNetworkSubnet & { created_at: string }>();
   for (const r of rows) {
     if (r.s_id === null || subnets.has(r.s_id)) continue;
@@ -66,7 +66,7 @@ export async function getPortNetwork(q: Kysely<Database>, id: string, projectId:
   // networkSubnets' order: created_at, then id
   const ordered = [...subnets.values()].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {
-    row, sharedToCaller: row.shared === 1 || actions.has(ACCESS_SHARED), defaultGroup: rows[0].default_group ?? null,
+    ...seen, defaultGroup: rows[0].default_group ?? null,
     subnets: ordered.map(({ created_at: _, ...s }) => s), quotas: [...quotas].map(([resource, quota_limit]) => ({ resource, quota_limit })),
   };
 }
