@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
+import { launcher, LaunchError, LauncherUnavailable } from './launcher.ts';
 
 export interface NsenterTarget {
   /** path of a mount namespace file (e.g. /run/muon-lab/ns/controller.mnt) */
@@ -101,9 +102,31 @@ export function checkName(name: string, what: string): void {
 }
 
 /** Run argv; resolve with the result whatever the exit code (rejects only if it cannot start). */
-export function tryExec(argv: readonly string[], opts: ExecOptions & { place?: Place } = {}): Promise<ExecResult> {
+export async function tryExec(argv: readonly string[], opts: ExecOptions & { place?: Place } = {}): Promise<ExecResult> {
   const full = placeArgv(opts.place, argv);
   const started = performance.now();
+  const l = launcher(defaultEnv);
+  if (!l) return spawnDirect(full, opts, started);
+  const job = l.run(full, { input: opts.input, env: opts.env, cwd: opts.cwd });
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; l.kill(job.id, 'SIGKILL'); }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  try {
+    const r = await job.done;
+    return { argv: full, ...r, timedOut, ms: Math.round(performance.now() - started) };
+  } catch (e) {
+    if (e instanceof LauncherUnavailable) return spawnDirect(full, opts, started);
+    throw new Error(`cannot run ${formatArgv(full)}: ${e instanceof LaunchError ? e.message : (e as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** toolEnv() of this process as it started: the launcher's environment, given once */
+let cachedEnv: NodeJS.ProcessEnv | undefined;
+const defaultEnv = (): NodeJS.ProcessEnv => (cachedEnv ??= toolEnv());
+
+/** Node's own spawn: where the launcher cannot run. */
+function spawnDirect(full: string[], opts: ExecOptions, started: number): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(full[0], full.slice(1), {
       stdio: ['pipe', 'pipe', 'pipe'],
