@@ -1,13 +1,17 @@
 // Benchmark (root), the whole system in the lab (API → feed → L3 and Linux bridge agents →
 // kernel): (1) floating IP associate → the first packet from upstream gets through, and
 // (2) router create + interface + gateway → a VM's first packet through SNAT, each over N
-// repetitions (default 20). Prints p50/p95. Neutron's L3 agent works through an RPC queue
-// and a full router sync for each change.
+// repetitions (default 20). Prints p50/p95. The moment a packet gets through is the first
+// reply of one ping sending every 10 ms, started before the change (until 2026-12-03: one
+// probe process with a 100 ms wait after another, which added ~0.1 s of granularity and a
+// process start per probe). Neutron's L3 agent works through an RPC queue and a full router
+// sync for each change.
 //   node bench/l3-lab.ts [N]   (MUON_BENCH_TRACE=1: milestones per router; MUON_BENCH_KEEP=1: leave the lab up)
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { LabRuntime, sweepStaleLabRuntimes } from '../src/lab/runtime.ts';
-import { bootVm, execInVm } from '../src/lab/vm.ts';
+import { bootVm } from '../src/lab/vm.ts';
+import { firstEchoReply } from '../src/linux/reach.ts';
 import { SEED_INTERNET } from '../src/lab/topology.ts';
 import { freePort } from '../test/support/muon-server.ts';
 
@@ -23,7 +27,7 @@ const fmt = (x: number) => `${Math.round(x)} ms`;
 const report = (what: string, xs: number[]) =>
   console.log(`${what} over ${xs.length}: p50 ${fmt(pct(xs, 50))}, p95 ${fmt(pct(xs, 95))}, min ${fmt(Math.min(...xs))}, max ${fmt(Math.max(...xs))}`);
 
-/** Probe until it answers: each probe is one ping with a 100 ms wait, so the figure is within ~0.1 s. */
+/** Probe until it answers (used for "no longer answers"; the timed waits use one ping sending every 10 ms, firstEchoReply). */
 async function until(probe: () => Promise<boolean>, limitMs = 20_000): Promise<void> {
   const end = Date.now() + limitMs;
   while (!(await probe())) if (Date.now() > end) throw new Error('no packet through');
@@ -44,10 +48,10 @@ try {
   const fip = (await api.req('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: up.networks.public } })).floatingip;
   const assoc: number[] = [];
   for (let i = 0; i < n; i++) {
+    const reply = firstEchoReply(rt.lab.place('upstream'), fip.floating_ip_address);
     const t0 = performance.now();
     await api.req('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: vm.vm.port_id } });
-    await until(() => fromUpstream(fip.floating_ip_address));
-    assoc.push(performance.now() - t0);
+    assoc.push((await reply) - t0);
     await api.req('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: null } });
     await until(async () => !(await fromUpstream(fip.floating_ip_address)));
   }
@@ -62,7 +66,7 @@ try {
     const net = (await api.req('POST', '/v2.0/networks', { network: { name: `bench-net-${i}` } })).network.id;
     const subnet = (await api.req('POST', '/v2.0/subnets', { subnet: { network_id: net, cidr: `10.${100 + i}.0.0/24`, ip_version: 4 } })).subnet.id;
     const v = await bootVm(rt, { name: `r${i}`, network: net, host: i % 2 ? 'controller' : 'compute', securityGroups: [sg] });
-    const snat = async () => (await execInVm(rt, v.vm.name, ['ping', '-c', '1', '-W', '0.1', '-n', SEED_INTERNET])).code === 0;
+    const snat = firstEchoReply(rt.lab.place(v.vm.host, v.vm.netns), SEED_INTERNET);
     const t0 = performance.now();
     const marks: string[] = [];
     const mark = (what: string) => { if (trace) marks.push(`${what} +${Math.round(performance.now() - t0)} (${new Date().toISOString()})`); };
@@ -72,9 +76,9 @@ try {
     mark('interface');
     await api.req('PUT', `/v2.0/routers/${r}`, { router: { external_gateway_info: { network_id: up.networks.public } } });
     mark('gateway');
-    await until(snat);
+    const at = await snat;
     mark('snat');
-    routers.push(performance.now() - t0);
+    routers.push(at - t0);
     if (trace) console.log(`router ${i} ${r}: ${marks.join(', ')}`);
   }
   report('router create + interface + gateway → first packet through SNAT', routers);

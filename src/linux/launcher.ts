@@ -56,7 +56,8 @@ export class Launcher {
   private readonly child: ChildProcess;
   private readonly jobs = new Map<number, Job>();
   private nextId = 1;
-  private buf: Buffer = Buffer.alloc(0);
+  private pieces: Buffer[] = [];
+  private buffered = 0;
   /** set once the launcher is gone: every later request fails at once */
   private dead: Error | undefined;
   private started = false;
@@ -119,14 +120,20 @@ export class Launcher {
     (this.child.stdin as unknown as { unref(): void }).unref();
   }
 
+  /** Frames arrive cut anywhere; pieces are joined only once a whole frame is there (a large
+   *  output comes as many 64 KB frames, which must not be re-copied at each piece). */
   private read(chunk: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    while (this.buf.length >= 4) {
-      const len = this.buf.readUInt32LE(0);
-      if (this.buf.length < 4 + len) break;
-      const frame = this.buf.subarray(4, 4 + len);
-      this.buf = this.buf.subarray(4 + len);
-      this.answer(frame);
+    this.pieces.push(chunk);
+    this.buffered += chunk.length;
+    while (this.buffered >= 4) {
+      if (this.pieces[0].length < 4) this.pieces = [Buffer.concat(this.pieces)];
+      const len = this.pieces[0].readUInt32LE(0);
+      if (this.buffered < 4 + len) return;
+      const all = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces);
+      this.answer(all.subarray(4, 4 + len));
+      const rest = all.subarray(4 + len);
+      this.pieces = rest.length ? [rest] : [];
+      this.buffered = rest.length;
     }
   }
 
@@ -135,8 +142,8 @@ export class Launcher {
     const id = frame.readUInt32LE(1);
     const job = this.jobs.get(id);
     if (!job) return;
-    if (kind === 'O') job.out.push(Buffer.from(frame.subarray(5)));
-    else if (kind === 'E') job.err.push(Buffer.from(frame.subarray(5)));
+    if (kind === 'O') job.out.push(frame.subarray(5));
+    else if (kind === 'E') job.err.push(frame.subarray(5));
     else {
       this.jobs.delete(id);
       if (kind === 'X') {

@@ -1,7 +1,8 @@
 // Is an address reachable from a place, on the wire: ICMP echo (ping) or a TCP connection
 // (socat). A TCP connection refused counts as reached: the far host answered; only silence
 // (a drop by a security group, no route, nobody there) is unreachable.
-import { tryExec, type Place } from './exec.ts';
+import { spawn } from 'node:child_process';
+import { formatArgv, placeArgv, toolEnv, tryExec, type Place } from './exec.ts';
 
 export interface ReachResult {
   reached: boolean;
@@ -35,4 +36,33 @@ export async function tcpConnect(place: Place | undefined, ip: string, port: num
     last = r.stderr.trim().split('\n').at(-1)?.replace(/^.*E /, '') ?? '';
   }
   return { reached: false, detail: `no connection in ${tries} tries${last ? ` (${last})` : ''}`, ms };
+}
+
+/**
+ * When the first echo reply from `ip` arrives, as `performance.now()`: one `ping` sending
+ * every `intervalMs` (root may go below 200 ms) and read as it prints, so the moment is
+ * known to within that interval, not to a probe's start-up and wait. Rejects after `limitMs`
+ * without a reply. The ping is stopped either way.
+ */
+export function firstEchoReply(place: Place | undefined, ip: string, opts: { intervalMs?: number; limitMs?: number } = {}): Promise<number> {
+  const limit = opts.limitMs ?? 20_000;
+  const full = placeArgv(place, ['ping', '-n', '-i', String((opts.intervalMs ?? 10) / 1000), '-w', String(Math.ceil(limit / 1000)), ...(ip.includes(':') ? ['-6'] : []), ip]);
+  const child = spawn(full[0], full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: toolEnv() });
+  return new Promise<number>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => done(new Error(`no echo reply from ${ip} within ${limit} ms`)), limit);
+    const done = (r: number | Error) => {
+      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (typeof r === 'number') resolve(r); else reject(r);
+    };
+    child.stdout.on('data', (b: Buffer) => {
+      const at = performance.now();
+      seen = (seen + b.toString('utf8')).slice(-4096);
+      if (/bytes from/.test(seen)) done(at);
+    });
+    child.stderr.resume();
+    child.on('error', (e) => done(new Error(`cannot run ${formatArgv(full)}: ${e.message}`)));
+    child.on('close', (code) => done(new Error(`${formatArgv(full)} ended (code ${code}) without an echo reply`)));
+  });
 }
