@@ -134,8 +134,8 @@ export interface RouterSubnetState {
 
 /**
  * A router's port (Neutron's `gw_port` / `_interfaces`). The L3 agent plugs it as a veth pair:
- * `tap<id[:11]>` on the network's `brq` bridge (the Linux bridge agent wires and reports it,
- * as it does for any port bound to its host) and `qr-<id[:11]>` / `qg-<id[:11]>` inside
+ * `tap<id[:11]>` on the network's `brq` bridge (plugged by the L3 agent when that bridge exists;
+ * the Linux bridge agent wires and reports it, as it does for any port bound to its host) and `qr-<id[:11]>` / `qg-<id[:11]>` inside
  * `qrouter-<router id>` carrying the port's MAC and addresses.
  */
 export interface RouterPortState {

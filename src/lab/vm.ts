@@ -8,7 +8,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { batch } from '../linux/ip.ts';
 import { del as delNetns, inodes as netnsInodes } from '../linux/netns.ts';
 import { processesIn, terminate } from '../linux/proc.ts';
-import { interactive, tryExec } from '../linux/exec.ts';
+import { ExecError, interactive, tryExec } from '../linux/exec.ts';
 import { requestLease, writeUdhcpcScript } from '../linux/udhcpc.ts';
 import { ApiError } from './api-client.ts';
 import type { LabRuntime } from './runtime.ts';
@@ -164,20 +164,31 @@ async function plugAndWait(rt: LabRuntime, api: ApiClient, o: BootOptions, vm: V
   const port = { id: vm.port_id, mac_address: vm.mac_address };
   await writeRegistry(rt, [...vms, vm]);
 
-  // plug, as libvirt does: the tap on the host (MTU of the network), eth0 in the VM (MTU 1500 until DHCP says otherwise)
+  // plug, as libvirt does: the tap on the host (MTU of the network), eth0 in the VM (MTU 1500
+  // until DHCP says otherwise), and the tap in the network's bridge, `brq<network id[:11]>`,
+  // as Nova names it for a linuxbridge port (libvirt's <interface type='bridge'> enslaves it;
+  // the Linux bridge agent then finds it plugged). A bridge not there yet (the first port of
+  // the network on this host) is left to the agent, which makes it and plugs the tap.
   const place = rt.lab.place(o.host);
   const tap = `tap${port.id.slice(0, 11)}`;
+  const bridge = `brq${vm.network_id.slice(0, 11)}`;
   // ONE process start (each costs 15–70 ms here, and the agents are busy with the new port at
   // this very moment): on the host the namespace and the veth (eth0 made with the port's MAC),
   // the tap up; then lo and eth0 up inside the VM (a device moved to another namespace arrives
-  // down) by a `netns exec` line, which ip runs itself, reading a constant batch file
+  // down) by a `netns exec` line, which ip runs itself, reading a constant batch file; the
+  // bridge last, as ip stops at a line naming a device that does not exist
   await writeVmUpBatch(rt);
-  await batch(place, [
-    ['netns', 'add', vm.netns],
-    ['link', 'add', tap, 'mtu', String(net.mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'address', port.mac_address, 'netns', vm.netns],
-    ['link', 'set', tap, 'up'],
-    ['netns', 'exec', vm.netns, 'ip', '-batch', vmUpBatch(rt)],
-  ]);
+  try {
+    await batch(place, [
+      ['netns', 'add', vm.netns],
+      ['link', 'add', tap, 'mtu', String(net.mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'address', port.mac_address, 'netns', vm.netns],
+      ['link', 'set', tap, 'up'],
+      ['netns', 'exec', vm.netns, 'ip', '-batch', vmUpBatch(rt)],
+      ['link', 'set', tap, 'master', bridge],
+    ]);
+  } catch (e) {
+    if (!(e instanceof ExecError && e.result.stderr.trim() === `Error: argument "${bridge}" is wrong: Device does not exist`)) throw e;
+  }
   const tPlug = performance.now();
 
   const timeout = o.timeoutMs ?? 30_000;

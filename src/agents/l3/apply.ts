@@ -110,9 +110,10 @@ async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts:
       return;
     }
     case 'garp': {
-      // a new tap is plugged by the Linux bridge agent moments later: announcing before that
-      // reaches no one, and VMs still resolving the gateway would wait for their own next
-      // ARP (a second). So the first announcement goes out as the tap joins its bridge.
+      // a new tap whose bridge was not there is plugged by the Linux bridge agent moments
+      // later: announcing before that reaches no one, and VMs still resolving the gateway would
+      // wait for their own next ARP (a second). So the first announcement goes out as the tap
+      // is in its bridge (at once when the kernel batch plugged it).
       const p = untilEnslaved(place, s.tap, GARP_PLUG_WAIT_MS)
         .then(() => Promise.all(s.addresses.map((a) => gratuitousArp(ns, s.device, a))));
       if (opts.awaitGarp) await p; else out.pending.push(p);

@@ -1,6 +1,7 @@
 // compile: HostState.routers → what each router namespace must hold. Pure.
 import type { HostState, RouterPortState, RouterState } from '../../feed/host-state.ts';
 import { radvdConfig, type RadvdInterface, type RaMode } from '../../linux/radvd.ts';
+import { bridgeName } from '../linuxbridge/l2-plan.ts';
 import { renderNatTable } from './nat.ts';
 
 export const NETNS_PREFIX = 'qrouter-';
@@ -21,6 +22,8 @@ export interface DesiredPort {
   device: string;
   /** host end of the veth */
   tap: string;
+  /** the network's bridge as the Linux bridge agent names it (`brq<network id[:11]>`) */
+  bridge: string;
   mac: string;
   mtu: number;
   up: boolean;
@@ -64,7 +67,8 @@ export interface DesiredRouter {
 }
 
 /** Addresses to announce from a router device; `tap` is its host end, which must be in a
- *  bridge (plugged by the Linux bridge agent) before an announcement can reach anyone. */
+ *  bridge (plugged by the kernel batch, or by the Linux bridge agent when the bridge was not
+ *  there yet) before an announcement can reach anyone. */
 export interface Garp {
   device: string;
   tap: string;
@@ -170,7 +174,7 @@ export function compileRouter(r: RouterState, opts: L3Options): DesiredRouter {
     problems.push(...pp.map((x) => `router ${r.id}: ${x}`));
     for (const s of p.subnets) onLink.push(s.cidr);
     return {
-      id: p.id, kind, device: p.device, tap: p.tap, mac: p.mac_address.toLowerCase(), mtu: p.mtu,
+      id: p.id, kind, device: p.device, tap: p.tap, bridge: bridgeName(p.network_id), mac: p.mac_address.toLowerCase(), mtu: p.mtu,
       up: p.admin_state_up, addresses: [...new Set([...addrs, ...extra])].sort(),
     };
   };

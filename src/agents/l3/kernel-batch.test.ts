@@ -87,4 +87,29 @@ describe('a router\'s kernel steps as one ip batch (real namespaces)', { skip: r
     const addrs = (await tryExec(['ip', '-o', 'addr', 'show', 'dev', 'qr-kb'], { place: h.nested(NS) })).stdout;
     assert.doesNotMatch(addrs, /10\.0\.0\.7/);
   });
+
+  test('new taps go into their bridges when those are there; a missing bridge is left to the Linux bridge agent', async () => {
+    await tryExec(['ip', 'link', 'add', 'brqkb-there', 'type', 'bridge'], { place: h.place });
+    const memory = newMemory();
+    const plan: RouterPlan = {
+      id: 'kb2', netns: 'qrouter-kb2', remove: false, steps: [
+        { op: 'netns-add' },
+        { op: 'host-ip', cmds: [
+          ['link', 'add', 'tapkb2a', 'type', 'veth', 'peer', 'name', 'qr-kb2a', 'netns', 'qrouter-kb2'], ['link', 'set', 'dev', 'tapkb2a', 'up'],
+          ['link', 'add', 'tapkb2b', 'type', 'veth', 'peer', 'name', 'qg-kb2b', 'netns', 'qrouter-kb2'], ['link', 'set', 'dev', 'tapkb2b', 'up'],
+        ] },
+        { op: 'ns-ip', cmds: [['link', 'set', 'dev', 'qr-kb2a', 'up'], ['addr', 'add', '10.0.2.1/24', 'dev', 'qr-kb2a']] },
+        { op: 'plug', cmds: [['link', 'set', 'dev', 'tapkb2a', 'master', 'brqkb-there'], ['link', 'set', 'dev', 'tapkb2b', 'master', 'brqkb-absent']] },
+        nftStep('oifname "qg-kb2b" snat to 10.0.2.1'),
+      ],
+    };
+    assert.deepEqual(await applyKernelSteps(h.place, plan, plan.steps, { stateDir, memory }), {});
+    assert.equal((await links(h.place, 'tapkb2a'))[0]?.master, 'brqkb-there');
+    assert.equal((await links(h.place, 'tapkb2b'))[0]?.master, undefined);
+    assert.match((await tryExec(['ip', '-o', 'addr', 'show', 'dev', 'qr-kb2a'], { place: h.nested('qrouter-kb2') })).stdout, /10\.0\.2\.1\/24/);
+    assert.ok(memory.nft.has('kb2'), 'the router counts as realised');
+    // any other failure of a plug line is still the router's
+    plan.steps = [{ op: 'plug', cmds: [['link', 'set', 'dev', 'tap-not-here', 'master', 'brqkb-there']] }, nftStep('oifname "qg-kb2b" snat to 10.0.2.2')];
+    await assert.rejects(applyKernelSteps(h.place, plan, plan.steps, { stateDir, memory: newMemory() }), /tap-not-here/);
+  });
 });

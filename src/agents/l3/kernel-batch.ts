@@ -14,7 +14,21 @@ import { apply as nftApply, applyFileArgv } from '../../linux/nft.ts';
 import type { L3Memory, L3Step, RouterPlan } from './plan.ts';
 
 /** The steps carried out here; plans put them first, in this order's spirit (see `units`). */
-export const KERNEL_OPS: ReadonlySet<L3Step['op']> = new Set(['netns-add', 'sysctl', 'ns-pre', 'host-ip', 'ns-ip', 'routes', 'nft']);
+export const KERNEL_OPS: ReadonlySet<L3Step['op']> = new Set(['netns-add', 'sysctl', 'ns-pre', 'host-ip', 'ns-ip', 'routes', 'nft', 'plug']);
+
+/** ip's answer to `link set … master BRIDGE` when the bridge does not exist (it stops there). */
+const missingBridge = (message: string, plug: readonly IpCommand[]): boolean =>
+  plug.some((c) => message.includes(`argument "${c[c.length - 1]}" is wrong: Device does not exist`));
+
+/** Taps into their bridges; a bridge not there is the Linux bridge agent's to make (and to plug into). */
+async function plugDirect(place: Place | undefined, plug: Cmds): Promise<undefined> {
+  try {
+    await batch(place, plug);
+  } catch (e) {
+    if (!missingBridge((e as Error).message, plug)) throw e;
+  }
+  return undefined;
+}
 
 /** Where the files a batch reads live (the nft script, the namespace's inner batches). */
 export const batchDir = (stateDir: string): string => `${stateDir.replace(/\/+$/, '')}/l3-batch`;
@@ -25,7 +39,7 @@ export interface KernelOutcome {
 }
 
 type Cmds = IpCommand[];
-const cmdsOf = (steps: readonly L3Step[], op: 'ns-pre' | 'host-ip' | 'ns-ip' | 'routes'): Cmds => {
+const cmdsOf = (steps: readonly L3Step[], op: 'ns-pre' | 'host-ip' | 'ns-ip' | 'routes' | 'plug'): Cmds => {
   const s = steps.find((x) => x.op === op);
   return s && 'cmds' in s ? [...s.cmds] : [];
 };
@@ -60,7 +74,7 @@ export async function applyKernelSteps(place: Place | undefined, plan: RouterPla
   const has = (op: L3Step['op']) => steps.some((s) => s.op === op);
   const sysctl = steps.find((s) => s.op === 'sysctl');
   const nft = steps.find((s) => s.op === 'nft');
-  const [pre, host, nsIp, routes] = [cmdsOf(steps, 'ns-pre'), cmdsOf(steps, 'host-ip'), cmdsOf(steps, 'ns-ip'), cmdsOf(steps, 'routes')];
+  const [pre, host, nsIp, routes, plug] = [cmdsOf(steps, 'ns-pre'), cmdsOf(steps, 'host-ip'), cmdsOf(steps, 'ns-ip'), cmdsOf(steps, 'routes'), cmdsOf(steps, 'plug')];
   const dir = batchDir(opts.stateDir);
   const nftFile = `${dir}/${plan.id}.nft`;
   const preFile = `${dir}/${plan.id}.pre.batch`;
@@ -68,7 +82,8 @@ export async function applyKernelSteps(place: Place | undefined, plan: RouterPla
 
   // the order: the namespace, its sysctls (before any device is made: devices take
   // conf.default.* when created), the nft table (names devices by name only), stray devices
-  // out, the host's veths (peers straight into the namespace), the namespace's own lines, routes last
+  // out, the host's veths (peers straight into the namespace), the namespace's own lines, routes,
+  // and last the new taps into their bridges (a missing bridge stops ip: nothing may follow)
   const units: { lines: IpCommand[]; file?: [string, string]; direct: () => Promise<string | undefined> }[] = [];
   if (has('netns-add')) units.push({ lines: [['netns', 'add', plan.netns]], direct: async () => { await addNetns(place, plan.netns); return undefined; } });
   if (sysctl?.op === 'sysctl') units.push({ lines: [nsExecLine(plan.netns, writeArgv(sysctl.values))], direct: async () => { await writeSysctls(ns, sysctl.values); return undefined; } });
@@ -76,6 +91,7 @@ export async function applyKernelSteps(place: Place | undefined, plan: RouterPla
   if (pre.length) units.push({ lines: [nsExecLine(plan.netns, batchFileArgv(preFile))], file: [preFile, batchText(pre)], direct: async () => { await batch(ns, pre); return undefined; } });
   if (host.length) units.push({ lines: host, direct: async () => { await batch(place, host); return undefined; } });
   if (nsIp.length || routes.length) units.push({ lines: [nsExecLine(plan.netns, batchFileArgv(nsFile))], file: [nsFile, batchText([...nsIp, ...routes])], direct: () => nsDirect(ns, nsIp, routes) });
+  if (plug.length) units.push({ lines: plug, direct: () => plugDirect(place, plug) });
 
   const done = (): void => {
     if (sysctl) opts.memory.sysctls.add(plan.id);
@@ -93,6 +109,8 @@ export async function applyKernelSteps(place: Place | undefined, plan: RouterPla
   try {
     await batch(place, units.flatMap((u) => u.lines));
   } catch (e) {
+    // everything before the plug lines went in; a bridge not there yet is the agent's to make
+    if (missingBridge((e as Error).message, plug)) { done(); return {}; }
     // the inner batch's routes are the only lines whose failure is not the router's: ip names
     // the inner line ("Command failed FILE:N") before the outer one
     const inner = failedBatchLines((e as Error).message).find((f) => f.file === nsFile)?.line ?? 0;

@@ -5,7 +5,7 @@ import { compileL3, compileRouter, inCidr, routeDst, type L3Options } from './de
 import { natChains, parseFipMap, pfDnat, renderNatTable } from './nat.ts';
 import { newMemory, planL3, planRouter, type L3Step } from './plan.ts';
 import type { ObservedL3, ObservedRouter } from './observe.ts';
-import { EXT_SUBNET, FIP, GW_IP, INT6_SUBNET, INT_SUBNET, IF_PORT_ID, ROUTER_ID, VM1_IP, VM2_IP, fip, router, routerPort, INT_NET } from './fixtures.ts';
+import { EXT_SUBNET, FIP, GW_IP, INT6_SUBNET, INT_SUBNET, IF_PORT_ID, ROUTER_ID, VM1_IP, VM2_IP, fip, router, routerPort, INT_NET, EXT_NET, GW_PORT_ID } from './fixtures.ts';
 import { radvdConfig } from '../../linux/radvd.ts';
 import { deleteArgv, deletedCount } from '../../linux/conntrack.ts';
 
@@ -144,9 +144,14 @@ describe('L3 plan', () => {
     const d = compileL3({ routers: [router({ floating_ips: [fip('f1', FIP, VM2_IP)] })] }, OPTS);
     const plans = planL3(d, { routers: new Map(), hostLinks: new Map() }, newMemory(), true);
     assert.equal(plans.length, 1);
-    assert.deepEqual(ops(plans[0].steps), ['netns-add', 'sysctl', 'host-ip', 'ns-ip', 'routes', 'nft', 'garp', 'garp', 'metadata-ensure']);
+    assert.deepEqual(ops(plans[0].steps), ['netns-add', 'sysctl', 'host-ip', 'ns-ip', 'routes', 'plug', 'nft', 'garp', 'garp', 'metadata-ensure']);
     const host = plans[0].steps.find((s) => s.op === 'host-ip')!;
-    assert.deepEqual(host.op === 'host-ip' && host.cmds[0], ['link', 'add', 'tapb2c3d4e5-f6', 'mtu', '1450', 'type', 'veth', 'peer', 'name', 'qr-b2c3d4e5-f6', 'address', 'fa:16:3e:00:00:02', 'mtu', '1450', 'netns', `qrouter-${ROUTER_ID}`]);
+    // the new taps into their networks' bridges, named as the Linux bridge agent names them
+    const plug = plans[0].steps.find((s) => s.op === 'plug')!;
+    assert.deepEqual(plug.op === 'plug' && plug.cmds.map((c) => c.join(' ')).sort(), [
+      `link set dev tap${IF_PORT_ID.slice(0, 11)} master brq${INT_NET.slice(0, 11)}`,
+      `link set dev tap${GW_PORT_ID.slice(0, 11)} master brq${EXT_NET.slice(0, 11)}`,
+    ].sort());
     const [gw, internal] = plans[0].steps.filter((x) => x.op === 'garp');
     assert.deepEqual(gw.op === 'garp' && gw.addresses, [GW_IP, FIP]);
     // the gateway address behind qr- is announced too: a re-created router has a new MAC there

@@ -19,6 +19,12 @@ export type L3Step =
   | { op: 'ns-ip'; cmds: IpCommand[] }
   /** route replaces (a failure is a problem, not a router failure) */
   | { op: 'routes'; cmds: IpCommand[] }
+  /**
+   * new taps into their network's bridge, when it is there (ip stops at the first that is not:
+   * the Linux bridge agent plugs those, as it always may) — as libvirt plugs a VM's tap, so a
+   * new router's first packets and announcements need not wait for the agent's next reconcile
+   */
+  | { op: 'plug'; cmds: IpCommand[] }
   | { op: 'nft'; script: string; rendered: string }
   /** floating IPs removed or re-associated: forget their conntrack entries */
   | { op: 'conntrack-flush'; addresses: string[] }
@@ -99,6 +105,7 @@ export function planRouter(d: DesiredRouter, o: ObservedRouter | undefined, host
   const ns: IpCommand[] = [];
   const addrAdd: IpCommand[] = [];
   const addrDel: IpCommand[] = [];
+  const plug: IpCommand[] = [];
   const added = new Map<string, string[]>();
   const removedAddrs: string[] = [];
   if (!obs.loUp) ns.push(['link', 'set', 'lo', 'up']);
@@ -110,6 +117,7 @@ export function planRouter(d: DesiredRouter, o: ObservedRouter | undefined, host
     if (hostLinks.has(p.tap)) host.push(['link', 'del', 'dev', p.tap]);
     host.push(['link', 'add', p.tap, 'mtu', String(p.mtu), 'type', 'veth', 'peer', 'name', p.device, 'address', p.mac, 'mtu', String(p.mtu), 'netns', d.netns]);
     host.push(['link', 'set', 'dev', p.tap, 'up']);
+    plug.push(['link', 'set', 'dev', p.tap, 'master', p.bridge]);
     ns.push(['link', 'set', 'dev', p.device, p.up ? 'up' : 'down']);
     for (const a of p.addresses) addrAdd.push(['addr', 'add', a, 'dev', p.device]);
     added.set(p.device, p.addresses.map((a) => a.split('/')[0]));
@@ -166,6 +174,7 @@ export function planRouter(d: DesiredRouter, o: ObservedRouter | undefined, host
   const nsCmds = [...ns, ...routeDel, ...addrAdd, ...addrDel];
   if (nsCmds.length) steps.push({ op: 'ns-ip', cmds: nsCmds });
   if (routeAdd.length) steps.push({ op: 'routes', cmds: routeAdd });
+  if (plug.length) steps.push({ op: 'plug', cmds: plug });
 
   const mem = memory.nft.get(d.id);
   if (mem !== d.nft) steps.push({ op: 'nft', script: replaceTableScript(d.nft), rendered: d.nft });
