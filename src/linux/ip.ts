@@ -132,12 +132,15 @@ export function links(place?: Place, dev?: string): Promise<Link[]> {
 
 /**
  * Wait until `dev` is a bridge port (has a master): another agent enslaves it (the Linux
- * bridge agent plugs the L3 agent's taps). Watches the kernel's link events (`ip monitor
- * link`, subscribed before the first look, so nothing is missed) instead of polling: two
- * process starts in all rather than one every few ms beside the agent doing the plugging.
+ * bridge agent plugs the L3 agent's taps when their bridge was not there). One look first;
+ * if it is not one yet, watches the kernel's link events (`ip monitor link`, subscribed
+ * before the next look, so nothing is missed) instead of polling: three process starts at
+ * most rather than one every few ms beside the agent doing the plugging.
  * Resolves false after `timeoutMs`, or when the device cannot be read (gone).
  */
 export async function untilEnslaved(place: Place | undefined, dev: string, timeoutMs: number): Promise<boolean> {
+  // already in one (the usual case): no monitor to start
+  try { if ((await links(place, dev))[0]?.master) return true; } catch { return false; }
   const end = Date.now() + timeoutMs;
   let wake = (): void => {};
   const monitor = await monitorLinks(place, { filter: (n) => n === dev, onChange: () => wake() });

@@ -42,11 +42,12 @@ export interface L3ApplyOutcome {
   timings: Record<string, number>;
 }
 
-async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts: L3ApplyOptions, out: L3ApplyOutcome): Promise<void> {
+/** `plugged`: the taps this plan's kernel batch put into their bridges */
+async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts: L3ApplyOptions, out: L3ApplyOutcome, plugged: ReadonlySet<string>): Promise<void> {
   const ns: Place = { ...place, netns: plan.netns };
   const files = radvdFiles(opts.stateDir, plan.id);
   switch (s.op) {
-    case 'netns-add': case 'sysctl': case 'ns-pre': case 'host-ip': case 'ns-ip': case 'routes': case 'nft':
+    case 'netns-add': case 'sysctl': case 'ns-pre': case 'host-ip': case 'ns-ip': case 'routes': case 'nft': case 'plug':
       throw new Error(`${s.op} is applied with the router's other kernel steps (kernel-batch.ts)`);
     case 'conntrack-flush':
       // independent deletions: one round of process starts, not one after another
@@ -114,7 +115,7 @@ async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts:
       // later: announcing before that reaches no one, and VMs still resolving the gateway would
       // wait for their own next ARP (a second). So the first announcement goes out as the tap
       // is in its bridge (at once when the kernel batch plugged it).
-      const p = untilEnslaved(place, s.tap, GARP_PLUG_WAIT_MS)
+      const p = (plugged.has(s.tap) ? Promise.resolve(true) : untilEnslaved(place, s.tap, GARP_PLUG_WAIT_MS))
         .then(() => Promise.all(s.addresses.map((a) => gratuitousArp(ns, s.device, a))));
       if (opts.awaitGarp) await p; else out.pending.push(p);
       return;
@@ -124,9 +125,9 @@ async function step(place: Place | undefined, plan: RouterPlan, s: L3Step, opts:
 
 export async function applyL3(place: Place | undefined, plans: readonly RouterPlan[], opts: L3ApplyOptions): Promise<L3ApplyOutcome> {
   const out: L3ApplyOutcome = { done: [], failed: new Map(), problems: [], pending: [], timings: {} };
-  const run = async (plan: RouterPlan, s: L3Step): Promise<void> => {
+  const run = async (plan: RouterPlan, s: L3Step, plugged: ReadonlySet<string>): Promise<void> => {
     const t0 = performance.now();
-    await step(place, plan, s, opts, out);
+    await step(place, plan, s, opts, out, plugged);
     out.timings[s.op] = (out.timings[s.op] ?? 0) + Math.round(performance.now() - t0);
     out.done.push({ router: plan.id, step: s });
   };
@@ -134,14 +135,16 @@ export async function applyL3(place: Place | undefined, plans: readonly RouterPl
     try {
       // the kernel steps (plans put them first) as one process, then the rest in order
       const kernel = plan.steps.filter((s) => KERNEL_OPS.has(s.op));
+      const plugged = new Set<string>();
       if (kernel.length) {
         const t0 = performance.now();
         const k = await applyKernelSteps(place, plan, kernel, opts);
         if (k.routeProblem) out.problems.push(`router ${plan.id}: ${k.routeProblem}`);
+        for (const t of k.plugged ?? []) plugged.add(t);
         out.timings.kernel = (out.timings.kernel ?? 0) + Math.round(performance.now() - t0);
         out.done.push(...kernel.map((step) => ({ router: plan.id, step })));
       }
-      for (const s of plan.steps) if (!KERNEL_OPS.has(s.op)) await run(plan, s);
+      for (const s of plan.steps) if (!KERNEL_OPS.has(s.op)) await run(plan, s, plugged);
     } catch (e) {
       out.failed.set(plan.id, e as Error);
       // an nft table we failed to write is not vouched for any more

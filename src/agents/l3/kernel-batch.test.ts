@@ -103,7 +103,7 @@ describe('a router\'s kernel steps as one ip batch (real namespaces)', { skip: r
         nftStep('oifname "qg-kb2b" snat to 10.0.2.1'),
       ],
     };
-    assert.deepEqual(await applyKernelSteps(h.place, plan, plan.steps, { stateDir, memory }), {});
+    assert.deepEqual(await applyKernelSteps(h.place, plan, plan.steps, { stateDir, memory }), { plugged: ['tapkb2a'] });
     assert.equal((await links(h.place, 'tapkb2a'))[0]?.master, 'brqkb-there');
     assert.equal((await links(h.place, 'tapkb2b'))[0]?.master, undefined);
     assert.match((await tryExec(['ip', '-o', 'addr', 'show', 'dev', 'qr-kb2a'], { place: h.nested('qrouter-kb2') })).stdout, /10\.0\.2\.1\/24/);

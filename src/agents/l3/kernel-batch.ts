@@ -17,17 +17,27 @@ import type { L3Memory, L3Step, RouterPlan } from './plan.ts';
 export const KERNEL_OPS: ReadonlySet<L3Step['op']> = new Set(['netns-add', 'sysctl', 'ns-pre', 'host-ip', 'ns-ip', 'routes', 'nft', 'plug']);
 
 /** ip's answer to `link set … master BRIDGE` when the bridge does not exist (it stops there). */
-const missingBridge = (message: string, plug: readonly IpCommand[]): boolean =>
-  plug.some((c) => message.includes(`argument "${c[c.length - 1]}" is wrong: Device does not exist`));
+const missingBridge = (message: string, plug: readonly IpCommand[]): boolean => pluggedBefore(message, plug) !== undefined;
+
+/** The taps plugged before ip stopped at a missing bridge (undefined: it did not stop at one). */
+function pluggedBefore(message: string, plug: readonly IpCommand[]): string[] | undefined {
+  const at = plug.findIndex((c) => message.includes(`argument "${c[c.length - 1]}" is wrong: Device does not exist`));
+  return at < 0 ? undefined : plug.slice(0, at).map(plugTap);
+}
+
+/** The tap of a `link set dev TAP master BRIDGE` line. */
+const plugTap = (c: IpCommand): string => c[3];
 
 /** Taps into their bridges; a bridge not there is the Linux bridge agent's to make (and to plug into). */
-async function plugDirect(place: Place | undefined, plug: Cmds): Promise<undefined> {
+async function plugDirect(place: Place | undefined, plug: Cmds): Promise<string[]> {
   try {
     await batch(place, plug);
+    return plug.map(plugTap);
   } catch (e) {
-    if (!missingBridge((e as Error).message, plug)) throw e;
+    const before = pluggedBefore((e as Error).message, plug);
+    if (!before) throw e;
+    return before;
   }
-  return undefined;
 }
 
 /** Where the files a batch reads live (the nft script, the namespace's inner batches). */
@@ -36,6 +46,8 @@ export const batchDir = (stateDir: string): string => `${stateDir.replace(/\/+$/
 export interface KernelOutcome {
   /** routes that would not go in (a problem, not a router failure) */
   routeProblem?: string;
+  /** taps the batch put into their bridges (its announcements need not wait for them) */
+  plugged?: string[];
 }
 
 type Cmds = IpCommand[];
@@ -84,7 +96,7 @@ export async function applyKernelSteps(place: Place | undefined, plan: RouterPla
   // conf.default.* when created), the nft table (names devices by name only), stray devices
   // out, the host's veths (peers straight into the namespace), the namespace's own lines, routes,
   // and last the new taps into their bridges (a missing bridge stops ip: nothing may follow)
-  const units: { lines: IpCommand[]; file?: [string, string]; direct: () => Promise<string | undefined> }[] = [];
+  const units: { lines: IpCommand[]; file?: [string, string]; direct: () => Promise<string | undefined | string[]> }[] = [];
   if (has('netns-add')) units.push({ lines: [['netns', 'add', plan.netns]], direct: async () => { await addNetns(place, plan.netns); return undefined; } });
   if (sysctl?.op === 'sysctl') units.push({ lines: [nsExecLine(plan.netns, writeArgv(sysctl.values))], direct: async () => { await writeSysctls(ns, sysctl.values); return undefined; } });
   if (nft?.op === 'nft') units.push({ lines: [nsExecLine(plan.netns, applyFileArgv(nftFile))], file: [nftFile, nft.script], direct: async () => { await nftApply(ns, nft.script); return undefined; } });
@@ -99,9 +111,9 @@ export async function applyKernelSteps(place: Place | undefined, plan: RouterPla
   };
   if (units.length === 0) return {};
   if (units.length === 1) {
-    const problem = await units[0].direct();
+    const r = await units[0].direct();
     done();
-    return problem ? { routeProblem: problem } : {};
+    return Array.isArray(r) ? { plugged: r } : r ? { routeProblem: r } : {};
   }
   const files = units.flatMap((u) => (u.file ? [u.file] : []));
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -110,7 +122,8 @@ export async function applyKernelSteps(place: Place | undefined, plan: RouterPla
     await batch(place, units.flatMap((u) => u.lines));
   } catch (e) {
     // everything before the plug lines went in; a bridge not there yet is the agent's to make
-    if (missingBridge((e as Error).message, plug)) { done(); return {}; }
+    const before = pluggedBefore((e as Error).message, plug);
+    if (before) { done(); return { plugged: before }; }
     // the inner batch's routes are the only lines whose failure is not the router's: ip names
     // the inner line ("Command failed FILE:N") before the outer one
     const inner = failedBatchLines((e as Error).message).find((f) => f.file === nsFile)?.line ?? 0;
@@ -121,5 +134,5 @@ export async function applyKernelSteps(place: Place | undefined, plan: RouterPla
     await Promise.all(files.map(([path]) => rm(path, { force: true })));
   }
   done();
-  return {};
+  return plug.length ? { plugged: plug.map(plugTap) } : {};
 }
