@@ -1,5 +1,6 @@
 // `muon agent linuxbridge`: Neutron's Linux bridge agent as a reconciler. Desired state from
-// the feed; observed from the kernel; L2 (bridges, VXLAN, l2population, taps) applied with one
+// the feed; observed from the kernel (the l2pop entries it wrote are remembered between the
+// reads of the whole forwarding database, ./fdb-memory.ts); L2 (bridges, VXLAN, l2population, taps) applied with one
 // ip batch and one bridge batch; security groups and anti-spoofing with one nft transaction:
 // the first after start replaces Muon's tables whole (resyncing whatever the kernel holds),
 // later ones only change what differs from the model this process last applied (skipped when
@@ -13,12 +14,13 @@ import type { AgentDefinition, AgentLog, ReconcileOutcome } from '../loop.ts';
 import { updateFirewall } from './firewall/apply.ts';
 import type { FirewallModel } from './firewall/model.ts';
 import { applyL2 } from './l2-apply.ts';
+import type { FdbMemory } from './fdb-memory.ts';
 import { AGENT_IDENTITIES } from '../../domain/agent-types.ts';
 import type { L2Settings } from './l2-plan.ts';
 import { pluggedTaps, tapsChanged } from './port-plan.ts';
 import type { UplinkFacts } from './uplink-facts.ts';
 
-/** how long incremental firewall updates may go on before the tables are replaced whole again */
+/** how long incremental firewall updates (and the remembered l2pop entries) may go on before the kernel's are rewritten (read) whole again */
 const RESYNC_MS = 10 * 60_000;
 
 const BR_NETFILTER = { 'net.bridge.bridge-nf-call-iptables': '1', 'net.bridge.bridge-nf-call-ip6tables': '1' };
@@ -56,6 +58,9 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
   /** the firewall as this process last applied it; undefined: replace the tables whole next time */
   let applied: FirewallModel | undefined;
   let lastReplace = 0;
+  /** the l2pop entries as this process last left them; undefined: read the forwarding database */
+  let fdbMemory: FdbMemory | undefined;
+  let lastFdbRead = 0;
   let devices = 0;
   let uplinks: UplinkFacts = { addresses: {}, tunnelMtu: null };
   let bridgeNetfilter = false;
@@ -129,9 +134,14 @@ export function linuxbridgeAgent(config: MuonConfig): LinuxbridgeAgent {
       }
       return Math.round(performance.now() - t0);
     })() : Promise.resolve(0);
-    const [l2r, fwr] = await Promise.allSettled([applyL2(undefined, desired, settings), fw]);
+    // like the firewall: the forwarding database is read whole now and then, and after trouble
+    const memory = Date.now() - lastFdbRead > RESYNC_MS ? undefined : fdbMemory;
+    if (!memory) lastFdbRead = Date.now();
+    fdbMemory = undefined; // until this apply is known to have gone in
+    const [l2r, fwr] = await Promise.allSettled([applyL2(undefined, desired, settings, memory), fw]);
     if (l2r.status === 'rejected') { plugged = new Map(); throw l2r.reason; }
     const l2 = l2r.value;
+    fdbMemory = l2.fdbMemory;
     // the ports really up (a failed batch left some as they were)
     plugged = pluggedTaps(desired.ports, new Map(desired.networks.map((n) => [n.id, n.mtu])), l2, new Set(l2.presentPorts));
     if (fwr.status === 'rejected') throw fwr.reason;

@@ -177,6 +177,24 @@ describe('linuxbridge L2 on two hosts', { skip: rootSkip }, () => {
     assert.ok(await ping(A.nested('vma'), '10.7.0.2'));
   });
 
+  test('the l2pop entries it left stand in for the forwarding database, only while its vxlan device is the same', async () => {
+    const dstEntries = async () => (await fdb(A.place, { dev: 'vxlan-77' })).filter((x) => x.dst).map((x) => `${x.mac} ${x.dst}`).sort();
+    const withPeer = state('hostA', [VX], [PA], [peer('192.168.99.2', PB)]);
+    const r0 = await applyL2(A.place, withPeer, SA);
+    assert.ok(r0.fdbMemory, 'an apply that went in whole is remembered');
+    const r1 = await applyL2(A.place, state('hostA', [VX], [PA], []), SA, r0.fdbMemory);
+    assert.deepEqual(await dstEntries(), [], 'removed by a plan made from the memory');
+    const r2 = await applyL2(A.place, withPeer, SA, r1.fdbMemory);
+    assert.deepEqual(await dstEntries(), ['00:00:00:00:00:00 192.168.99.2', `${PB.mac_address} 192.168.99.2`]);
+    assert.deepEqual(r2.fdbMemory?.entries.map((x) => `${x.mac} ${x.dst}`).sort(), await dstEntries());
+    // a memory of another device by that name (deleted and made again) is not believed
+    await applyL2(A.place, state('hostA', [VX], [PA], []), SA, r2.fdbMemory);
+    const stale = { entries: r2.fdbMemory!.entries, devices: new Map([['vxlan-77', 999_999]]) };
+    await applyL2(A.place, withPeer, SA, stale);
+    assert.deepEqual(await dstEntries(), ['00:00:00:00:00:00 192.168.99.2', `${PB.mac_address} 192.168.99.2`], 'read again, and planned from what is there');
+    assert.ok(await ping(A.nested('vma'), '10.7.0.2'));
+  });
+
   test('flat network: the interface is enslaved, its address, MAC and default route move to the bridge', async () => {
     const hs = state('hostA', [VX, FLAT], [PA, PF], [peer('192.168.99.2', PB)]);
     const early = await apply(A, 'A flat, VM not plugged yet', hs, SA);

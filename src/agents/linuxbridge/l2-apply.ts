@@ -1,4 +1,5 @@
-// The thin, impure half of the L2 agent: read the host (five `-j` reads in parallel), plan
+// The thin, impure half of the L2 agent: read the host (one `ip -j -d -batch`, and `bridge -j
+// fdb` unless the entries this process left are known, ./fdb-memory.ts), plan
 // (./l2-plan.ts), apply with ONE `ip -batch`, the sysctls, and ONE `bridge -batch`, then say
 // which ports are plugged and up (what the agent reports as "device up").
 //
@@ -14,6 +15,7 @@ import { write as writeSysctls } from '../../linux/sysctl.ts';
 import { planL2, type L2Observed, type L2Plan, type L2Settings } from './l2-plan.ts';
 import { portLinksAfter, presentPorts } from './port-plan.ts';
 import { uplinkFacts, type UplinkFacts } from './uplink-facts.ts';
+import { remember, stillTrue, type FdbMemory } from './fdb-memory.ts';
 
 export interface L2ApplyResult {
   /** what was done, one line per command ("ip link add …", "bridge fdb …", "sysctl k=v") */
@@ -30,6 +32,8 @@ export interface L2ApplyResult {
   timings: Record<string, number>;
   /** the uplinks as observed, for the agent's report */
   uplinks: UplinkFacts;
+  /** the l2pop entries as this apply left them, when it went in whole (pass it to the next applyL2) */
+  fdbMemory?: FdbMemory;
 }
 
 /** `ip -d` prints what plain `ip -j route` leaves out as defaults; without them a route reads the same either way. */
@@ -41,16 +45,20 @@ function plainRoute(r: Route & { type?: string }): Route {
   return out;
 }
 
-/** Read what the plan needs from the host at `place`: one `ip -j -d -batch` (links, addresses, IPv4 routes, neighbours) beside `bridge -j fdb`. */
-export async function observeL2(place: Place | undefined): Promise<L2Observed> {
+/**
+ * Read what the plan needs from the host at `place`: one `ip -j -d -batch` (links, addresses,
+ * IPv4 routes, neighbours) beside `bridge -j fdb` — or instead of the latter, the l2pop entries
+ * this process left (`memory`) while they still stand for the kernel (./fdb-memory.ts).
+ */
+export async function observeL2(place: Place | undefined, memory?: FdbMemory): Promise<L2Observed> {
   const [r, f] = await Promise.all([
     exec(['ip', '-j', '-d', '-batch', '-'], { place, input: 'link show\naddr show\nroute show\nneigh show\n' }),
-    fdb(place),
+    memory ? Promise.resolve(undefined) : fdb(place),
   ]);
   const docs = splitJsonDocs(r.stdout);
   if (docs.length !== 4) throw new Error(`ip -j -d -batch (links, addresses, routes, neighbours): expected 4 JSON lists, got ${docs.length}`);
   const [l, a, routes, n] = docs as [Link[], LinkAddresses[], Route[], Neighbour[]];
-  return { links: l, addrs: a, routes: routes.map(plainRoute), fdb: f, neigh: n };
+  return { links: l, addrs: a, routes: routes.map(plainRoute), fdb: f ?? stillTrue(memory, l) ?? await fdb(place), neigh: n };
 }
 
 async function run(step: () => Promise<void>, problems: string[]): Promise<void> {
@@ -85,10 +93,10 @@ export async function applyPlan(place: Place | undefined, plan: L2Plan, problems
   return changed;
 }
 
-/** Make the host's L2 match `desired`. */
-export async function applyL2(place: Place | undefined, desired: HostState, settings: L2Settings): Promise<L2ApplyResult> {
+/** Make the host's L2 match `desired`; `fdbMemory`: the previous apply's (none: the forwarding database is read). */
+export async function applyL2(place: Place | undefined, desired: HostState, settings: L2Settings, fdbMemory?: FdbMemory): Promise<L2ApplyResult> {
   const t0 = performance.now();
-  const observed = await observeL2(place);
+  const observed = await observeL2(place, fdbMemory);
   const tObserved = performance.now();
   const plan = planL2(desired, settings, observed);
   const tPlanned = performance.now();
@@ -102,10 +110,12 @@ export async function applyL2(place: Place | undefined, desired: HostState, sett
     if (ipFailed) after = await links(place);
     else if (plan.ip.length) after = portLinksAfter(desired.ports, plan, observed.links);
   });
+  const wentIn = problems.length === plan.problems.length;
   return {
     timings,
     changed,
     problems,
+    ...(wentIn ? { fdbMemory: remember(observed.fdb, plan.fdb, observed.links) } : {}),
     presentPorts: presentPorts(desired.ports, plan.bridges, after),
     absentPorts: plan.absentPorts,
     bridges: plan.bridges,
