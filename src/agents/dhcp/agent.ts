@@ -7,6 +7,7 @@ import type { HostState } from '../../feed/host-state.ts';
 import type { AgentDefinition, ReconcileOutcome } from '../loop.ts';
 import type { DhcpAgentOptions } from './desired.ts';
 import { reconcileDhcp } from './reconcile.ts';
+import { newPlumbingMemory } from './plumbing-memory.ts';
 import { AGENT_IDENTITIES } from '../../domain/agent-types.ts';
 import { dhcpDir } from './desired.ts';
 import { dnsmasqFiles } from '../../linux/dnsmasq.ts';
@@ -55,6 +56,7 @@ export function dhcpAgent(config: MuonConfig): AgentDefinition {
   const opts = dhcpOptions(config);
   let networks = 0;
   let runAsKnown = false;
+  const memory = newPlumbingMemory();
   return {
     host: config.host,
     // DHCP (and L3) agents carry an availability zone ([agent] availability_zone); L2 agents do not
@@ -67,7 +69,7 @@ export function dhcpAgent(config: MuonConfig): AgentDefinition {
     async reconcile(desired: HostState): Promise<ReconcileOutcome> {
       // the account the metadata proxies drop to, read once (/etc/passwd, /etc/group)
       if (opts.metadata && !runAsKnown) { opts.metadata.runAs = await proxyRunAs(); runAsKnown = true; }
-      const r = await reconcileDhcp(undefined, desired, opts);
+      const r = await reconcileDhcp(undefined, desired, { ...opts, memory });
       networks = r.networks.filter((n) => !n.error).length;
       // haproxy's log (stderr, opened O_APPEND too) only has failures, but a VM can make many
       await capLogs(r.networks.flatMap((n) => {

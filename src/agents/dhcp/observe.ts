@@ -11,6 +11,7 @@ import { parseLeases, type Lease } from '../../linux/dhcp-release.ts';
 import { observeProxy, proxyFiles, type ObservedProxy } from '../metadata/proxy.ts';
 import { PROXY_STEM } from './metadata.ts';
 import { mapLimit } from './pool.ts';
+import { vouched, type PlumbingMemory } from './plumbing-memory.ts';
 import { DHCP_FILES, dhcpDir, dhcpRoot, NETNS_PREFIX, type DesiredDhcpNetwork, type DhcpFileName } from './desired.ts';
 
 export interface ObservedDhcpNetwork {
@@ -64,9 +65,16 @@ async function stateDirs(stateDir: string): Promise<string[]> {
   }
 }
 
-/** Read the desired networks' plumbing, files and dnsmasq, and every other qdhcp namespace / state dir (to remove). */
-export async function observeDhcp(place: Place | undefined, desired: readonly DesiredDhcpNetwork[], stateDir: string): Promise<ObservedDhcp> {
-  const [nsInodes, hostLinks, dirs] = await Promise.all([inodes(place), links(place), stateDirs(stateDir)]);
+/**
+ * Read the desired networks' plumbing, files and dnsmasq, and every other qdhcp namespace /
+ * state dir (to remove). A network whose plumbing `memory` vouches for (./plumbing-memory.ts)
+ * is not read: neither its namespace nor, when all are vouched for, the host's links.
+ */
+export async function observeDhcp(place: Place | undefined, desired: readonly DesiredDhcpNetwork[], stateDir: string, memory?: PlumbingMemory): Promise<ObservedDhcp> {
+  const [nsInodes, dirs] = await Promise.all([inodes(place), stateDirs(stateDir)]);
+  const now = Date.now();
+  const vouch = new Map(desired.map((d) => [d.id, vouched(memory, d, nsInodes.get(`${NETNS_PREFIX}${d.id}`), now)]));
+  const hostLinks = desired.every((d) => vouch.get(d.id)) ? [] : await links(place);
   const want = new Map(desired.map((d) => [d.id, d]));
   const ids = new Set<string>(want.keys());
   for (const name of nsInodes.keys()) if (name.startsWith(NETNS_PREFIX)) ids.add(name.slice(NETNS_PREFIX.length));
@@ -88,7 +96,9 @@ export async function observeDhcp(place: Place | undefined, desired: readonly De
       leases: [],
       others: [],
     };
-    if (d) {
+    const v = d && vouch.get(id);
+    if (v) Object.assign(o, { tap: v.tap, ns: v.ns, loUp: v.loUp, strayNs: v.strayNs });
+    else if (d) {
       const t = hostLinks.find((l) => l.ifname === d.tap);
       if (t) o.tap = { name: t.ifname, kind: t.linkinfo?.info_kind, mac: t.address, mtu: t.mtu, up: up(t.flags), addresses: [] };
       if (netnsInode !== undefined) {
@@ -98,6 +108,8 @@ export async function observeDhcp(place: Place | undefined, desired: readonly De
         o.strayNs = inNs.map((l) => l.ifname).filter((n) => n.startsWith('ns-') && n !== d.ns);
         if (n) o.ns = { name: n.ifname, mac: n.address as string | undefined, mtu: n.mtu as number, up: up(n.flags as string[]), addresses: globalAddrs(n.addr_info) };
       }
+    }
+    if (d) {
       if (o.dirExists) {
         o.files = await readFiles(dir);
         o.leases = parseLeases(await readFile(dnsmasqFiles(dir).leases, 'utf8').catch(() => ''));

@@ -4,9 +4,12 @@
 import type { HostState } from '../../feed/host-state.ts';
 import type { Place } from '../../linux/exec.ts';
 import { applyDhcp } from './apply.ts';
-import { compileDhcp, dhcpDir, type DhcpAgentOptions } from './desired.ts';
+import { compileDhcp, dhcpDir, type DesiredDhcpNetwork, type DhcpAgentOptions } from './desired.ts';
 import { observeDhcp } from './observe.ts';
 import { planDhcp, type DhcpAction } from './plan.ts';
+import type { ObservedDhcp } from './observe.ts';
+import { plumbingKey, vouched, type PlumbingMemory } from './plumbing-memory.ts';
+import { inodes } from '../../linux/netns.ts';
 
 export interface DhcpNetworkReport {
   id: string;
@@ -33,12 +36,15 @@ export interface DhcpReconcileReport {
   ms: number;
 }
 
-export async function reconcileDhcp(place: Place | undefined, state: Pick<HostState, 'dhcp'>, opts: DhcpAgentOptions & { concurrency?: number }): Promise<DhcpReconcileReport> {
+/** `memory`: the plumbing this process left (./plumbing-memory.ts), kept up to date here; none: read every time. */
+export async function reconcileDhcp(place: Place | undefined, state: Pick<HostState, 'dhcp'>, opts: DhcpAgentOptions & { concurrency?: number; memory?: PlumbingMemory }): Promise<DhcpReconcileReport> {
   const t0 = performance.now();
   const desired = compileDhcp(state, opts);
-  const observed = await observeDhcp(place, desired, opts.stateDir);
+  const readAt = Date.now();
+  const observed = await observeDhcp(place, desired, opts.stateDir, opts.memory);
   const actions = planDhcp(desired, observed, (id) => dhcpDir(opts.stateDir, id));
   const outcome = await applyDhcp(place, actions, { concurrency: opts.concurrency });
+  if (opts.memory) await rememberPlumbing(place, opts.memory, desired, observed, actions, outcome.failed, readAt);
 
   const want = new Set(desired.map((d) => d.id));
   const networks = desired.map((d): DhcpNetworkReport => {
@@ -56,4 +62,27 @@ export async function reconcileDhcp(place: Place | undefined, state: Pick<HostSt
     actions: outcome.done,
     ms: Math.round(performance.now() - t0),
   };
+}
+
+/**
+ * After an apply: each desired network that did not fail has the plumbing it wants, in the
+ * namespace there is now (read again only when one was made); a full read (nothing vouched
+ * for) starts the next period.
+ */
+async function rememberPlumbing(
+  place: Place | undefined, memory: PlumbingMemory, desired: readonly DesiredDhcpNetwork[], observed: ObservedDhcp,
+  actions: readonly DhcpAction[], failed: ReadonlyMap<string, Error>, readAt: number,
+): Promise<void> {
+  const made = actions.some((a) => a.kind === 'ip' && a.commands.some((c) => c[0] === 'netns' && c[1] === 'add'));
+  const now = made ? await inodes(place) : undefined;
+  const before: PlumbingMemory = { networks: new Map(memory.networks), readAt: memory.readAt };
+  memory.networks.clear();
+  let allRead = true;
+  for (const d of desired) {
+    if (vouched(before, d, observed.get(d.id)?.netnsInode, readAt)) allRead = false;
+    if (failed.has(d.id)) continue;
+    const inode = now ? now.get(d.netns) : observed.get(d.id)?.netnsInode;
+    if (inode !== undefined) memory.networks.set(d.id, { key: plumbingKey(d), inode });
+  }
+  if (allRead) memory.readAt = readAt;
 }
