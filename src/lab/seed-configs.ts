@@ -24,6 +24,9 @@ export function serverOverlay(s: LabServerSettings): string {
     `state_path = ${s.statePath}`,
     ...(s.agentDownTime ? [`agent_down_time = ${s.agentDownTime}`] : []),
     ...(s.l3Failover !== undefined ? [`allow_automatic_l3agent_failover = ${s.l3Failover}`] : []),
+    // Nova's boot waits for network-vif-plugged: the lab sends each event at once, where
+    // Neutron's default batches them for 2 s (what `muon vm boot` waits on, as Nova does)
+    ...(s.nova ? ['send_events_interval = 0'] : []),
     ...(s.nova ? [
       '[nova]',
       `auth_url = ${s.nova.authUrl}`, 'auth_type = password', `username = ${s.nova.username}`, `password = ${s.nova.password}`,

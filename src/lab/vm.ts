@@ -15,6 +15,7 @@ import type { LabRuntime } from './runtime.ts';
 import { UserError } from '../errors/user-error.ts';
 import type { ApiClient } from './api-client.ts';
 import { triagePort } from './vm-triage.ts';
+import { eventsOffset, waitVifPlugged } from './vif-events.ts';
 
 export interface VmRecord {
   name: string;
@@ -163,6 +164,9 @@ async function plugAndWait(rt: LabRuntime, api: ApiClient, o: BootOptions, vm: V
   const net = { mtu: vm.mtu ?? 1500 };
   const port = { id: vm.port_id, mac_address: vm.mac_address };
   await writeRegistry(rt, [...vms, vm]);
+  // Nova knows its instance before it plugs the port (its events are accepted, not 404)
+  await writeNovaInstances(rt);
+  const eventsFrom = await eventsOffset(rt.novaEventsFile);
 
   // plug, as libvirt does: the tap on the host (MTU of the network), eth0 in the VM (MTU 1500
   // until DHCP says otherwise), and the tap in the network's bridge, `brq<network id[:11]>`,
@@ -197,17 +201,29 @@ async function plugAndWait(rt: LabRuntime, api: ApiClient, o: BootOptions, vm: V
   // what is known to hold the port up is said at once (an agent gone or dead, dnsmasq refusing),
   // looked at once a second; what is only slow is said when the wait is over
   let nextLook = Date.now() + 1000;
-  for (;;) {
-    const p = (await api.req('GET', `/v2.0/ports/${port.id}`)).port as { status: string };
-    if (p.status === 'ACTIVE') break;
-    const final = Date.now() > until;
-    if (final || Date.now() > nextLook) {
-      nextLook = Date.now() + 1000;
-      const why = await triagePort(rt, api, triage, final);
-      if (why) throw new UserError(oneLine(`VM ${o.name} not booted: ${why}`));
-      if (final) throw new UserError(`VM ${o.name} not booted: port ${port.id} is still ${p.status} after ${timeout / 1000} s (see ${rt.agentLog(o.host, 'linuxbridge')})`);
+  // As Nova does, wait for network-vif-plugged (the lab's server sends it at once) rather
+  // than ask for the port every few ms beside the agents doing the work; a look every 250 ms
+  // stands in where no event comes (notifications off), and once the event came
+  const vif = waitVifPlugged(rt.novaEventsFile, port.id, eventsFrom);
+  let vifSeen = false;
+  try {
+    for (;;) {
+      const p = (await api.req('GET', `/v2.0/ports/${port.id}`)).port as { status: string };
+      if (p.status === 'ACTIVE') break;
+      const final = Date.now() > until;
+      if (final || Date.now() > nextLook) {
+        nextLook = Date.now() + 1000;
+        const why = await triagePort(rt, api, triage, final);
+        if (why) throw new UserError(oneLine(`VM ${o.name} not booted: ${why}`));
+        if (final) throw new UserError(`VM ${o.name} not booted: port ${port.id} is still ${p.status} after ${timeout / 1000} s (see ${rt.agentLog(o.host, 'linuxbridge')})`);
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const pause = new Promise<void>((r) => { timer = setTimeout(r, vifSeen ? 10 : 250); });
+      await (vifSeen ? pause : Promise.race([vif.plugged.then(() => { vifSeen = true; }), pause]));
+      clearTimeout(timer);
     }
-    await new Promise((r) => setTimeout(r, 10));
+  } finally {
+    vif.close();
   }
   const tActive = performance.now();
 
