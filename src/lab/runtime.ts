@@ -133,10 +133,12 @@ export class LabRuntime {
     for (const n of topo.notes) this.say(`note: ${n}`);
     await this.checkMachines();
     if (this.broker) for (const line of await prepareTwoMachines(this.lab, this.broker, this.twoSettings)) this.say(line);
+    // Nova first: the server tells it of port changes at once (send_events_interval = 0), and
+    // agents coming up change ports
+    await this.ensureNova();
     await this.ensureServer();
     for (const h of this.hosts) for (const kind of h.agents) await this.ensureAgent(h, kind);
     await this.waitForAgents(30_000);
-    await this.ensureNova();
     const networks = opts.networks === false ? {} : await this.ensureSeedNetworks();
     if (opts.networks !== false && opts.router !== false) networks.router = await this.ensureSeedRouter(networks);
     return { ms: Math.round(performance.now() - t0), networks };
