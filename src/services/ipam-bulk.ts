@@ -7,6 +7,7 @@ import type { DbKind } from '../db/kind.ts';
 import { formatIpValue, keyOfValue, type IpVersion } from '../domain/ip/address.ts';
 import { IpAddressGenerationFailure } from '../errors/catalog.ts';
 import { insertRows } from '../db/insert-rows.ts';
+import { sendLater } from '../db/send-later.ts';
 import { isAutoAddressSubnet, kindOf, networkSubnets, type FixedIp, type SubnetCache, type SubnetInfo } from './ipam-subnets.ts';
 
 /**
@@ -61,11 +62,12 @@ async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: r
       else shrunk = { from: r.first_key, to: keyOfValue(first + BigInt(n)) };
       if (candidates.length === want) break;
     }
+    // the range rows are locked (FOR UPDATE): their rewrite goes with the next statement on MariaDB
     for (let i = 0; i < emptied.length; i += 500) {
-      await tx.deleteFrom('ip_free_ranges').where('subnet_id', '=', subnet.id).where('first_key', 'in', emptied.slice(i, i + 500)).execute();
+      await sendLater(tx, tx.deleteFrom('ip_free_ranges').where('subnet_id', '=', subnet.id).where('first_key', 'in', emptied.slice(i, i + 500)));
     }
     if (shrunk) {
-      await tx.updateTable('ip_free_ranges').set({ first_key: shrunk.to }).where('subnet_id', '=', subnet.id).where('first_key', '=', shrunk.from).execute();
+      await sendLater(tx, tx.updateTable('ip_free_ranges').set({ first_key: shrunk.to }).where('subnet_id', '=', subnet.id).where('first_key', '=', shrunk.from));
     }
     if (candidates.length === 1 && want === 1) {
       // One address (every single port create): inserted unless allocated, which saves the
