@@ -2,7 +2,7 @@
 // network, a few statements per slice of ports instead of a few per port (./ipam.ts holds
 // single-port allocation with its fixed_ips rules, and the free-range bookkeeping).
 import type { Tx } from '../db/transaction.ts';
-import { isUniqueViolation, RetryRequest } from '../db/transaction.ts';
+import { isForeignKeyViolation, isUniqueViolation, RetryRequest } from '../db/transaction.ts';
 import type { DbKind } from '../db/kind.ts';
 import { formatIpValue, keyOfValue, type IpVersion } from '../domain/ip/address.ts';
 import { IpAddressGenerationFailure } from '../errors/catalog.ts';
@@ -14,9 +14,12 @@ import { isAutoAddressSubnet, kindOf, networkSubnets, type FixedIp, type SubnetC
  * allocateIps for many new ports without fixed_ips on one network, in a few statements: each
  * gets what allocateIps would give it, in order (the next free address of the first IPv4
  * subnet that has one, then of the first DHCPv6-stateful one). null when the network has
- * SLAAC subnets (per-port EUI-64 addresses): use allocateIps.
+ * SLAAC subnets (per-port EUI-64 addresses): use allocateIps. `firstTry`: the request's first
+ * attempt, which may record a single address without looking (see takeNextMany).
  */
-export async function allocateIpsMany(tx: Tx, networkId: string, portIds: readonly string[], cache?: SubnetCache): Promise<FixedIp[][] | null> {
+export async function allocateIpsMany(
+  tx: Tx, networkId: string, portIds: readonly string[], cache?: SubnetCache, firstTry = false,
+): Promise<FixedIp[][] | null> {
   let subnets = cache?.get(networkId);
   if (!subnets) {
     subnets = await networkSubnets(tx, networkId);
@@ -30,7 +33,7 @@ export async function allocateIpsMany(tx: Tx, networkId: string, portIds: readon
     let next = 0; // ports before this one have their address from this group
     for (const s of group) {
       if (next === portIds.length) break;
-      const ips = await takeNextMany(tx, kind, s, portIds.slice(next));
+      const ips = await takeNextMany(tx, kind, s, portIds.slice(next), firstTry);
       for (const ip of ips) out[next++].push({ subnet_id: s.id, ip_address: ip });
     }
     if (next < portIds.length) throw IpAddressGenerationFailure(networkId);
@@ -40,7 +43,7 @@ export async function allocateIpsMany(tx: Tx, networkId: string, portIds: readon
 
 /** takeNext for several ports at once: the lowest free addresses of the subnet, given in order
  *  (fewer when the subnet runs out); the free ranges are read and rewritten once per pass. */
-async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: readonly string[]): Promise<string[]> {
+async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: readonly string[], firstTry: boolean): Promise<string[]> {
   const version = subnet.ip_version as IpVersion;
   const taken: string[] = [];
   while (taken.length < portIds.length) {
@@ -70,9 +73,21 @@ async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: r
       await sendLater(tx, tx.updateTable('ip_free_ranges').set({ first_key: shrunk.to }).where('subnet_id', '=', subnet.id).where('first_key', '=', shrunk.from));
     }
     if (candidates.length === 1 && want === 1) {
-      // One address (every single port create): inserted unless allocated, which saves the
-      // look-up below; an address found allocated is stale, already dropped from the free range.
-      if (await insertUnlessAllocated(tx, kind, subnet, portIds[taken.length], candidates[0])) taken.push(candidates[0]);
+      const portId = portIds[taken.length];
+      if (firstTry) {
+        // One address on a request's first attempt (every single port create): a plain insert
+        // whose answer nobody waits for; on MariaDB it goes with the rest of the transaction's
+        // writes and its commit, which does not run if the insert fails. It fails only when the
+        // free range was stale (the address allocated) or the subnet is gone: the request runs
+        // again, and its next attempt takes the checked way below.
+        await sendLater(tx, tx.insertInto('ip_allocations').values({ port_id: portId, subnet_id: subnet.id, network_id: subnet.network_id, ip_address: candidates[0] }),
+          (e) => (isUniqueViolation(e) || isForeignKeyViolation(e) ? new RetryRequest(`address ${candidates[0]} of ${subnet.id} could not be recorded`) : e));
+        taken.push(candidates[0]);
+        continue;
+      }
+      // inserted unless allocated, which saves the look-up below; an address found allocated
+      // is stale, already dropped from the free range.
+      if (await insertUnlessAllocated(tx, kind, subnet, portId, candidates[0])) taken.push(candidates[0]);
       continue;
     }
     // A free range must never hold an allocated address; those that do are dropped (as takeNext).

@@ -112,11 +112,12 @@ export async function createPorts(deps: Deps, ctx: RequestContext, items: { item
     // round trip saved per create; their transactions see a subnet created meanwhile no more
     // than before). SQLite reads them inside, where it costs no round trip and its one writer
     // at a time keeps them current; a retry reads them again everywhere.
-    const reuse = attempt++ === 0 && deps.conn.kind !== 'sqlite';
+    const firstTry = attempt++ === 0;
+    const reuse = firstTry && deps.conn.kind !== 'sqlite';
     const subnets: SubnetCache = new Map(reuse ? [...networks].map(([id, f]) => [id, f.subnets]) : []);
     await inSlices(plans, async (slice) => {
       const ready = slice.map((p) => { if (p instanceof Error) throw p; return freshPlan(p); });
-      out.push(...await insertPorts(deps, tx, ctx, ready, subnets));
+      out.push(...await insertPorts(deps, tx, ctx, ready, subnets, firstTry));
     });
     return out;
   });
@@ -198,7 +199,7 @@ async function goneNetwork(deps: Deps, plans: PortPlan[]): Promise<string | unde
   return ids.find((id) => !found.has(id));
 }
 
-async function insertPorts(deps: Deps, tx: Tx, ctx: RequestContext, plans: PortPlan[], subnets: SubnetCache): Promise<PortRecord[]> {
+async function insertPorts(deps: Deps, tx: Tx, ctx: RequestContext, plans: PortPlan[], subnets: SubnetCache, firstTry: boolean): Promise<PortRecord[]> {
   await pickMacs(deps, tx, plans);
   // Sent with the next statement on MariaDB (./db/send-later.ts): its failure surfaces there, as this maps it.
   await insertRowsLater(tx, 'ports', plans.map((p) => p.row), async (e) => {
@@ -220,7 +221,7 @@ async function insertPorts(deps: Deps, tx: Tx, ctx: RequestContext, plans: PortP
     let j = i;
     while (j < plans.length && plans[j].item.fixed_ips === undefined && plans[j].net.id === plans[i].net.id) j++;
     const run = plans.slice(i, j);
-    const ips = run.length ? await allocateIpsMany(tx, plans[i].net.id, run.map((p) => p.row.id), subnets) : null;
+    const ips = run.length ? await allocateIpsMany(tx, plans[i].net.id, run.map((p) => p.row.id), subnets, firstTry) : null;
     if (ips) run.forEach((p, k) => batched.set(p, ips[k]));
     for (const p of (ips ? plans.slice(j, j + 1) : plans.slice(i, Math.max(j, i + 1)))) {
       batched.set(p, await allocateIps(tx, p.net.id, p.row.id, p.item.fixed_ips as FixedIpRequest[] | undefined, p.row.mac_address, p.row.device_owner, subnets));
