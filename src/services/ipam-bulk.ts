@@ -6,7 +6,8 @@ import { isForeignKeyViolation, isUniqueViolation, RetryRequest } from '../db/tr
 import type { DbKind } from '../db/kind.ts';
 import { formatIpValue, keyOfValue, type IpVersion } from '../domain/ip/address.ts';
 import { IpAddressGenerationFailure } from '../errors/catalog.ts';
-import { insertRows } from '../db/insert-rows.ts';
+import { insertRows, insertRowsQuery } from '../db/insert-rows.ts';
+import { compiledOnce } from '../db/compiled-once.ts';
 import { sendLater } from '../db/send-later.ts';
 import { isAutoAddressSubnet, kindOf, networkSubnets, type FixedIp, type SubnetCache, type SubnetInfo } from './ipam-subnets.ts';
 
@@ -41,6 +42,14 @@ export async function allocateIpsMany(
   return out;
 }
 
+// The lowest free ranges (locked where rows lock), and a range's new start: built once (../db/compiled-once.ts).
+const lowestRanges = compiledOnce((q, subnetId: string, want: number) => {
+  const sel = q.selectFrom('ip_free_ranges').select(['first_key', 'last_key']).where('subnet_id', '=', subnetId).orderBy('first_key').limit(want);
+  return kindOf(q) === 'sqlite' ? sel : sel.forUpdate();
+});
+const moveRangeStart = compiledOnce((q, subnetId: string, from: string, to: string) =>
+  q.updateTable('ip_free_ranges').set({ first_key: to }).where('subnet_id', '=', subnetId).where('first_key', '=', from));
+
 /** takeNext for several ports at once: the lowest free addresses of the subnet, given in order
  *  (fewer when the subnet runs out); the free ranges are read and rewritten once per pass. */
 async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: readonly string[], firstTry: boolean): Promise<string[]> {
@@ -48,10 +57,7 @@ async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: r
   const taken: string[] = [];
   while (taken.length < portIds.length) {
     const want = portIds.length - taken.length;
-    let q = tx.selectFrom('ip_free_ranges').select(['first_key', 'last_key'])
-      .where('subnet_id', '=', subnet.id).orderBy('first_key').limit(want);
-    if (kind !== 'sqlite') q = q.forUpdate();
-    const ranges = await q.execute();
+    const { rows: ranges } = await tx.executeQuery<{ first_key: string; last_key: string }>(lowestRanges(tx, subnet.id, want));
     if (!ranges.length) break;
     const candidates: string[] = [];
     const emptied: string[] = [];
@@ -70,7 +76,7 @@ async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: r
       await sendLater(tx, tx.deleteFrom('ip_free_ranges').where('subnet_id', '=', subnet.id).where('first_key', 'in', emptied.slice(i, i + 500)));
     }
     if (shrunk) {
-      await sendLater(tx, tx.updateTable('ip_free_ranges').set({ first_key: shrunk.to }).where('subnet_id', '=', subnet.id).where('first_key', '=', shrunk.from));
+      await sendLater(tx, moveRangeStart(tx, subnet.id, shrunk.from, shrunk.to));
     }
     if (candidates.length === 1 && want === 1) {
       const portId = portIds[taken.length];
@@ -80,7 +86,7 @@ async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: r
         // writes and its commit, which does not run if the insert fails. It fails only when the
         // free range was stale (the address allocated) or the subnet is gone: the request runs
         // again, and its next attempt takes the checked way below.
-        await sendLater(tx, tx.insertInto('ip_allocations').values({ port_id: portId, subnet_id: subnet.id, network_id: subnet.network_id, ip_address: candidates[0] }),
+        await sendLater(tx, insertRowsQuery(tx, 'ip_allocations', [{ port_id: portId, subnet_id: subnet.id, network_id: subnet.network_id, ip_address: candidates[0] }])!,
           (e) => (isUniqueViolation(e) || isForeignKeyViolation(e) ? new RetryRequest(`address ${candidates[0]} of ${subnet.id} could not be recorded`) : e));
         taken.push(candidates[0]);
         continue;
