@@ -102,7 +102,8 @@ export class PipelinedMysqlConnection implements DatabaseConnection {
       if (a.error) throw a.error;
       return toQueryResult(a.results[0]);
     }
-    const text = [...opening, ...held.map((h) => h.sql), sql].join(';\n');
+    // each `;` on a line of its own: a statement ending in a `--` comment cannot swallow it
+    const text = [...opening, ...held.map((h) => h.sql), sql].join('\n;\n');
     const params = held.length ? [...held.flatMap((h) => h.parameters), ...parameters] : parameters;
     const a = await queryMany(this.raw, text, params, opening.length + held.length + 1);
     if (a.error) {
