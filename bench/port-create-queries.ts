@@ -1,6 +1,8 @@
-// What one port create costs the database on MariaDB: the statements (round trips) the
-// server receives for a POST /v2.0/ports without fixed_ips, taken from MariaDB's general
-// log, and the mean of the server's Questions counter over N more creates, with the CPU time
+// What one port create costs the database on MariaDB: the queries (round trips) the server
+// receives for a POST /v2.0/ports without fixed_ips, taken from MariaDB's general log (a
+// query may hold several statements: src/db/mysql-driver.ts), the mean of the server's
+// Questions counter (statements) over N more creates, and of the general log's queries over
+// 50 creates after those (timed apart: the general log costs the server), with the CPU time
 // per create of this process (API and its HTTP client) and of mariadbd (when it runs on this
 // machine): on a busy shared machine those move far less than wall times. The API runs
 // in-process on a private MariaDB (test/support/db-servers.ts) or MUON_TEST_MYSQL_URL.
@@ -34,7 +36,7 @@ try {
   if (r.status !== 201) throw new Error(JSON.stringify(r.body));
   const [log] = await admin.query("SELECT thread_id, command_type, argument FROM mysql.general_log WHERE command_type IN ('Query', 'Execute', 'Prepare') ORDER BY event_time") as unknown as [{ thread_id: number; command_type: string; argument: Buffer | string }[]];
   const own = log.filter((l) => !String(l.argument).includes('general_log'));
-  console.log(`one POST /v2.0/ports: ${own.length} statements`);
+  console.log(`one POST /v2.0/ports: ${own.length} round trips`);
   for (const l of own) console.log(`  [${l.thread_id}] ${l.command_type.padEnd(7)} ${String(l.argument).replace(/\s+/g, ' ').slice(0, 220)}`);
   const [pidRows] = await admin.query('SELECT @@pid_file AS f') as unknown as [{ f: string }[]];
   const serverCpuMs = (): number | null => {
@@ -58,7 +60,16 @@ try {
   const q1 = await questions();
   const mariadbCpu = s0 !== null && s1 !== null ? `, mariadbd CPU ${((s1 - s0) / n).toFixed(2)} ms` : '';
   // the Questions read itself counts once
-  console.log(`${n} sequential creates: ${((q1 - q0 - 1) / n).toFixed(1)} statements per create, ${(ms / n).toFixed(2)} ms per create (in-process client); CPU per create: node ${((c1.user + c1.system) / 1000 / n).toFixed(2)} ms${mariadbCpu}`);
+  const m = 50;
+  await admin.query('TRUNCATE mysql.general_log');
+  await admin.query('SET GLOBAL general_log = 1');
+  for (let i = 0; i < m; i++) {
+    const res = await api.req('POST', '/v2.0/ports', { port: { network_id: net.id, name: `r${i}` } });
+    if (res.status !== 201) throw new Error(JSON.stringify(res.body));
+  }
+  await admin.query('SET GLOBAL general_log = 0');
+  const [[{ c }]] = await admin.query("SELECT count(*) AS c FROM mysql.general_log WHERE command_type = 'Query' AND argument NOT LIKE '%general_log%'") as unknown as [{ c: number }[]];
+  console.log(`${n} sequential creates: ${((q1 - q0 - 1) / n).toFixed(1)} statements and ${(Number(c) / m).toFixed(1)} round trips per create, ${(ms / n).toFixed(2)} ms per create (in-process client); CPU per create: node ${((c1.user + c1.system) / 1000 / n).toFixed(2)} ms${mariadbCpu}`);
 } finally {
   await admin.end();
   await api.close();

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { createPool } from 'mysql2';
 import pg from 'pg';
 import { parseDbUrl } from './connection-url.ts';
-import { ReadCommittedMysqlDialect } from './mysql-dialect.ts';
+import { mysqlDialect } from './mysql-dialect.ts';
 import { openSqlite } from './sqlite-database.ts';
 import { sqliteDialect } from './sqlite-driver.ts';
 import type { Database } from './schema.ts';
@@ -34,8 +34,11 @@ export function connect(url: string, opts: ConnectOptions = {}): Db {
       host: u.host, port: u.port, user: u.user, password: u.password, database: u.database,
       ...(u.socketPath ? { socketPath: u.socketPath } : {}),
       connectionLimit: poolSize, charset: 'utf8mb4', supportBigNumbers: true, bigNumberStrings: false,
+      // Several statements per query: the driver pipelines a transaction's writes
+      // (./mysql-driver.ts). PyMySQL, Neutron's driver, enables this by default too.
+      multipleStatements: true,
     });
-    db = new Kysely<Database>({ dialect: new ReadCommittedMysqlDialect({ pool }) });
+    db = new Kysely<Database>({ dialect: mysqlDialect(pool) });
   } else {
     // COUNT() and bigint come back as strings from pg; int8 here never exceeds 2^53.
     pg.types.setTypeParser(20, (v: string) => Number(v));

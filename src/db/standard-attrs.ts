@@ -1,6 +1,6 @@
 // Standard attributes every resource shares: timestamps, revision numbers, tags,
 // and the change log (outbox) row written in the same transaction as the change.
-import { insertRows } from './insert-rows.ts';
+import { insertRowsLater } from './insert-rows.ts';
 import type { Kysely } from 'kysely';
 import type { Tx } from './transaction.ts';
 import type { Database } from './schema.ts';
@@ -28,7 +28,8 @@ export async function recordChange(tx: Tx, resourceType: string, id: string, op:
 export async function recordChanges(tx: Tx, resourceType: string, ids: readonly string[], op: 'create' | 'update' | 'delete', revision = 0): Promise<void> {
   if (!ids.length) return;
   const created_at = nowIso();
-  await insertRows(tx, 'changes', ids.map((resource_id) => ({ resource_type: resourceType, resource_id, revision_number: revision, op, created_at })));
+  // the outbox row goes with the transaction's next round trip, its commit at the latest (./send-later.ts)
+  await insertRowsLater(tx, 'changes', ids.map((resource_id) => ({ resource_type: resourceType, resource_id, revision_number: revision, op, created_at })));
 }
 
 /** If-Match: revision_number=N on PUT/DELETE. */

@@ -4,6 +4,7 @@
 import type { Transaction } from 'kysely';
 import type { Db } from './connect.ts';
 import type { Database } from './schema.ts';
+import { HeldStatementFailed } from './send-later.ts';
 
 export type Tx = Transaction<Database>;
 
@@ -24,6 +25,8 @@ export function retryDelayMs(attempt: number): number {
 export function isRetryableDbError(e: unknown): boolean {
   const err = e as { code?: string; errno?: number; message?: string };
   if (e instanceof RetryRequest) return true;
+  // a write held for a later round trip (./mysql-driver.ts) that hit a deadlock or lock wait
+  if (e instanceof HeldStatementFailed) return isRetryableDbError(e.cause);
   // MySQL/MariaDB (and Galera's certification failure, reported as a deadlock): 1213; lock wait
   // timeout 1205. Retrying is safe: inTransaction rolls the whole transaction back first (InnoDB
   // itself undoes only the timed-out statement), and neither error can come from a COMMIT whose

@@ -2,20 +2,25 @@
 // network, a few statements per slice of ports instead of a few per port (./ipam.ts holds
 // single-port allocation with its fixed_ips rules, and the free-range bookkeeping).
 import type { Tx } from '../db/transaction.ts';
-import { isUniqueViolation, RetryRequest } from '../db/transaction.ts';
+import { isForeignKeyViolation, isUniqueViolation, RetryRequest } from '../db/transaction.ts';
 import type { DbKind } from '../db/kind.ts';
 import { formatIpValue, keyOfValue, type IpVersion } from '../domain/ip/address.ts';
 import { IpAddressGenerationFailure } from '../errors/catalog.ts';
-import { insertRows } from '../db/insert-rows.ts';
+import { insertRows, insertRowsQuery } from '../db/insert-rows.ts';
+import { compiledOnce } from '../db/compiled-once.ts';
+import { sendLater } from '../db/send-later.ts';
 import { isAutoAddressSubnet, kindOf, networkSubnets, type FixedIp, type SubnetCache, type SubnetInfo } from './ipam-subnets.ts';
 
 /**
  * allocateIps for many new ports without fixed_ips on one network, in a few statements: each
  * gets what allocateIps would give it, in order (the next free address of the first IPv4
  * subnet that has one, then of the first DHCPv6-stateful one). null when the network has
- * SLAAC subnets (per-port EUI-64 addresses): use allocateIps.
+ * SLAAC subnets (per-port EUI-64 addresses): use allocateIps. `firstTry`: the request's first
+ * attempt, which may record a single address without looking (see takeNextMany).
  */
-export async function allocateIpsMany(tx: Tx, networkId: string, portIds: readonly string[], cache?: SubnetCache): Promise<FixedIp[][] | null> {
+export async function allocateIpsMany(
+  tx: Tx, networkId: string, portIds: readonly string[], cache?: SubnetCache, firstTry = false,
+): Promise<FixedIp[][] | null> {
   let subnets = cache?.get(networkId);
   if (!subnets) {
     subnets = await networkSubnets(tx, networkId);
@@ -29,7 +34,7 @@ export async function allocateIpsMany(tx: Tx, networkId: string, portIds: readon
     let next = 0; // ports before this one have their address from this group
     for (const s of group) {
       if (next === portIds.length) break;
-      const ips = await takeNextMany(tx, kind, s, portIds.slice(next));
+      const ips = await takeNextMany(tx, kind, s, portIds.slice(next), firstTry);
       for (const ip of ips) out[next++].push({ subnet_id: s.id, ip_address: ip });
     }
     if (next < portIds.length) throw IpAddressGenerationFailure(networkId);
@@ -37,17 +42,22 @@ export async function allocateIpsMany(tx: Tx, networkId: string, portIds: readon
   return out;
 }
 
+// The lowest free ranges (locked where rows lock), and a range's new start: built once (../db/compiled-once.ts).
+const lowestRanges = compiledOnce((q, subnetId: string, want: number) => {
+  const sel = q.selectFrom('ip_free_ranges').select(['first_key', 'last_key']).where('subnet_id', '=', subnetId).orderBy('first_key').limit(want);
+  return kindOf(q) === 'sqlite' ? sel : sel.forUpdate();
+});
+const moveRangeStart = compiledOnce((q, subnetId: string, from: string, to: string) =>
+  q.updateTable('ip_free_ranges').set({ first_key: to }).where('subnet_id', '=', subnetId).where('first_key', '=', from));
+
 /** takeNext for several ports at once: the lowest free addresses of the subnet, given in order
  *  (fewer when the subnet runs out); the free ranges are read and rewritten once per pass. */
-async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: readonly string[]): Promise<string[]> {
+async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: readonly string[], firstTry: boolean): Promise<string[]> {
   const version = subnet.ip_version as IpVersion;
   const taken: string[] = [];
   while (taken.length < portIds.length) {
     const want = portIds.length - taken.length;
-    let q = tx.selectFrom('ip_free_ranges').select(['first_key', 'last_key'])
-      .where('subnet_id', '=', subnet.id).orderBy('first_key').limit(want);
-    if (kind !== 'sqlite') q = q.forUpdate();
-    const ranges = await q.execute();
+    const { rows: ranges } = await tx.executeQuery<{ first_key: string; last_key: string }>(lowestRanges(tx, subnet.id, want));
     if (!ranges.length) break;
     const candidates: string[] = [];
     const emptied: string[] = [];
@@ -61,16 +71,29 @@ async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: r
       else shrunk = { from: r.first_key, to: keyOfValue(first + BigInt(n)) };
       if (candidates.length === want) break;
     }
+    // the range rows are locked (FOR UPDATE): their rewrite goes with the next statement on MariaDB
     for (let i = 0; i < emptied.length; i += 500) {
-      await tx.deleteFrom('ip_free_ranges').where('subnet_id', '=', subnet.id).where('first_key', 'in', emptied.slice(i, i + 500)).execute();
+      await sendLater(tx, tx.deleteFrom('ip_free_ranges').where('subnet_id', '=', subnet.id).where('first_key', 'in', emptied.slice(i, i + 500)));
     }
     if (shrunk) {
-      await tx.updateTable('ip_free_ranges').set({ first_key: shrunk.to }).where('subnet_id', '=', subnet.id).where('first_key', '=', shrunk.from).execute();
+      await sendLater(tx, moveRangeStart(tx, subnet.id, shrunk.from, shrunk.to));
     }
     if (candidates.length === 1 && want === 1) {
-      // One address (every single port create): inserted unless allocated, which saves the
-      // look-up below; an address found allocated is stale, already dropped from the free range.
-      if (await insertUnlessAllocated(tx, kind, subnet, portIds[taken.length], candidates[0])) taken.push(candidates[0]);
+      const portId = portIds[taken.length];
+      if (firstTry) {
+        // One address on a request's first attempt (every single port create): a plain insert
+        // whose answer nobody waits for; on MariaDB it goes with the rest of the transaction's
+        // writes and its commit, which does not run if the insert fails. It fails only when the
+        // free range was stale (the address allocated) or the subnet is gone: the request runs
+        // again, and its next attempt takes the checked way below.
+        await sendLater(tx, insertRowsQuery(tx, 'ip_allocations', [{ port_id: portId, subnet_id: subnet.id, network_id: subnet.network_id, ip_address: candidates[0] }])!,
+          (e) => (isUniqueViolation(e) || isForeignKeyViolation(e) ? new RetryRequest(`address ${candidates[0]} of ${subnet.id} could not be recorded`) : e));
+        taken.push(candidates[0]);
+        continue;
+      }
+      // inserted unless allocated, which saves the look-up below; an address found allocated
+      // is stale, already dropped from the free range.
+      if (await insertUnlessAllocated(tx, kind, subnet, portId, candidates[0])) taken.push(candidates[0]);
       continue;
     }
     // A free range must never hold an allocated address; those that do are dropped (as takeNext).

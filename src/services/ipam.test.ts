@@ -137,6 +137,30 @@ for (const kind of TEST_DB_KINDS) describe(`ipam [${kind}]`, { skip: dbSkipReaso
     assert.deepEqual((await many(2))!.map((ips) => ips[0].ip_address), [`${b.prefix}5`, `${b.prefix}6`]);
   });
 
+  it('a port create meeting a stale free address runs again and takes the next one', async () => {
+    // The first attempt records its address without looking (sent with the commit on
+    // MariaDB); the allocated address makes that insert fail, the retry looks and skips it.
+    const net = await network('stale');
+    const s = await subnet(net, { cidr: '10.199.0.0/29' }); // pools .2-.6
+    await inTransaction(api.deps.conn, async (tx) => {
+      const id = await insertPort(tx, net, 'compute:nova', nextMac());
+      await tx.insertInto('ip_allocations').values({ port_id: id, subnet_id: s, network_id: net, ip_address: '10.199.0.2' }).execute();
+    });
+    const create = async () => {
+      const r = await api.req('POST', '/v2.0/ports', { port: { network_id: net } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      return r.body.port.fixed_ips.map((f: FixedIp) => f.ip_address);
+    };
+    assert.deepEqual(await create(), ['10.199.0.3']);
+    assert.deepEqual(await create(), ['10.199.0.4']);
+    assert.deepEqual(await freeRanges(s), ['5-6']);
+    const rows = await api.deps.conn.db.selectFrom('ip_allocations').select('ip_address').where('subnet_id', '=', s).orderBy('ip_address').execute();
+    assert.deepEqual(rows.map((r) => r.ip_address), ['10.199.0.2', '10.199.0.3', '10.199.0.4']);
+    // the failed first attempt committed no port without its address
+    const ports = (await api.req('GET', `/v2.0/ports?network_id=${net}`)).body.ports;
+    assert.deepEqual(ports.map((p: { fixed_ips: unknown[] }) => p.fixed_ips.length), [1, 1, 1]);
+  });
+
   it('gives SLAAC addresses from the MAC and one DHCPv6-stateful address; routers skip SLAAC', async () => {
     const net = await network('v6');
     const v4 = await subnet(net, { cidr: '10.195.0.0/24' });

@@ -10,7 +10,8 @@ import { inTransaction, isForeignKeyViolation, isUniqueViolation, RetryRequest, 
 import { sortDhcpOpts, sortFixedIps, sortPairs, type PortAddressPair, type PortDhcpOpt, type PortRecord } from '../db/repos/ports.ts';
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import { nowIso, recordChanges } from '../db/standard-attrs.ts';
-import { insertRows } from '../db/insert-rows.ts';
+import { insertRowsLater } from '../db/insert-rows.ts';
+import { sendLater } from '../db/send-later.ts';
 import {
   AddressPairAndPortSecurityRequired, MacAddressInUse, NetworkMacAddressGenerationFailure, NetworkNotFound, PortSecurityAndIPRequiredForSecurityGroups,
 } from '../errors/catalog.ts';
@@ -111,11 +112,12 @@ export async function createPorts(deps: Deps, ctx: RequestContext, items: { item
     // round trip saved per create; their transactions see a subnet created meanwhile no more
     // than before). SQLite reads them inside, where it costs no round trip and its one writer
     // at a time keeps them current; a retry reads them again everywhere.
-    const reuse = attempt++ === 0 && deps.conn.kind !== 'sqlite';
+    const firstTry = attempt++ === 0;
+    const reuse = firstTry && deps.conn.kind !== 'sqlite';
     const subnets: SubnetCache = new Map(reuse ? [...networks].map(([id, f]) => [id, f.subnets]) : []);
     await inSlices(plans, async (slice) => {
       const ready = slice.map((p) => { if (p instanceof Error) throw p; return freshPlan(p); });
-      out.push(...await insertPorts(deps, tx, ctx, ready, subnets));
+      out.push(...await insertPorts(deps, tx, ctx, ready, subnets, firstTry));
     });
     return out;
   });
@@ -197,17 +199,16 @@ async function goneNetwork(deps: Deps, plans: PortPlan[]): Promise<string | unde
   return ids.find((id) => !found.has(id));
 }
 
-async function insertPorts(deps: Deps, tx: Tx, ctx: RequestContext, plans: PortPlan[], subnets: SubnetCache): Promise<PortRecord[]> {
+async function insertPorts(deps: Deps, tx: Tx, ctx: RequestContext, plans: PortPlan[], subnets: SubnetCache, firstTry: boolean): Promise<PortRecord[]> {
   await pickMacs(deps, tx, plans);
-  try {
-    await insertRows(tx, 'ports', plans.map((p) => p.row));
-  } catch (e) {
+  // Sent with the next statement on MariaDB (./db/send-later.ts): its failure surfaces there, as this maps it.
+  await insertRowsLater(tx, 'ports', plans.map((p) => p.row), async (e) => {
     // A concurrent request took a MAC between the check and the insert: run again.
-    if (isUniqueViolation(e)) throw new RetryRequest('port mac taken concurrently');
+    if (isUniqueViolation(e)) return new RetryRequest('port mac taken concurrently');
     // The networks were read before the transaction: one deleted since is not there.
-    if (isForeignKeyViolation(e)) throw NetworkNotFound(await goneNetwork(deps, plans) ?? plans[0].net.id);
-    throw e;
-  }
+    if (isForeignKeyViolation(e)) return NetworkNotFound(await goneNetwork(deps, plans) ?? plans[0].net.id);
+    return e;
+  });
   const out: PortRecord[] = [];
   const sgRows: { port_id: string; security_group_id: string }[] = [];
   const pairRows: (PortAddressPair & { port_id: string })[] = [];
@@ -220,7 +221,7 @@ async function insertPorts(deps: Deps, tx: Tx, ctx: RequestContext, plans: PortP
     let j = i;
     while (j < plans.length && plans[j].item.fixed_ips === undefined && plans[j].net.id === plans[i].net.id) j++;
     const run = plans.slice(i, j);
-    const ips = run.length ? await allocateIpsMany(tx, plans[i].net.id, run.map((p) => p.row.id), subnets) : null;
+    const ips = run.length ? await allocateIpsMany(tx, plans[i].net.id, run.map((p) => p.row.id), subnets, firstTry) : null;
     if (ips) run.forEach((p, k) => batched.set(p, ips[k]));
     for (const p of (ips ? plans.slice(j, j + 1) : plans.slice(i, Math.max(j, i + 1)))) {
       batched.set(p, await allocateIps(tx, p.net.id, p.row.id, p.item.fixed_ips as FixedIpRequest[] | undefined, p.row.mac_address, p.row.device_owner, subnets));
@@ -242,18 +243,18 @@ async function insertPorts(deps: Deps, tx: Tx, ctx: RequestContext, plans: PortP
       securityGroups: sgs, addressPairs: sortPairs([...pairs]), dhcpOpts: sortDhcpOpts([...opts]), tags: [...tags].sort(), dnsDomain: deps.config.dnsDomain,
     });
   }
-  await insertRows(tx, 'port_security_groups', sgRows);
-  await insertRows(tx, 'port_allowed_address_pairs', pairRows);
-  await insertRows(tx, 'port_extra_dhcp_opts', optRows);
-  await insertRows(tx, 'tags', tagRows);
+  await insertRowsLater(tx, 'port_security_groups', sgRows);
+  await insertRowsLater(tx, 'port_allowed_address_pairs', pairRows);
+  await insertRowsLater(tx, 'port_extra_dhcp_opts', optRows);
+  await insertRowsLater(tx, 'tags', tagRows);
   for (const rec of out) {
     const row = rec.row;
     if (!row.binding_host_id) continue;
     // after the addresses: whether DHCP must report for this port depends on them
     const binding = await computeBinding(deps, tx, row);
     Object.assign(row, binding);
-    await tx.updateTable('ports').set({ binding_vif_type: row.binding_vif_type, binding_vif_details: row.binding_vif_details, binding_failure: row.binding_failure, status: row.status })
-      .where('id', '=', row.id).execute();
+    await sendLater(tx, tx.updateTable('ports').set({ binding_vif_type: row.binding_vif_type, binding_vif_details: row.binding_vif_details, binding_failure: row.binding_failure, status: row.status })
+      .where('id', '=', row.id));
   }
   await recordChanges(tx, 'port', plans.map((p) => p.row.id), 'create', 1);
   return out;

@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, NetworksTable } from '../schema.ts';
 import { networkAsSeen } from './networks.ts';
+import { compiledOnce } from '../compiled-once.ts';
 
 export interface PortNetworkSubnet {
   id: string;
@@ -32,20 +33,27 @@ export interface PortNetwork {
  * undefined when it does not exist or is not visible (networkAsSeen, as getVisibleNetworkRow). The row
  * comes once per grant × subnet × quota row (left joins): few of each.
  */
+const portNetworkQuery = compiledOnce((q, id: string, caller: string, groupProject: string) => q.selectFrom('networks as n')
+  .leftJoin('rbac_policies as r', (j) => j.onRef('r.object_id', '=', 'n.id').on('r.object_type', '=', 'network')
+    .on('r.target_project', 'in', [caller, '*']))
+  .leftJoin('default_security_groups as d', (j) => j.on('d.project_id', '=', groupProject))
+  .leftJoin('subnets as s', 's.network_id', 'n.id')
+  .leftJoin('quotas as qt', (j) => j.on('qt.project_id', '=', groupProject))
+  .selectAll('n')
+  .select([
+    'r.action as rbac_action', 'd.security_group_id as default_group', 's.id as s_id', 's.ip_version as s_ip_version', 's.cidr as s_cidr',
+    's.ipv6_address_mode as s_ipv6_address_mode', 's.ipv6_ra_mode as s_ipv6_ra_mode', 's.created_at as s_created_at',
+    'qt.resource as q_resource', 'qt.quota_limit as q_limit',
+  ])
+  .where('n.id', '=', id));
+
+type PortNetworkRow = NetworksTable & {
+  rbac_action: string | null; default_group: string | null; s_id: string | null; s_ip_version: number | null; s_cidr: string | null;
+  s_ipv6_address_mode: string | null; s_ipv6_ra_mode: string | null; s_created_at: string | null; q_resource: string | null; q_limit: number | null;
+};
+
 export async function getPortNetwork(q: Kysely<Database>, id: string, projectId: string | null | undefined, groupProject: string): Promise<PortNetwork | undefined> {
-  const rows = await q.selectFrom('networks as n')
-    .leftJoin('rbac_policies as r', (j) => j.onRef('r.object_id', '=', 'n.id').on('r.object_type', '=', 'network')
-      .on('r.target_project', 'in', [projectId ?? '', '*']))
-    .leftJoin('default_security_groups as d', (j) => j.on('d.project_id', '=', groupProject))
-    .leftJoin('subnets as s', 's.network_id', 'n.id')
-    .leftJoin('quotas as qt', (j) => j.on('qt.project_id', '=', groupProject))
-    .selectAll('n')
-    .select([
-      'r.action as rbac_action', 'd.security_group_id as default_group', 's.id as s_id', 's.ip_version as s_ip_version', 's.cidr as s_cidr',
-      's.ipv6_address_mode as s_ipv6_address_mode', 's.ipv6_ra_mode as s_ipv6_ra_mode', 's.created_at as s_created_at',
-      'qt.resource as q_resource', 'qt.quota_limit as q_limit',
-    ])
-    .where('n.id', '=', id).execute();
+  const { rows } = await q.executeQuery<PortNetworkRow>(portNetworkQuery(q, id, projectId ?? '', groupProject));
   if (!rows.length) return undefined;
   const {
     rbac_action: _a, default_group: _d, s_id: _i, s_ip_version: _v, s_cidr: _c, s_ipv6_address_mode: _m, s_ipv6_ra_mode: _r, s_created_at: _t,

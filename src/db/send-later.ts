@@ -1,0 +1,56 @@
+// Writes whose answer the caller does not need before its next statement. sendLater() marks
+// the statement; inside a transaction on MariaDB the driver (./mysql-driver.ts) holds it and
+// sends it in the same round trip as the transaction's next statement that someone awaits (or
+// its commit), as one multi-statement query. SQLite and PostgreSQL run it at once. The same
+// statements go out in the same order on every backend: only the moment they leave differs.
+import type { Compilable, CompiledQuery, Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+
+/** What a failed write means to its caller (a Neutron error, a RetryRequest), or the error itself. */
+export type MapError = (e: unknown) => unknown;
+
+const marks = new WeakMap<CompiledQuery, MapError | null>();
+
+/**
+ * A write held back and sent later failed: its error reaches the caller of a later statement,
+ * whose own error handling must not take it for its statement's (a duplicate key of an
+ * unrelated insert is not "address taken"). Deadlocks and lock waits stay retryable
+ * (./transaction.ts looks inside).
+ */
+export class HeldStatementFailed extends Error {
+  constructor(cause: unknown, sql: string) {
+    super(`a write sent with a later statement failed: ${(cause as Error)?.message ?? String(cause)} (${sql.slice(0, 120)})`, { cause });
+  }
+}
+
+/** sendLater's mark on a compiled statement: undefined when unmarked, else its error mapper (or null). */
+export function laterMark(q: CompiledQuery): MapError | null | undefined {
+  return marks.get(q);
+}
+
+/** The error a held write's failure is reported as, where it surfaces (a later statement). */
+export async function heldError(sql: string, mapError: MapError | null, e: unknown): Promise<unknown> {
+  const mapped = mapError ? await mapError(e) : e;
+  return mapped === e ? new HeldStatementFailed(e, sql) : mapped;
+}
+
+// Only statements that answer with an OK packet may be held: the driver finds the one that failed
+// by counting those (./mysql-driver.ts).
+const WRITE = /^\s*(insert|update|delete|replace)\b/i;
+
+/**
+ * Runs a write (INSERT, UPDATE, DELETE) whose result nobody reads. On MariaDB inside a
+ * transaction it is sent with the next awaited statement, and a failure surfaces there,
+ * as `mapError` makes it (else as HeldStatementFailed); elsewhere it runs now and throws
+ * what `mapError` makes of its error.
+ */
+export async function sendLater(q: Kysely<Database>, query: CompiledQuery | Compilable, mapError?: MapError): Promise<void> {
+  const compiled = 'compile' in query ? query.compile() : query;
+  if (!WRITE.test(compiled.sql)) throw new Error(`sendLater takes writes only: ${compiled.sql.slice(0, 60)}`);
+  marks.set(compiled, mapError ?? null);
+  try {
+    await q.executeQuery(compiled);
+  } catch (e) {
+    throw mapError ? await mapError(e) : e;
+  }
+}
