@@ -49,6 +49,7 @@ try {
   const assoc: number[] = [];
   for (let i = 0; i < n; i++) {
     const reply = firstEchoReply(rt.lab.place('upstream'), fip.floating_ip_address);
+    reply.catch(() => {}); // awaited below: a failure meanwhile must not end the process unhandled
     const t0 = performance.now();
     await api.req('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: vm.vm.port_id } });
     assoc.push((await reply) - t0);
@@ -67,6 +68,7 @@ try {
     const subnet = (await api.req('POST', '/v2.0/subnets', { subnet: { network_id: net, cidr: `10.${100 + i}.0.0/24`, ip_version: 4 } })).subnet.id;
     const v = await bootVm(rt, { name: `r${i}`, network: net, host: i % 2 ? 'controller' : 'compute', securityGroups: [sg] });
     const snat = firstEchoReply(rt.lab.place(v.vm.host, v.vm.netns), SEED_INTERNET);
+    snat.catch(() => {}); // awaited below, as above
     const t0 = performance.now();
     const marks: string[] = [];
     const mark = (what: string) => { if (trace) marks.push(`${what} +${Math.round(performance.now() - t0)} (${new Date().toISOString()})`); };
