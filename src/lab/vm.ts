@@ -5,7 +5,7 @@
 // network-vif-plugged), then run a DHCP client in the VM (busybox udhcpc).
 import { randomUUID } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { batch } from '../linux/ip.ts';
+import { batch, namesMissingDevice } from '../linux/ip.ts';
 import { del as delNetns, inodes as netnsInodes } from '../linux/netns.ts';
 import { processesIn, terminate } from '../linux/proc.ts';
 import { ExecError, interactive, tryExec } from '../linux/exec.ts';
@@ -191,7 +191,7 @@ async function plugAndWait(rt: LabRuntime, api: ApiClient, o: BootOptions, vm: V
       ['link', 'set', tap, 'master', bridge],
     ]);
   } catch (e) {
-    if (!(e instanceof ExecError && e.result.stderr.trim() === `Error: argument "${bridge}" is wrong: Device does not exist`)) throw e;
+    if (!(e instanceof ExecError && namesMissingDevice(e.result.stderr, bridge))) throw e;
   }
   const tPlug = performance.now();
 

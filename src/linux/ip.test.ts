@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { addresses, addressMap, batch, batchLine, links, neighbours, parseJsonList, routes, untilEnslaved } from './ip.ts';
+import { addresses, addressMap, batch, batchLine, links, namesMissingDevice, neighbours, parseJsonList, routes, untilEnslaved } from './ip.ts';
 import { rootSkip, scratchHost, type ScratchHost } from './testing.ts';
 
 test('batchLine refuses tokens that ip -batch would split or comment out', () => {
@@ -31,6 +31,14 @@ describe('ip in a namespace', { skip: rootSkip }, () => {
     assert.equal(await untilEnslaved(h.place, 'd-w', 1000), true, 'already a bridge port');
     assert.equal(await untilEnslaved(h.place, 'd-x', 300), false, 'never enslaved');
     assert.equal(await untilEnslaved(h.place, 'no-such-dev', 5000), false, 'gone');
+  });
+
+  test('namesMissingDevice: ip stopping at a master that does not exist, and nothing after it ran', async () => {
+    await batch(h.place, [['link', 'add', 'd-m', 'type', 'veth', 'peer', 'name', 'd-m2']]);
+    const err = await batch(h.place, [['link', 'set', 'd-m', 'up'], ['link', 'set', 'd-m', 'master', 'brq-absent'], ['link', 'set', 'd-m2', 'up']]).then(() => undefined, (e: Error) => e.message);
+    assert.ok(err && namesMissingDevice(err, 'brq-absent'), err);
+    assert.equal(namesMissingDevice(err!, 'brq-other'), false);
+    assert.equal((await links(h.place, 'd-m2'))[0]?.flags.includes('UP'), false, 'ip stopped there');
   });
 
   test('one batch builds bridge, veth, addresses, routes, neighbours; ip -j reads them back', async () => {

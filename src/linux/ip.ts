@@ -218,6 +218,14 @@ export function batchText(commands: readonly IpCommand[]): string {
   return `${commands.map(batchLine).join('\n')}\n`;
 }
 
+/**
+ * Did ip stop because `dev`, named as an argument (`link set X master DEV`), does not exist?
+ * ip exits at once on such a line (no "Command failed"), so in a batch nothing after it ran.
+ */
+export function namesMissingDevice(message: string, dev: string): boolean {
+  return message.includes(`argument "${dev}" is wrong: Device does not exist`);
+}
+
 /** Which line of which batch failed: ip says "Command failed FILE:N" (FILE '-' for stdin), innermost first. */
 export function failedBatchLines(message: string): { file: string; line: number }[] {
   return [...message.matchAll(/Command failed (\S+):(\d+)/g)].map((m) => ({ file: m[1], line: Number(m[2]) }));

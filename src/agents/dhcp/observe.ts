@@ -34,6 +34,8 @@ export interface ObservedDhcpNetwork {
   proxy?: ObservedProxy;
   /** other processes in the namespace (read only for networks that are not desired) */
   others: number[];
+  /** plumbing not read: what this process left stands for it (./plumbing-memory.ts) */
+  vouched?: true;
 }
 
 export type ObservedDhcp = Map<string, ObservedDhcpNetwork>;
@@ -97,7 +99,7 @@ export async function observeDhcp(place: Place | undefined, desired: readonly De
       others: [],
     };
     const v = d && vouch.get(id);
-    if (v) Object.assign(o, { tap: v.tap, ns: v.ns, loUp: v.loUp, strayNs: v.strayNs });
+    if (v) Object.assign(o, { tap: v.tap, ns: v.ns, loUp: v.loUp, strayNs: v.strayNs, vouched: true });
     else if (d) {
       const t = hostLinks.find((l) => l.ifname === d.tap);
       if (t) o.tap = { name: t.ifname, kind: t.linkinfo?.info_kind, mac: t.address, mtu: t.mtu, up: up(t.flags), addresses: [] };

@@ -8,7 +8,7 @@ import { compileDhcp, dhcpDir, type DesiredDhcpNetwork, type DhcpAgentOptions } 
 import { observeDhcp } from './observe.ts';
 import { planDhcp, type DhcpAction } from './plan.ts';
 import type { ObservedDhcp } from './observe.ts';
-import { plumbingKey, vouched, type PlumbingMemory } from './plumbing-memory.ts';
+import { plumbingKey, type PlumbingMemory } from './plumbing-memory.ts';
 import { inodes } from '../../linux/netns.ts';
 
 export interface DhcpNetworkReport {
@@ -75,11 +75,10 @@ async function rememberPlumbing(
 ): Promise<void> {
   const made = actions.some((a) => a.kind === 'ip' && a.commands.some((c) => c[0] === 'netns' && c[1] === 'add'));
   const now = made ? await inodes(place) : undefined;
-  const before: PlumbingMemory = { networks: new Map(memory.networks), readAt: memory.readAt };
   memory.networks.clear();
   let allRead = true;
   for (const d of desired) {
-    if (vouched(before, d, observed.get(d.id)?.netnsInode, readAt)) allRead = false;
+    if (observed.get(d.id)?.vouched) allRead = false;
     if (failed.has(d.id)) continue;
     const inode = now ? now.get(d.netns) : observed.get(d.id)?.netnsInode;
     if (inode !== undefined) memory.networks.set(d.id, { key: plumbingKey(d), inode });

@@ -7,7 +7,7 @@
 // router itself answered pings to it while the address was up and the DNAT not yet).
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Place } from '../../linux/exec.ts';
-import { batch, batchFileArgv, batchText, failedBatchLines, nsExecLine, type IpCommand } from '../../linux/ip.ts';
+import { batch, batchFileArgv, batchText, failedBatchLines, namesMissingDevice, nsExecLine, type IpCommand } from '../../linux/ip.ts';
 import { add as addNetns } from '../../linux/netns.ts';
 import { write as writeSysctls, writeArgv } from '../../linux/sysctl.ts';
 import { apply as nftApply, applyFileArgv } from '../../linux/nft.ts';
@@ -16,12 +16,9 @@ import type { L3Memory, L3Step, RouterPlan } from './plan.ts';
 /** The steps carried out here; plans put them first, in this order's spirit (see `units`). */
 export const KERNEL_OPS: ReadonlySet<L3Step['op']> = new Set(['netns-add', 'sysctl', 'ns-pre', 'host-ip', 'ns-ip', 'routes', 'nft', 'plug']);
 
-/** ip's answer to `link set … master BRIDGE` when the bridge does not exist (it stops there). */
-const missingBridge = (message: string, plug: readonly IpCommand[]): boolean => pluggedBefore(message, plug) !== undefined;
-
 /** The taps plugged before ip stopped at a missing bridge (undefined: it did not stop at one). */
 function pluggedBefore(message: string, plug: readonly IpCommand[]): string[] | undefined {
-  const at = plug.findIndex((c) => message.includes(`argument "${c[c.length - 1]}" is wrong: Device does not exist`));
+  const at = plug.findIndex((c) => namesMissingDevice(message, c[c.length - 1]));
   return at < 0 ? undefined : plug.slice(0, at).map(plugTap);
 }
 
