@@ -43,6 +43,7 @@ import type { RabbitTransport } from '../config/transport.ts';
 import type { RevisionPeer } from '../transport/revision-peer.ts';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { CreateMemory } from '../services/create-memory.ts';
 
 export interface RunningServer {
   server: Server; url: string; deps: Deps; watch: RevisionWatch; agentSocket?: string;
@@ -63,7 +64,7 @@ export const apiCustomRoutes: Record<string, SubRoute> = {
 };
 
 export function buildDeps(config: MuonConfig, conn: Db, policy: Policy = createPolicy(config), log?: Logger): Deps {
-  return { config, conn, policy, log };
+  return { config, conn, policy, log, memory: new CreateMemory() };
 }
 
 export async function startServer(opts: {

@@ -3,8 +3,9 @@
 // sends it in the same round trip as the transaction's next statement that someone awaits (or
 // its commit), as one multi-statement query. SQLite and PostgreSQL run it at once. The same
 // statements go out in the same order on every backend: only the moment they leave differs.
-import type { Compilable, CompiledQuery, Kysely } from 'kysely';
+import { sql, type Compilable, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from './schema.ts';
+import { kindOf } from './kind.ts';
 
 /** What a failed write means to its caller (a Neutron error, a RetryRequest), or the error itself. */
 export type MapError = (e: unknown) => unknown;
@@ -35,8 +36,8 @@ export async function heldError(sql: string, mapError: MapError | null, e: unkno
 }
 
 // Only statements that answer with an OK packet may be held: the driver finds the one that failed
-// by counting those (./mysql-driver.ts).
-const WRITE = /^\s*(insert|update|delete|replace)\b/i;
+// by counting those (./mysql-driver.ts). A guard (below) is a compound statement that selects nothing.
+const WRITE = /^\s*(insert|update|delete|replace|begin not atomic if not)\b/i;
 
 /**
  * Runs a write (INSERT, UPDATE, DELETE) whose result nobody reads. On MariaDB inside a
@@ -53,4 +54,24 @@ export async function sendLater(q: Kysely<Database>, query: CompiledQuery | Comp
   } catch (e) {
     throw mapError ? await mapError(e) : e;
   }
+}
+
+/** What a guard's failure says (MariaDB's SIGNAL, errno 1644). */
+const GUARD_MESSAGE = 'muon: a guarded fact changed';
+
+/** A failed guard (guardLater): the transaction never wrote, and was rolled back. */
+export const isGuardFailure = (e: unknown): boolean =>
+  (e as { errno?: number })?.errno === 1644 && (e as { message?: string }).message === GUARD_MESSAGE;
+
+/**
+ * MariaDB only: a check held like a write (sent with the transaction's next round trip) that
+ * fails the transaction, with what `onFail` makes, when `condition` is not true: a compound
+ * statement that SIGNALs. Lets a transaction act on facts read earlier (by this process,
+ * in another transaction) and have the database confirm them in the same round trip as the
+ * writes, instead of reading them again first.
+ */
+export async function guardLater(q: Kysely<Database>, condition: RawBuilder<unknown>, onFail: () => unknown): Promise<void> {
+  if (kindOf(q) !== 'mysql') throw new Error('guardLater: MariaDB only');
+  const compiled = sql`begin not atomic if not (${condition}) then signal sqlstate '45000' set message_text = ${sql.lit(GUARD_MESSAGE)}; end if; end`.compile(q);
+  await sendLater(q, compiled, (e) => (isGuardFailure(e) ? onFail() : e));
 }

@@ -3,6 +3,7 @@ import type { Db } from '../db/connect.ts';
 import type { MuonConfig } from '../config/types.ts';
 import type { RequestContext } from '../domain/policy/context.ts';
 import type { NovaEvent } from '../domain/nova-events.ts';
+import type { CreateMemory } from './create-memory.ts';
 
 export interface Policy {
   /** Throws PolicyNotAuthorized naming the rule that failed. `explicit`: attributes the request sets. */
@@ -31,4 +32,6 @@ export interface Deps {
   log?: EventLog;
   /** present when Nova is notified of port changes */
   nova?: NovaSink;
+  /** What this process remembers between port creates (./create-memory.ts); absent: every create reads. */
+  memory?: CreateMemory;
 }

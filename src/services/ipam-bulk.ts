@@ -3,13 +3,15 @@
 // single-port allocation with its fixed_ips rules, and the free-range bookkeeping).
 import type { Tx } from '../db/transaction.ts';
 import { isForeignKeyViolation, isUniqueViolation, RetryRequest } from '../db/transaction.ts';
-import type { DbKind } from '../db/kind.ts';
+import { kindOf, type DbKind } from '../db/kind.ts';
 import { formatIpValue, keyOfValue, type IpVersion } from '../domain/ip/address.ts';
 import { IpAddressGenerationFailure } from '../errors/catalog.ts';
 import { insertRows, insertRowsQuery } from '../db/insert-rows.ts';
 import { compiledOnce } from '../db/compiled-once.ts';
 import { sendLater } from '../db/send-later.ts';
-import { isAutoAddressSubnet, kindOf, networkSubnets, type FixedIp, type SubnetCache, type SubnetInfo } from './ipam-subnets.ts';
+import { sql } from 'kysely';
+import type { RangeAttempt } from './create-memory.ts';
+import { isAutoAddressSubnet, networkSubnets, type FixedIp, type SubnetCache, type SubnetInfo } from './ipam-subnets.ts';
 
 /**
  * allocateIps for many new ports without fixed_ips on one network, in a few statements: each
@@ -19,7 +21,7 @@ import { isAutoAddressSubnet, kindOf, networkSubnets, type FixedIp, type SubnetC
  * attempt, which may record a single address without looking (see takeNextMany).
  */
 export async function allocateIpsMany(
-  tx: Tx, networkId: string, portIds: readonly string[], cache?: SubnetCache, firstTry = false,
+  tx: Tx, networkId: string, portIds: readonly string[], cache?: SubnetCache, firstTry = false, ranges?: RangeAttempt,
 ): Promise<FixedIp[][] | null> {
   let subnets = cache?.get(networkId);
   if (!subnets) {
@@ -34,7 +36,7 @@ export async function allocateIpsMany(
     let next = 0; // ports before this one have their address from this group
     for (const s of group) {
       if (next === portIds.length) break;
-      const ips = await takeNextMany(tx, kind, s, portIds.slice(next), firstTry);
+      const ips = await takeNextMany(tx, kind, s, portIds.slice(next), firstTry, ranges);
       for (const ip of ips) out[next++].push({ subnet_id: s.id, ip_address: ip });
     }
     if (next < portIds.length) throw IpAddressGenerationFailure(networkId);
@@ -49,11 +51,40 @@ const lowestRanges = compiledOnce((q, subnetId: string, want: number) => {
 });
 const moveRangeStart = compiledOnce((q, subnetId: string, from: string, to: string) =>
   q.updateTable('ip_free_ranges').set({ first_key: to }).where('subnet_id', '=', subnetId).where('first_key', '=', from));
+// A remembered lowest range (../services/create-memory.ts), used without reading it: the
+// rewrite matches nothing unless the range is still (from, last), and the address is recorded
+// only when it changed that one row and no lower range is free (a freed address, or another
+// process's doing); else the address is NULL, which the column refuses: the transaction stops
+// there and the request runs again, reading.
+const moveRememberedStart = compiledOnce((q, subnetId: string, from: string, last: string, to: string) => q.updateTable('ip_free_ranges')
+  .set({ first_key: to }).where('subnet_id', '=', subnetId).where('first_key', '=', from).where('last_key', '=', last));
+const takeRememberedLast = compiledOnce((q, subnetId: string, from: string, last: string) => q.deleteFrom('ip_free_ranges')
+  .where('subnet_id', '=', subnetId).where('first_key', '=', from).where('last_key', '=', last));
+const insertIfLowest = compiledOnce((q, portId: string, subnetId: string, networkId: string, ip: string, lowerSubnet: string, from: string) =>
+  q.insertInto('ip_allocations').values({
+    port_id: portId, subnet_id: subnetId, network_id: networkId,
+    ip_address: sql<string>`if(row_count() = 1 and not exists (select 1 from ip_free_ranges where subnet_id = ${lowerSubnet} and first_key < ${from}), ${ip}, null)`,
+  }));
+const isNullViolation = (e: unknown): boolean => (e as { errno?: number })?.errno === 1048; // MariaDB ER_BAD_NULL_ERROR
 
 /** takeNext for several ports at once: the lowest free addresses of the subnet, given in order
  *  (fewer when the subnet runs out); the free ranges are read and rewritten once per pass. */
-async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: readonly string[], firstTry: boolean): Promise<string[]> {
+async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: readonly string[], firstTry: boolean, hints?: RangeAttempt): Promise<string[]> {
   const version = subnet.ip_version as IpVersion;
+  const hint = portIds.length === 1 && firstTry && kind === 'mysql' ? hints?.take(subnet.id) : undefined;
+  if (hint) {
+    // One address where this process last saw the lowest free range start: no read, the
+    // range's rewrite and the address go with the transaction's next round trip, and match
+    // or record nothing when the range moved meanwhile (another process, a freed address).
+    const first = BigInt('0x' + hint.first);
+    const last = BigInt('0x' + hint.last);
+    const ip = formatIpValue(version, first);
+    await sendLater(tx, first === last ? takeRememberedLast(tx, subnet.id, hint.first, hint.last) : moveRememberedStart(tx, subnet.id, hint.first, hint.last, keyOfValue(first + 1n)));
+    await sendLater(tx, insertIfLowest(tx, portIds[0], subnet.id, subnet.network_id, ip, subnet.id, hint.first),
+      (e) => (isNullViolation(e) || isUniqueViolation(e) || isForeignKeyViolation(e) ? new RetryRequest(`the free range remembered for ${subnet.id} moved`) : e));
+    hints!.propose(subnet.id, first < last ? { first: keyOfValue(first + 1n), last: hint.last } : null);
+    return [ip];
+  }
   const taken: string[] = [];
   while (taken.length < portIds.length) {
     const want = portIds.length - taken.length;
@@ -61,14 +92,14 @@ async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: r
     if (!ranges.length) break;
     const candidates: string[] = [];
     const emptied: string[] = [];
-    let shrunk: { from: string; to: string } | null = null;
+    let shrunk: { from: string; to: string; last: string } | null = null;
     for (const r of ranges) {
       const first = BigInt('0x' + r.first_key);
       const last = BigInt('0x' + r.last_key);
       const n = Number(last - first + 1n < BigInt(want - candidates.length) ? last - first + 1n : BigInt(want - candidates.length));
       for (let i = 0; i < n; i++) candidates.push(formatIpValue(version, first + BigInt(i)));
       if (first + BigInt(n) > last) emptied.push(r.first_key);
-      else shrunk = { from: r.first_key, to: keyOfValue(first + BigInt(n)) };
+      else shrunk = { from: r.first_key, to: keyOfValue(first + BigInt(n)), last: r.last_key };
       if (candidates.length === want) break;
     }
     // the range rows are locked (FOR UPDATE): their rewrite goes with the next statement on MariaDB
@@ -78,6 +109,8 @@ async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: r
     if (shrunk) {
       await sendLater(tx, moveRangeStart(tx, subnet.id, shrunk.from, shrunk.to));
     }
+    // where the lowest free range starts after this (a single port's create: the next one may skip the read)
+    if (want === 1) hints?.propose(subnet.id, shrunk && emptied.length === 0 ? { first: shrunk.to, last: shrunk.last } : null);
     if (candidates.length === 1 && want === 1) {
       const portId = portIds[taken.length];
       if (firstTry) {

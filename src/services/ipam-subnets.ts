@@ -1,9 +1,6 @@
 // The subnets IPAM allocates from, shared by single (./ipam.ts) and bulk (./ipam-bulk.ts)
-// allocation: what a subnet is to IPAM, its auto-address mode, and the dialect for FOR UPDATE.
-import { MysqlAdapter, PostgresAdapter, type Kysely } from 'kysely';
+// allocation: what a subnet is to IPAM and its auto-address mode.
 import type { Tx } from '../db/transaction.ts';
-import type { Database } from '../db/schema.ts';
-import type { DbKind } from '../db/kind.ts';
 import type { PortNetworkSubnet } from '../db/repos/port-network.ts';
 import { parseCidr, type Cidr } from '../domain/ip/cidr.ts';
 export interface FixedIpRequest { subnet_id?: string; ip_address?: string }
@@ -24,14 +21,6 @@ const AUTO_MODES = ['slaac', 'dhcpv6-stateless'];
 /** ipv6_utils.is_auto_address_subnet. */
 export const isAutoAddressSubnet = (s: { ip_version: number; ipv6_address_mode: string | null; ipv6_ra_mode: string | null }): boolean =>
   s.ip_version === 6 && (AUTO_MODES.includes(s.ipv6_address_mode ?? '') || AUTO_MODES.includes(s.ipv6_ra_mode ?? ''));
-
-/** The dialect of the transaction's connection, for FOR UPDATE (not supported by SQLite, which serialises writers anyway). */
-export function kindOf(tx: Kysely<Database>): DbKind {
-  const adapter = tx.getExecutor().adapter;
-  if (adapter instanceof PostgresAdapter) return 'postgres';
-  if (adapter instanceof MysqlAdapter) return 'mysql';
-  return 'sqlite';
-}
 
 export const subnetInfo = (r: PortNetworkSubnet): SubnetInfo => ({ ...r, parsed: parseCidr(r.cidr)! });
 

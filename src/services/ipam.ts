@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Tx } from '../db/transaction.ts';
 import { isUniqueViolation, RetryRequest } from '../db/transaction.ts';
 import type { Database } from '../db/schema.ts';
-import type { DbKind } from '../db/kind.ts';
+import { kindOf, type DbKind } from '../db/kind.ts';
 import { formatIpValue, keyOfValue, parseIp, type IpAddress, type IpVersion } from '../domain/ip/address.ts';
 import { parseCidr } from '../domain/ip/cidr.ts';
 import { eui64 } from '../domain/ip/mac.ts';
@@ -19,7 +19,7 @@ import {
   IpAddressGenerationFailure, SubnetNotFound,
 } from '../errors/catalog.ts';
 import {
-  isAutoAddressSubnet, kindOf, networkSubnets, ROUTER_INTERFACE_OWNERS, ROUTER_INTERFACE_OWNERS_SNAT,
+  isAutoAddressSubnet, networkSubnets, ROUTER_INTERFACE_OWNERS, ROUTER_INTERFACE_OWNERS_SNAT,
   type FixedIp, type FixedIpRequest, type SubnetCache, type SubnetInfo,
 } from './ipam-subnets.ts';
 

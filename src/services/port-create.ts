@@ -11,13 +11,15 @@ import { sortDhcpOpts, sortFixedIps, sortPairs, type PortAddressPair, type PortD
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import { nowIso, recordChanges } from '../db/standard-attrs.ts';
 import { insertRowsLater } from '../db/insert-rows.ts';
-import { sendLater } from '../db/send-later.ts';
+import { guardLater, sendLater } from '../db/send-later.ts';
+import { sql } from 'kysely';
 import {
   AddressPairAndPortSecurityRequired, MacAddressInUse, NetworkMacAddressGenerationFailure, NetworkNotFound, PortSecurityAndIPRequiredForSecurityGroups,
 } from '../errors/catalog.ts';
 import { normalizeMac, randomMac } from '../domain/ip/mac.ts';
 import { seenNetwork, visibilityScope } from './networks.ts';
-import { getPortNetwork } from '../db/repos/port-network.ts';
+import { factsFingerprint, getPortNetwork, type PortNetwork } from '../db/repos/port-network.ts';
+import type { CreateMemory, RangeAttempt } from './create-memory.ts';
 import { networkParent } from './port-access.ts';
 import { addressPairs, checkGroups, dhcpOpts, uniqueStrings } from './port-extension-attrs.ts';
 import { ensureDefaultGroup } from './security-groups.ts';
@@ -36,12 +38,17 @@ const isTrusted = (deviceOwner: string): boolean => deviceOwner.startsWith('netw
 interface NetworkFacts { net: NetworksTable; groupProject: string; defaultGroup: string | null; subnets: SubnetInfo[]; limits: Record<string, number> }
 
 /** The network if the caller may see it (RBAC visibility, then get_network), else NetworkNotFound; with
- *  `groupProject`'s default security group and quota limits and the network's subnets, in the same round trip. */
-async function networkFacts(deps: Deps, ctx: RequestContext, id: string, groupProject: string): Promise<NetworkFacts> {
-  const pn = await getPortNetwork(deps.conn.db, id, visibilityScope(ctx), groupProject);
+ *  `groupProject`'s default security group and quota limits and the network's subnets, in the same round trip.
+ *  `remembered`: the same, read by an earlier create (./create-memory.ts), which the transaction confirms. */
+async function networkFacts(deps: Deps, ctx: RequestContext, id: string, groupProject: string, remembered?: PortNetwork): Promise<NetworkFacts> {
+  const pn = remembered ?? await getPortNetwork(deps.conn.db, id, visibilityScope(ctx), groupProject);
+  if (pn && !remembered) deps.memory?.rememberNetwork(id, visibilityScope(ctx) ?? '', groupProject, pn);
   const net = seenNetwork(deps, ctx, id, pn);
   return { net, groupProject, defaultGroup: pn!.defaultGroup, subnets: pn!.subnets.map(subnetInfo), limits: limitsWith(deps, pn!.quotas) };
 }
+
+/** A create that used remembered facts found them changed: it wrote nothing, and runs again reading them. */
+class FactsUnconfirmed extends Error {}
 
 /**
  * Ports created without security_groups (port security on, not a network:* owner) go into
@@ -72,6 +79,33 @@ async function defaultGroupsFor(deps: Deps, items: { item: Item }[], networks: M
 // create
 
 export async function createPorts(deps: Deps, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<PortRecord[]> {
+  // A single port on MariaDB reuses what an earlier create read about its network, and the
+  // transaction has MariaDB confirm it (guardLater) in the one round trip that carries all of
+  // its writes and its commit. Anything else reads first.
+  const memory = deps.memory;
+  if (memory && deps.conn.kind === 'mysql' && items.length === 1) {
+    const [id, caller, groupProject] = [items[0].item.network_id as string, visibilityScope(ctx) ?? '', items[0].item.project_id as string];
+    const remembered = memory.network(id, caller, groupProject);
+    if (remembered) {
+      try {
+        const out = await createPortsWith(deps, ctx, items, remembered);
+        memory.counts.factsConfirmed++;
+        return out;
+      } catch (e) {
+        // Remembered facts never decide an answer other than a success: any error (a changed
+        // fact, or an error they led to) and the create runs again reading them. Unless the
+        // connection was lost, when a commit may have happened.
+        if ((e as { fatal?: boolean }).fatal === true) throw e;
+        memory.forgetNetwork(id, caller, groupProject);
+      }
+    }
+  }
+  return createPortsWith(deps, ctx, items);
+}
+
+async function createPortsWith(
+  deps: Deps, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[], remembered?: PortNetwork,
+): Promise<PortRecord[]> {
   // Visibility, policy and each port's plan before the transaction, as Neutron's API layer
   // checks before the plugin's: on SQLite every other write waits while a transaction holds
   // the database's write lock, so a bulk's transaction does only what needs it. A bulk works
@@ -81,7 +115,7 @@ export async function createPorts(deps: Deps, ctx: RequestContext, items: { item
     const id = item.network_id as string;
     let facts = networks.get(id);
     if (!facts) {
-      facts = await networkFacts(deps, ctx, id, item.project_id as string);
+      facts = await networkFacts(deps, ctx, id, item.project_id as string, remembered);
       networks.set(id, facts);
     }
     enforceNetworkTenantOwnership(ctx, facts.net, item.project_id as string);
@@ -101,7 +135,15 @@ export async function createPorts(deps: Deps, ctx: RequestContext, items: { item
   // limits read with the networks (a project's limit changed meanwhile: as if this came first)
   const limits = new Map([...networks.values()].map((f) => [f.groupProject, f.limits]));
   let attempt = 0;
-  return inTransaction(deps.conn, async (tx) => {
+  let ranges: ReturnType<CreateMemory['rangeAttempt']> | undefined;
+  const out = await inTransaction(deps.conn, async (tx) => {
+    if (remembered) {
+      // first in the transaction's one round trip: the facts are still what was remembered
+      const item = items[0].item;
+      await guardLater(tx, sql`${factsFingerprint(item.network_id, item.project_id)} <=> ${remembered.fingerprint}`,
+        () => new FactsUnconfirmed('network facts changed since they were remembered'));
+    }
+    ranges = deps.conn.kind === 'mysql' ? deps.memory?.rangeAttempt() : undefined;
     await enforceQuotaForItems(deps, tx, 'port', items.map((i) => i.item), limits);
     // the plugin's own check, after the API layer's policy and quota (create_port_db)
     for (const { item } of items) {
@@ -117,10 +159,13 @@ export async function createPorts(deps: Deps, ctx: RequestContext, items: { item
     const subnets: SubnetCache = new Map(reuse ? [...networks].map(([id, f]) => [id, f.subnets]) : []);
     await inSlices(plans, async (slice) => {
       const ready = slice.map((p) => { if (p instanceof Error) throw p; return freshPlan(p); });
-      out.push(...await insertPorts(deps, tx, ctx, ready, subnets, firstTry));
+      out.push(...await insertPorts(deps, tx, ctx, ready, subnets, firstTry, ranges));
     });
     return out;
   });
+  // committed: what the last attempt learnt about free ranges holds now
+  ranges?.publish();
+  return out;
 }
 
 /** The plan as made, for one attempt of the transaction (a retry starts again from it). */
@@ -199,7 +244,9 @@ async function goneNetwork(deps: Deps, plans: PortPlan[]): Promise<string | unde
   return ids.find((id) => !found.has(id));
 }
 
-async function insertPorts(deps: Deps, tx: Tx, ctx: RequestContext, plans: PortPlan[], subnets: SubnetCache, firstTry: boolean): Promise<PortRecord[]> {
+async function insertPorts(
+  deps: Deps, tx: Tx, ctx: RequestContext, plans: PortPlan[], subnets: SubnetCache, firstTry: boolean, ranges?: RangeAttempt,
+): Promise<PortRecord[]> {
   await pickMacs(deps, tx, plans);
   // Sent with the next statement on MariaDB (./db/send-later.ts): its failure surfaces there, as this maps it.
   await insertRowsLater(tx, 'ports', plans.map((p) => p.row), async (e) => {
@@ -221,7 +268,7 @@ async function insertPorts(deps: Deps, tx: Tx, ctx: RequestContext, plans: PortP
     let j = i;
     while (j < plans.length && plans[j].item.fixed_ips === undefined && plans[j].net.id === plans[i].net.id) j++;
     const run = plans.slice(i, j);
-    const ips = run.length ? await allocateIpsMany(tx, plans[i].net.id, run.map((p) => p.row.id), subnets, firstTry) : null;
+    const ips = run.length ? await allocateIpsMany(tx, plans[i].net.id, run.map((p) => p.row.id), subnets, firstTry, ranges) : null;
     if (ips) run.forEach((p, k) => batched.set(p, ips[k]));
     for (const p of (ips ? plans.slice(j, j + 1) : plans.slice(i, Math.max(j, i + 1)))) {
       batched.set(p, await allocateIps(tx, p.net.id, p.row.id, p.item.fixed_ips as FixedIpRequest[] | undefined, p.row.mac_address, p.row.device_owner, subnets));
