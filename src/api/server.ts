@@ -91,6 +91,7 @@ export async function startServer(opts: {
   const peers = opts.peers ?? [];
   const watch = new RevisionWatch(opts.conn.db, {
     fallbackMs: opts.revisionPollMs, announce: peers.length ? () => { for (const p of peers) p.publish(); } : undefined,
+    interest: peers.length ? (listening) => { for (const p of peers) p.interest?.(listening); } : undefined,
   });
   for (const p of peers) p.listen(() => watch.wake());
   const handler = createApp({

@@ -9,7 +9,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../services/log.ts';
-import { isRevisionMessage } from './worker-relay.ts';
+import { isInterestMessage, isRevisionMessage, LISTENERS_MESSAGE, type ListenersMessage } from './worker-relay.ts';
 
 /** A worker tells the primary it is serving, with the fields of the start-up log line. */
 export const LISTENING_MESSAGE = 'muon.listening';
@@ -50,10 +50,25 @@ export async function superviseWorkers(opts: { count: number; agentSocket: strin
     }
   };
 
+  // Workers with agents waiting: each worker hears how many others have some, and does not
+  // announce its writes while none has (./worker-relay.ts). Announcements go to every other worker.
+  const listening = new Set<Worker>();
+  const tellListeners = () => {
+    for (const w of Object.values(cluster.workers ?? {})) {
+      if (w && w.isConnected()) w.send({ muon: LISTENERS_MESSAGE, others: listening.size - (listening.has(w) ? 1 : 0) } satisfies ListenersMessage);
+    }
+  };
   cluster.on('message', (from, msg) => {
-    if (!isRevisionMessage(msg)) return;
-    for (const w of Object.values(cluster.workers ?? {})) if (w && w !== from && w.isConnected()) w.send(msg);
+    if (isRevisionMessage(msg)) {
+      for (const w of Object.values(cluster.workers ?? {})) if (w && w !== from && w.isConnected()) w.send(msg);
+    } else if (isInterestMessage(msg)) {
+      if (msg.listening === listening.has(from)) return;
+      if (msg.listening) listening.add(from); else listening.delete(from);
+      tellListeners();
+    }
   });
+  cluster.on('online', () => tellListeners());
+  cluster.on('exit', (w) => { if (listening.delete(w)) tellListeners(); });
 
   const stopAll = async (): Promise<void> => {
     stopping = true;

@@ -79,3 +79,23 @@ test('a write announced while a watch reads the outbox is not missed', async () 
     await conn.close();
   }
 });
+
+test('a revision watch says when the first watch starts waiting and the last one stops', async () => {
+  const conn = connect('sqlite://');
+  try {
+    await upgrade(conn);
+    const told: boolean[] = [];
+    const watch = new RevisionWatch(conn.db, { fallbackMs: 60_000, interest: (l) => told.push(l) });
+    const r0 = await currentRevision(conn.db);
+    const waits = [watch.wait(r0, 5000), watch.wait(r0, 5000)];
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(told, [true], 'once for the first of two');
+    await conn.db.insertInto('changes').values(row(9)).execute();
+    watch.wake();
+    await Promise.all(waits);
+    assert.deepEqual(told, [true, false]);
+    watch.close();
+  } finally {
+    await conn.close();
+  }
+});

@@ -28,6 +28,7 @@ export class RevisionWatch {
   private readonly db: Kysely<Database>;
   private readonly fallbackMs: number;
   private readonly announce: (() => void) | undefined;
+  private readonly onInterest: ((listening: boolean) => void) | undefined;
   /** the newest revision read from the database, and how many wakes had happened when it was read */
   private known = -1;
   private knownAt = -1;
@@ -36,10 +37,12 @@ export class RevisionWatch {
   private reading: Promise<number> | undefined;
   private readingAt = -1;
 
-  constructor(db: Kysely<Database>, opts: { fallbackMs?: number; announce?: () => void } = {}) {
+  /** `interest`: told when the first watch starts waiting and when the last one stops. */
+  constructor(db: Kysely<Database>, opts: { fallbackMs?: number; announce?: () => void; interest?: (listening: boolean) => void } = {}) {
     this.db = db;
     this.fallbackMs = opts.fallbackMs ?? 1000;
     this.announce = opts.announce;
+    this.onInterest = opts.interest;
   }
 
   /** Resolves with the current revision as soon as it is > since, or when timeoutMs passes. */
@@ -121,11 +124,13 @@ export class RevisionWatch {
     if (this.waiters.size > 0 && !this.fallback) {
       this.fallback = setInterval(() => this.wake(), this.fallbackMs);
       this.fallback.unref();
+      this.onInterest?.(true);
     } else if (this.waiters.size === 0 && this.fallback) {
       clearInterval(this.fallback);
       this.fallback = undefined;
       // nothing checks the outbox now: the next watch reads it rather than trust `known`
       this.wakes++;
+      this.onInterest?.(false);
     }
   }
 }

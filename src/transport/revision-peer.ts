@@ -8,6 +8,8 @@ export interface RevisionPeer {
   publish(): void;
   /** `wake` is called whenever a peer wrote something. */
   listen(wake: () => void): void;
+  /** This process has agents waiting (true) or no longer (false): a peer may then skip announcements nobody needs. */
+  interest?(listening: boolean): void;
   close(): Promise<void>;
 }
 
