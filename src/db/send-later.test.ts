@@ -89,7 +89,7 @@ describe('sendLater on MariaDB: one round trip for what is held', { skip: dbSkip
     return rows.map((r) => String(r.argument).replace(/\s*;\s*/g, '; ').replace(/\s+/g, ' '));
   }
 
-  it('sends begin and the held writes with the next awaited statement, and the rest with the commit', async () => {
+  it('sends begin and the held writes with the next awaited statement, and the rest with the commit, as one compound statement', async () => {
     const q = await queriesDuring(() => inTransaction(db, async (tx) => {
       await sendLater(tx, addLock(tx, 'rt-1'));
       await sendLater(tx, addLock(tx, 'rt-2'));
@@ -99,7 +99,8 @@ describe('sendLater on MariaDB: one round trip for what is held', { skip: dbSkip
     }));
     assert.equal(q.length, 2, q.join('\n'));
     assert.match(q[0], /^begin; insert into `locks` .*'rt-1'.*; insert into `locks` .*'rt-2'.*; select `name` from `locks`/);
-    assert.match(q[1], /^insert into `locks` .*'rt-3'.*; commit$/);
+    // one OK packet for the lot, where a multi-statement query answers each statement
+    assert.match(q[1], /^begin not atomic set @muon_held = -1; set @muon_held = 0; insert into `locks` .*'rt-3'.*; set @muon_held = 1; commit; end$/);
     assert.deepEqual(await names(db, 'rt-'), ['rt-1', 'rt-2', 'rt-3']);
   });
 
@@ -143,9 +144,25 @@ describe('sendLater on MariaDB: one round trip for what is held', { skip: dbSkip
       await sendLater(tx, addLock(tx, 'pre-1'));
       await sendLater(tx, addLock(tx, 'taken'), mapDup);
     }), Mapped));
-    assert.match(q[1], /'pre-1'.*'taken'.*; commit$/);
-    assert.equal(q[2], 'rollback');
+    assert.match(q[1], /^begin not atomic .*'pre-1'.*'taken'.*; commit; end$/);
+    // which statement of the block failed: asked only after a failure
+    assert.deepEqual(q.slice(2), ['select @muon_held as i', 'rollback']);
     assert.deepEqual(await names(db, 'pre-'), []);
+  });
+
+  it('tells which statement of a committing block failed: a mapped one, or an unmapped one before it', async () => {
+    // the transaction's begin goes in the block too: nothing of it may stay
+    await assert.rejects(inTransaction(db, async (tx) => {
+      await sendLater(tx, addLock(tx, 'blk-1'));
+      await sendLater(tx, addLock(tx, 'taken'), mapDup);
+      await sendLater(tx, addLock(tx, 'blk-2'));
+    }), Mapped);
+    const err = await inTransaction(db, async (tx) => {
+      await sendLater(tx, addLock(tx, 'taken'));
+      await sendLater(tx, addLock(tx, 'blk-3'), mapDup);
+    }).then(() => null, (e: unknown) => e);
+    assert.ok(err instanceof HeldStatementFailed, `the unmapped first write failed, not the mapped second: ${String(err)}`);
+    assert.deepEqual(await names(db, 'blk-'), []);
   });
 
   it('reports an unmapped failure as HeldStatementFailed, not as the later statement\'s own error', async () => {

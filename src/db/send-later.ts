@@ -59,6 +59,13 @@ export async function sendLater(q: Kysely<Database>, query: CompiledQuery | Comp
 /** What a guard's failure says (MariaDB's SIGNAL, errno 1644). */
 const GUARD_MESSAGE = 'muon: a guarded fact changed';
 
+/** guardLater on a server without compound statements (MySQL rather than MariaDB): nothing was sent. */
+export class GuardsUnsupported extends Error {
+  constructor() { super('guards need MariaDB (compound statements)'); }
+}
+
+export const isGuard = (sqlText: string): boolean => /^\s*begin not atomic\b/i.test(sqlText);
+
 /** A failed guard (guardLater): the transaction never wrote, and was rolled back. */
 export const isGuardFailure = (e: unknown): boolean =>
   (e as { errno?: number })?.errno === 1644 && (e as { message?: string }).message === GUARD_MESSAGE;

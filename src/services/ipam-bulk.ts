@@ -52,18 +52,20 @@ const lowestRanges = compiledOnce((q, subnetId: string, want: number) => {
 const moveRangeStart = compiledOnce((q, subnetId: string, from: string, to: string) =>
   q.updateTable('ip_free_ranges').set({ first_key: to }).where('subnet_id', '=', subnetId).where('first_key', '=', from));
 // A remembered lowest range (../services/create-memory.ts), used without reading it: the
-// rewrite matches nothing unless the range is still (from, last), and the address is recorded
-// only when it changed that one row and no lower range is free (a freed address, or another
-// process's doing); else the address is NULL, which the column refuses: the transaction stops
-// there and the request runs again, reading.
+// rewrite matches nothing unless the range is still (from, last), and the address (`from`) is
+// recorded only when no free range starts at or below it any more, which holds when the
+// rewrite matched and the range was the lowest. Else (another process took it, or moved or
+// split the range, or freed a lower address) the address is NULL, which the column refuses:
+// the transaction stops there and the request runs again, reading; an address taken and no
+// longer in any range fails the (subnet_id, ip_address) key the same way.
 const moveRememberedStart = compiledOnce((q, subnetId: string, from: string, last: string, to: string) => q.updateTable('ip_free_ranges')
   .set({ first_key: to }).where('subnet_id', '=', subnetId).where('first_key', '=', from).where('last_key', '=', last));
 const takeRememberedLast = compiledOnce((q, subnetId: string, from: string, last: string) => q.deleteFrom('ip_free_ranges')
   .where('subnet_id', '=', subnetId).where('first_key', '=', from).where('last_key', '=', last));
-const insertIfLowest = compiledOnce((q, portId: string, subnetId: string, networkId: string, ip: string, lowerSubnet: string, from: string) =>
+const insertIfTaken = compiledOnce((q, portId: string, subnetId: string, networkId: string, ip: string, rangeSubnet: string, from: string) =>
   q.insertInto('ip_allocations').values({
     port_id: portId, subnet_id: subnetId, network_id: networkId,
-    ip_address: sql<string>`if(row_count() = 1 and not exists (select 1 from ip_free_ranges where subnet_id = ${lowerSubnet} and first_key < ${from}), ${ip}, null)`,
+    ip_address: sql<string>`if(not exists (select 1 from ip_free_ranges where subnet_id = ${rangeSubnet} and first_key <= ${from}), ${ip}, null)`,
   }));
 const isNullViolation = (e: unknown): boolean => (e as { errno?: number })?.errno === 1048; // MariaDB ER_BAD_NULL_ERROR
 
@@ -80,7 +82,7 @@ async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: r
     const last = BigInt('0x' + hint.last);
     const ip = formatIpValue(version, first);
     await sendLater(tx, first === last ? takeRememberedLast(tx, subnet.id, hint.first, hint.last) : moveRememberedStart(tx, subnet.id, hint.first, hint.last, keyOfValue(first + 1n)));
-    await sendLater(tx, insertIfLowest(tx, portIds[0], subnet.id, subnet.network_id, ip, subnet.id, hint.first),
+    await sendLater(tx, insertIfTaken(tx, portIds[0], subnet.id, subnet.network_id, ip, subnet.id, hint.first),
       (e) => (isNullViolation(e) || isUniqueViolation(e) || isForeignKeyViolation(e) ? new RetryRequest(`the free range remembered for ${subnet.id} moved`) : e));
     hints!.propose(subnet.id, first < last ? { first: keyOfValue(first + 1n), last: hint.last } : null);
     return [ip];

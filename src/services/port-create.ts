@@ -11,7 +11,7 @@ import { sortDhcpOpts, sortFixedIps, sortPairs, type PortAddressPair, type PortD
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import { nowIso, recordChanges } from '../db/standard-attrs.ts';
 import { insertRowsLater } from '../db/insert-rows.ts';
-import { guardLater, sendLater } from '../db/send-later.ts';
+import { guardLater, GuardsUnsupported, sendLater } from '../db/send-later.ts';
 import { sql } from 'kysely';
 import {
   AddressPairAndPortSecurityRequired, MacAddressInUse, NetworkMacAddressGenerationFailure, NetworkNotFound, PortSecurityAndIPRequiredForSecurityGroups,
@@ -96,6 +96,7 @@ export async function createPorts(deps: Deps, ctx: RequestContext, items: { item
         // fact, or an error they led to) and the create runs again reading them. Unless the
         // connection was lost, when a commit may have happened.
         if ((e as { fatal?: boolean }).fatal === true) throw e;
+        if (e instanceof GuardsUnsupported) memory.turnOff();
         memory.forgetNetwork(id, caller, groupProject);
       }
     }
