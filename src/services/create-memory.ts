@@ -40,13 +40,21 @@ export interface RangeAttempt {
   take(subnetId: string): RangeHint | undefined;
   /** Where the subnet's lowest free range will start once this commits (null: unknown, read next time). */
   propose(subnetId: string, hint: RangeHint | null): void;
+  /** The hint taken for the subnet was stale: another process allocates there too. */
+  stale(subnetId: string): void;
 }
+
+/** How long a subnet's range is read rather than guessed after a stale guess: while several
+ *  processes allocate on one subnet, their guesses go stale, and each costs a retry. */
+const STALE_PAUSE_MS = 2000;
 
 export class CreateMemory {
   readonly #networks = new Recent<PortNetwork>(1024);
   readonly #ranges = new Recent<RangeHint>(4096);
+  /** subnet → until when its range is read rather than guessed */
+  readonly #paused = new Recent<number>(4096);
   /** How often each was used (facts confirmed or not, range hints taken): for tests and benches. */
-  readonly counts = { factsConfirmed: 0, factsForgotten: 0, rangesTaken: 0 };
+  readonly counts = { factsConfirmed: 0, factsForgotten: 0, rangesTaken: 0, rangesStale: 0 };
 
   #off = false;
 
@@ -77,10 +85,16 @@ export class CreateMemory {
     return {
       take: (subnetId) => {
         const hint = this.#ranges.take(subnetId);
+        const paused = this.#paused.get(subnetId);
+        if (paused !== undefined && paused > performance.now()) return undefined;
         if (hint) this.counts.rangesTaken++;
         return hint;
       },
       propose: (subnetId, hint) => { proposed.set(subnetId, hint); },
+      stale: (subnetId) => {
+        this.counts.rangesStale++;
+        this.#paused.set(subnetId, performance.now() + STALE_PAUSE_MS);
+      },
       publish: () => {
         for (const [subnetId, hint] of proposed) {
           if (hint) this.#ranges.set(subnetId, hint);

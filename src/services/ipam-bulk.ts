@@ -83,7 +83,11 @@ async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: r
     const ip = formatIpValue(version, first);
     await sendLater(tx, first === last ? takeRememberedLast(tx, subnet.id, hint.first, hint.last) : moveRememberedStart(tx, subnet.id, hint.first, hint.last, keyOfValue(first + 1n)));
     await sendLater(tx, insertIfTaken(tx, portIds[0], subnet.id, subnet.network_id, ip, subnet.id, hint.first),
-      (e) => (isNullViolation(e) || isUniqueViolation(e) || isForeignKeyViolation(e) ? new RetryRequest(`the free range remembered for ${subnet.id} moved`) : e));
+      (e) => {
+        if (!isNullViolation(e) && !isUniqueViolation(e) && !isForeignKeyViolation(e)) return e;
+        hints!.stale(subnet.id);
+        return new RetryRequest(`the free range remembered for ${subnet.id} moved`);
+      });
     hints!.propose(subnet.id, first < last ? { first: keyOfValue(first + 1n), last: hint.last } : null);
     return [ip];
   }

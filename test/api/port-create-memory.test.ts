@@ -61,8 +61,11 @@ for (const kind of TEST_DB_KINDS) {
     it('another server taking addresses, and a freed address, are seen: every address once, the lowest free first', async () => {
       const { net } = await network(a.req, 'two', '10.6.0.0/24');
       const ports: Body[] = [];
+      const before = counts();
       for (let i = 0; i < 8; i++) ports.push(await port((i % 3 === 2 ? b : a).req, net));
       assert.deepEqual(ports.map(ipOf), ['10.6.0.2', '10.6.0.3', '10.6.0.4', '10.6.0.5', '10.6.0.6', '10.6.0.7', '10.6.0.8', '10.6.0.9']);
+      // a's guess after b's create was stale: a reads that subnet's range for a while
+      if (remembers) assert.equal(counts().rangesStale - before.rangesStale, 1, JSON.stringify({ before, now: counts() }));
       // b frees .4; a (which remembers .10 as the next) must take .4 first
       await ok(b.req, 'DELETE', `/v2.0/ports/${ports[2].id}`);
       assert.equal(ipOf(await port(a.req, net)), '10.6.0.4');
