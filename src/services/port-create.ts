@@ -79,11 +79,21 @@ async function defaultGroupsFor(deps: Deps, items: { item: Item }[], networks: M
 // create
 
 export async function createPorts(deps: Deps, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<PortRecord[]> {
-  // A single port on MariaDB reuses what an earlier create read about its network, and the
-  // transaction has MariaDB confirm it (guardLater) in the one round trip that carries all of
-  // its writes and its commit. Anything else reads first.
   const memory = deps.memory;
-  if (memory && deps.conn.kind === 'mysql' && items.length === 1) {
+  if (!memory || deps.conn.kind !== 'mysql') return createPortsWith(deps, ctx, items);
+  memory.creating++;
+  try {
+    return await createOnMariadb(deps, memory, ctx, items);
+  } finally {
+    memory.creating--;
+  }
+}
+
+/** A single port on MariaDB reuses what an earlier create read about its network, and the
+ *  transaction has MariaDB confirm it (guardLater) in the one round trip that carries all of
+ *  its writes and its commit. Anything else reads first. */
+async function createOnMariadb(deps: Deps, memory: CreateMemory, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<PortRecord[]> {
+  if (items.length === 1) {
     const [id, caller, groupProject] = [items[0].item.network_id as string, visibilityScope(ctx) ?? '', items[0].item.project_id as string];
     const remembered = memory.network(id, caller, groupProject);
     if (remembered) {
