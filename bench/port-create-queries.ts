@@ -1,7 +1,7 @@
 // What one port create costs the database on MariaDB: the queries (round trips) the server
 // receives for a POST /v2.0/ports without fixed_ips, taken from MariaDB's general log (a
 // query may hold several statements: src/db/mysql-driver.ts), the mean of the server's
-// Questions counter (statements) over N more creates, and of the general log's queries over
+// Questions counter (statements; a compound BEGIN NOT ATOMIC … END counts once) over N more creates, and of the general log's queries over
 // 50 creates after those (timed apart: the general log costs the server), with the CPU time
 // per create of this process (API and its HTTP client) and of mariadbd (when it runs on this
 // machine): on a busy shared machine those move far less than wall times. The API runs

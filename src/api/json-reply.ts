@@ -9,7 +9,14 @@ const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
 const replacer = (_key: string, v: unknown): unknown => (typeof v === 'bigint' ? rawJSON(v.toString()) : v);
 
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, replacer);
+  // A replacer is called for every key of every object: most replies hold no BigInt, and are
+  // written without one (JSON.stringify refuses a BigInt with a TypeError: then with it).
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    return JSON.stringify(value, replacer);
+  }
 }
 
 /** An exact count: a plain number while it is exactly representable, a BigInt beyond. */

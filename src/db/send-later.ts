@@ -70,15 +70,19 @@ export const isGuard = (sqlText: string): boolean => /^\s*begin not atomic\b/i.t
 export const isGuardFailure = (e: unknown): boolean =>
   (e as { errno?: number })?.errno === 1644 && (e as { message?: string }).message === GUARD_MESSAGE;
 
+/** The statement of a guard: true `condition`, or the SIGNAL guardLater's failure is. */
+export function guardStatement(condition: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`begin not atomic if not (${condition}) then signal sqlstate '45000' set message_text = ${sql.lit(GUARD_MESSAGE)}; end if; end`;
+}
+
 /**
  * MariaDB only: a check held like a write (sent with the transaction's next round trip) that
- * fails the transaction, with what `onFail` makes, when `condition` is not true: a compound
- * statement that SIGNALs. Lets a transaction act on facts read earlier (by this process,
- * in another transaction) and have the database confirm them in the same round trip as the
- * writes, instead of reading them again first.
+ * fails the transaction, with what `onFail` makes, when its condition is not true: a compound
+ * statement that SIGNALs (`guard`: guardStatement's, compiled). Lets a transaction act on facts
+ * read earlier (by this process, in another transaction) and have the database confirm them in
+ * the same round trip as the writes, instead of reading them again first.
  */
-export async function guardLater(q: Kysely<Database>, condition: RawBuilder<unknown>, onFail: () => unknown): Promise<void> {
+export async function guardLater(q: Kysely<Database>, guard: CompiledQuery, onFail: () => unknown): Promise<void> {
   if (kindOf(q) !== 'mysql') throw new Error('guardLater: MariaDB only');
-  const compiled = sql`begin not atomic if not (${condition}) then signal sqlstate '45000' set message_text = ${sql.lit(GUARD_MESSAGE)}; end if; end`.compile(q);
-  await sendLater(q, compiled, (e) => (isGuardFailure(e) ? onFail() : e));
+  await sendLater(q, guard, (e) => (isGuardFailure(e) ? onFail() : e));
 }

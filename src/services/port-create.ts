@@ -11,7 +11,8 @@ import { sortDhcpOpts, sortFixedIps, sortPairs, type PortAddressPair, type PortD
 import type { NetworksTable, PortsTable } from '../db/schema.ts';
 import { nowIso, recordChanges } from '../db/standard-attrs.ts';
 import { insertRowsLater } from '../db/insert-rows.ts';
-import { guardLater, GuardsUnsupported, sendLater } from '../db/send-later.ts';
+import { guardLater, GuardsUnsupported, guardStatement, sendLater } from '../db/send-later.ts';
+import { compiledOnce } from '../db/compiled-once.ts';
 import { sql } from 'kysely';
 import {
   AddressPairAndPortSecurityRequired, MacAddressInUse, NetworkMacAddressGenerationFailure, NetworkNotFound, PortSecurityAndIPRequiredForSecurityGroups,
@@ -46,6 +47,11 @@ async function networkFacts(deps: Deps, ctx: RequestContext, id: string, groupPr
   const net = seenNetwork(deps, ctx, id, pn);
   return { net, groupProject, defaultGroup: pn!.defaultGroup, subnets: pn!.subnets.map(subnetInfo), limits: limitsWith(deps, pn!.quotas) };
 }
+
+/** The facts are still what was remembered (their fingerprint, src/db/repos/port-network.ts): built once. */
+const factsGuard = compiledOnce((q, id: string, groupProject: string, fingerprint: string) => ({
+  compile: () => guardStatement(sql`${factsFingerprint(id, groupProject)} <=> ${fingerprint}`).compile(q),
+}));
 
 /** A create that used remembered facts found them changed: it wrote nothing, and runs again reading them. */
 class FactsUnconfirmed extends Error {}
@@ -151,7 +157,7 @@ async function createPortsWith(
     if (remembered) {
       // first in the transaction's one round trip: the facts are still what was remembered
       const item = items[0].item;
-      await guardLater(tx, sql`${factsFingerprint(item.network_id, item.project_id)} <=> ${remembered.fingerprint}`,
+      await guardLater(tx, factsGuard(tx, item.network_id as string, item.project_id as string, remembered.fingerprint!),
         () => new FactsUnconfirmed('network facts changed since they were remembered'));
     }
     ranges = deps.conn.kind === 'mysql' ? deps.memory?.rangeAttempt() : undefined;
