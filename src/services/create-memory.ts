@@ -63,7 +63,7 @@ export class CreateMemory {
 
   #off = false;
 
-  /** Facts read for a create by `caller` (a project, '' for an admin) with ports for `groupProject`. */
+  /** Facts read for a create by `caller` (whose view: an admin's, a project's) with ports for `groupProject`. */
   network(id: string, caller: string, groupProject: string): PortNetwork | undefined {
     return this.#off ? undefined : this.#networks.get(networkKey(id, caller, groupProject));
   }

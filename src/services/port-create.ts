@@ -43,7 +43,7 @@ interface NetworkFacts { net: NetworksTable; groupProject: string; defaultGroup:
  *  `remembered`: the same, read by an earlier create (./create-memory.ts), which the transaction confirms. */
 async function networkFacts(deps: Deps, ctx: RequestContext, id: string, groupProject: string, remembered?: PortNetwork): Promise<NetworkFacts> {
   const pn = remembered ?? await getPortNetwork(deps.conn.db, id, visibilityScope(ctx), groupProject);
-  if (pn && !remembered) deps.memory?.rememberNetwork(id, visibilityScope(ctx) ?? '', groupProject, pn);
+  if (pn && !remembered) deps.memory?.rememberNetwork(id, callerKey(ctx), groupProject, pn);
   const net = seenNetwork(deps, ctx, id, pn);
   return { net, groupProject, defaultGroup: pn!.defaultGroup, subnets: pn!.subnets.map(subnetInfo), limits: limitsWith(deps, pn!.quotas) };
 }
@@ -52,6 +52,13 @@ async function networkFacts(deps: Deps, ctx: RequestContext, id: string, groupPr
 const factsGuard = compiledOnce((q, id: string, groupProject: string, fingerprint: string) => ({
   compile: () => guardStatement(sql`${factsFingerprint(id, groupProject)} <=> ${fingerprint}`).compile(q),
 }));
+
+/** Whose view of the network facts were read with: an admin (sees all), a project, or a caller
+ *  scoped to none (who sees only what is shared). Never the same key for two of them. */
+function callerKey(ctx: RequestContext): string {
+  const scope = visibilityScope(ctx);
+  return scope === undefined ? 'admin' : scope === null ? 'unscoped' : `project ${scope}`;
+}
 
 /** A create that used remembered facts found them changed: it wrote nothing, and runs again reading them. */
 class FactsUnconfirmed extends Error {}
@@ -100,7 +107,7 @@ export async function createPorts(deps: Deps, ctx: RequestContext, items: { item
  *  its writes and its commit. Anything else reads first. */
 async function createOnMariadb(deps: Deps, memory: CreateMemory, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<PortRecord[]> {
   if (items.length === 1) {
-    const [id, caller, groupProject] = [items[0].item.network_id as string, visibilityScope(ctx) ?? '', items[0].item.project_id as string];
+    const [id, caller, groupProject] = [items[0].item.network_id as string, callerKey(ctx), items[0].item.project_id as string];
     const remembered = memory.network(id, caller, groupProject);
     if (remembered) {
       try {
