@@ -52,20 +52,19 @@ const lowestRanges = compiledOnce((q, subnetId: string, want: number) => {
 const moveRangeStart = compiledOnce((q, subnetId: string, from: string, to: string) =>
   q.updateTable('ip_free_ranges').set({ first_key: to }).where('subnet_id', '=', subnetId).where('first_key', '=', from));
 // A remembered lowest range (../services/create-memory.ts), used without reading it: the
-// rewrite matches nothing unless the range is still (from, last), and the address (`from`) is
-// recorded only when no free range starts at or below it any more, which holds when the
-// rewrite matched and the range was the lowest. Else (another process took it, or moved or
-// split the range, or freed a lower address) the address is NULL, which the column refuses:
-// the transaction stops there and the request runs again, reading; an address taken and no
-// longer in any range fails the (subnet_id, ip_address) key the same way.
-const moveRememberedStart = compiledOnce((q, subnetId: string, from: string, last: string, to: string) => q.updateTable('ip_free_ranges')
-  .set({ first_key: to }).where('subnet_id', '=', subnetId).where('first_key', '=', from).where('last_key', '=', last));
-const takeRememberedLast = compiledOnce((q, subnetId: string, from: string, last: string) => q.deleteFrom('ip_free_ranges')
+// rewrite matches nothing unless the range is still (from, last), and marks the session when
+// it matched (@muon_moved, set to the new port's id: no reset needed). The address (`from`)
+// is recorded only when it did and no free range starts at or below it any more (a freed
+// address, a split, pools rewritten); else the address is NULL, which the column refuses: the
+// transaction stops there and the request runs again, reading. (Not row_count(): a SET
+// between the statements, as the driver's compound commit has, resets it.)
+const moveRememberedStart = compiledOnce((q, subnetId: string, from: string, last: string, to: string, portId: string) => q.updateTable('ip_free_ranges')
+  .set({ first_key: sql<string>`if((@muon_moved := ${portId}) is not null, ${to}, null)` })
   .where('subnet_id', '=', subnetId).where('first_key', '=', from).where('last_key', '=', last));
-const insertIfTaken = compiledOnce((q, portId: string, subnetId: string, networkId: string, ip: string, rangeSubnet: string, from: string) =>
+const insertIfMoved = compiledOnce((q, portId: string, subnetId: string, networkId: string, ip: string, movedFor: string, rangeSubnet: string, from: string) =>
   q.insertInto('ip_allocations').values({
     port_id: portId, subnet_id: subnetId, network_id: networkId,
-    ip_address: sql<string>`if(not exists (select 1 from ip_free_ranges where subnet_id = ${rangeSubnet} and first_key <= ${from}), ${ip}, null)`,
+    ip_address: sql<string>`if(@muon_moved <=> ${movedFor} and not exists (select 1 from ip_free_ranges where subnet_id = ${rangeSubnet} and first_key <= ${from}), ${ip}, null)`,
   }));
 const isNullViolation = (e: unknown): boolean => (e as { errno?: number })?.errno === 1048; // MariaDB ER_BAD_NULL_ERROR
 
@@ -74,15 +73,16 @@ const isNullViolation = (e: unknown): boolean => (e as { errno?: number })?.errn
 async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: readonly string[], firstTry: boolean, hints?: RangeAttempt): Promise<string[]> {
   const version = subnet.ip_version as IpVersion;
   const hint = portIds.length === 1 && firstTry && kind === 'mysql' ? hints?.take(subnet.id) : undefined;
-  if (hint) {
+  // (a range's last address is taken the reading way: the range's row goes)
+  if (hint && hint.first !== hint.last) {
     // One address where this process last saw the lowest free range start: no read, the
     // range's rewrite and the address go with the transaction's next round trip, and match
     // or record nothing when the range moved meanwhile (another process, a freed address).
     const first = BigInt('0x' + hint.first);
     const last = BigInt('0x' + hint.last);
     const ip = formatIpValue(version, first);
-    await sendLater(tx, first === last ? takeRememberedLast(tx, subnet.id, hint.first, hint.last) : moveRememberedStart(tx, subnet.id, hint.first, hint.last, keyOfValue(first + 1n)));
-    await sendLater(tx, insertIfTaken(tx, portIds[0], subnet.id, subnet.network_id, ip, subnet.id, hint.first),
+    await sendLater(tx, moveRememberedStart(tx, subnet.id, hint.first, hint.last, keyOfValue(first + 1n), portIds[0]));
+    await sendLater(tx, insertIfMoved(tx, portIds[0], subnet.id, subnet.network_id, ip, portIds[0], subnet.id, hint.first),
       (e) => {
         if (!isNullViolation(e) && !isUniqueViolation(e) && !isForeignKeyViolation(e)) return e;
         hints!.stale(subnet.id);

@@ -77,6 +77,19 @@ for (const kind of TEST_DB_KINDS) {
       assert.equal(new Set(all).size, all.length, `no address twice: ${all}`);
     });
 
+    it('allocation pools rewritten by another server are respected by a create that reads its network but not its range', async () => {
+      const net = (await ok(a.req, 'POST', '/v2.0/networks', { network: { name: 'pools', shared: true } })).network.id;
+      const subnet = (await ok(a.req, 'POST', '/v2.0/subnets', { subnet: { network_id: net, ip_version: 4, cidr: '10.12.0.0/24' } })).subnet.id;
+      assert.equal(ipOf(await port(a.req, net)), '10.12.0.2');
+      assert.equal(ipOf(await port(a.req, net)), '10.12.0.3');
+      await ok(b.req, 'PUT', `/v2.0/subnets/${subnet}`, { subnet: { allocation_pools: [{ start: '10.12.0.100', end: '10.12.0.200' }] } });
+      // another project's first create here reads the network (nothing remembered for it) but
+      // would guess the subnet's range: .4 is in no range now, and is not allocated
+      const other = a.as('p-pools');
+      const p = (await ok(other, 'POST', '/v2.0/ports', { port: { network_id: net } })).port;
+      assert.equal(ipOf(p), '10.12.0.100');
+    });
+
     it('a subnet added by another server is used by the next create', async () => {
       const { net } = await network(a.req, 'v6', '10.7.0.0/24');
       await port(a.req, net);
