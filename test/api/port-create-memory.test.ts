@@ -48,7 +48,12 @@ for (const kind of TEST_DB_KINDS) {
       const before = counts();
       const ips: string[] = [];
       for (let i = 0; i < 6; i++) ips.push(ipOf(await port(a.req, net)));
-      assert.deepEqual(ips, ['10.5.0.2', '10.5.0.3', '10.5.0.4', '10.5.0.5', '10.5.0.6', '10.5.0.7']);
+      // a create that reads mid-transaction (its groups are checked): the guard goes with that read
+      const group = (await port(a.req, net)).security_groups[0];
+      const withGroup = (await ok(a.req, 'POST', '/v2.0/ports', { port: { network_id: net, security_groups: [group] } })).port;
+      ips.push(ipOf(withGroup));
+      assert.deepEqual(withGroup.security_groups, [group]);
+      assert.deepEqual(ips, ['10.5.0.2', '10.5.0.3', '10.5.0.4', '10.5.0.5', '10.5.0.6', '10.5.0.7', '10.5.0.9']);
       const now = counts();
       if (remembers) {
         assert.ok(now.factsConfirmed - before.factsConfirmed >= 4, JSON.stringify({ before, now }));
