@@ -11,7 +11,7 @@
 // into SQL.
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
 import type { Pool, PoolConnection, QueryError } from 'mysql2';
-import { GuardsUnsupported, heldError, isGuard, laterMark, type MapError } from './send-later.ts';
+import { GuardsUnsupported, heldError, isGuard, laterMark, nestedInBlock, type MapError } from './send-later.ts';
 
 /** Every pooled connection's session level (see ./transaction.ts for why READ COMMITTED). */
 export const SESSION_LEVEL = 'read committed';
@@ -94,7 +94,7 @@ export class PipelinedMysqlConnection implements DatabaseConnection {
   async #commitAsBlock(): Promise<void> {
     const held = this.#held!.splice(0);
     const lines = ['set @muon_held = -1', ...this.#opening.map(() => 'start transaction')];
-    held.forEach((h, i) => lines.push(`set @muon_held = ${i}`, h.sql.replace(/^\s*begin not atomic /i, 'begin ')));
+    held.forEach((h, i) => lines.push(`set @muon_held = ${i}`, nestedInBlock(h.sql)));
     lines.push(`set @muon_held = ${held.length}`, 'commit');
     this.#opening = [];
     const a = await queryMany(this.raw, `begin not atomic\n${lines.join('\n;\n')}\n;\nend`, held.flatMap((h) => h.parameters), 1);

@@ -1,7 +1,8 @@
 // Writes whose answer the caller does not need before its next statement. sendLater() marks
 // the statement; inside a transaction on MariaDB the driver (./mysql-driver.ts) holds it and
-// sends it in the same round trip as the transaction's next statement that someone awaits (or
-// its commit), as one multi-statement query. SQLite and PostgreSQL run it at once. The same
+// sends it in the same round trip as the transaction's next statement that someone awaits (one
+// multi-statement query) or with its commit (one compound statement). SQLite and PostgreSQL
+// run it at once. The same
 // statements go out in the same order on every backend: only the moment they leave differs.
 import { sql, type Compilable, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from './schema.ts';
@@ -37,7 +38,7 @@ export async function heldError(sql: string, mapError: MapError | null, e: unkno
 
 // Only statements that answer with an OK packet may be held: the driver finds the one that failed
 // by counting those (./mysql-driver.ts). A guard (below) is a compound statement that selects nothing.
-const WRITE = /^\s*(insert|update|delete|replace|begin not atomic if not)\b/i;
+const WRITE = /^\s*(insert|update|delete|replace)\b/i;
 
 /**
  * Runs a write (INSERT, UPDATE, DELETE) whose result nobody reads. On MariaDB inside a
@@ -47,7 +48,7 @@ const WRITE = /^\s*(insert|update|delete|replace|begin not atomic if not)\b/i;
  */
 export async function sendLater(q: Kysely<Database>, query: CompiledQuery | Compilable, mapError?: MapError): Promise<void> {
   const compiled = 'compile' in query ? query.compile() : query;
-  if (!WRITE.test(compiled.sql)) throw new Error(`sendLater takes writes only: ${compiled.sql.slice(0, 60)}`);
+  if (!WRITE.test(compiled.sql) && !isGuard(compiled.sql)) throw new Error(`sendLater takes writes only: ${compiled.sql.slice(0, 60)}`);
   marks.set(compiled, mapError ?? null);
   try {
     await q.executeQuery(compiled);
@@ -64,7 +65,13 @@ export class GuardsUnsupported extends Error {
   constructor() { super('guards need MariaDB (compound statements)'); }
 }
 
-export const isGuard = (sqlText: string): boolean => /^\s*begin not atomic\b/i.test(sqlText);
+// A guard's text starts so (guardStatement); inside another compound statement it must be a plain block.
+const GUARD_OPENING = /^\s*begin not atomic (?=if not )/i;
+
+export const isGuard = (sqlText: string): boolean => GUARD_OPENING.test(sqlText);
+
+/** A held statement as it stands inside the driver's compound commit: a guard as a nested block. */
+export const nestedInBlock = (sqlText: string): string => sqlText.replace(GUARD_OPENING, 'begin ');
 
 /** A failed guard (guardLater): the transaction never wrote, and was rolled back. */
 export const isGuardFailure = (e: unknown): boolean =>

@@ -31,7 +31,6 @@ class Recent<V> {
     return v;
   }
   delete(key: string): void { this.#map.delete(key); }
-  get size(): number { return this.#map.size; }
 }
 
 /** The range hints one attempt of a transaction took and would leave: left only once it commits. */
@@ -53,11 +52,11 @@ export class CreateMemory {
   readonly #ranges = new Recent<RangeHint>(4096);
   /** subnet → until when its range is read rather than guessed */
   readonly #paused = new Recent<number>(4096);
-  /** Port creates under way in this process (./port-create.ts keeps it). Free ranges are
-   *  guessed only by a create that runs alone: creates in parallel come from clients in
-   *  parallel, who reach the other workers and servers too, and there a guess is likely
-   *  stale (each stale guess costs a failed query, a rollback and a retry that reads). */
-  creating = 0;
+  /** Port creates under way in this process (whileCreating). Free ranges are guessed only by
+   *  a create that runs alone: creates in parallel come from clients in parallel, who reach the
+   *  other workers and servers too, and there a guess is likely stale (each stale guess costs a
+   *  failed query, a rollback and a retry that reads). */
+  #creating = 0;
   /** How often each was used (facts confirmed or not, range hints taken): for tests and benches. */
   readonly counts = { factsConfirmed: 0, factsForgotten: 0, rangesTaken: 0, rangesStale: 0 };
 
@@ -84,12 +83,22 @@ export class CreateMemory {
     this.#networks.delete(networkKey(id, caller, groupProject));
   }
 
+  /** Runs a port create, counted among those under way. */
+  async whileCreating<T>(create: () => Promise<T>): Promise<T> {
+    this.#creating++;
+    try {
+      return await create();
+    } finally {
+      this.#creating--;
+    }
+  }
+
   /** Range hints for one attempt of a transaction; `publish` after it commits. */
   rangeAttempt(): RangeAttempt & { publish(): void } {
     const proposed = new Map<string, RangeHint | null>();
     return {
       take: (subnetId) => {
-        if (this.creating > 1) return undefined;
+        if (this.#creating > 1) return undefined;
         const hint = this.#ranges.take(subnetId);
         const paused = this.#paused.get(subnetId);
         if (paused !== undefined && paused > performance.now()) return undefined;
@@ -109,7 +118,6 @@ export class CreateMemory {
       },
     };
   }
-
 }
 
 const networkKey = (id: string, caller: string, groupProject: string): string => `${id}\n${caller}\n${groupProject}`;

@@ -79,7 +79,6 @@ async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: r
     // range's rewrite and the address go with the transaction's next round trip, and match
     // or record nothing when the range moved meanwhile (another process, a freed address).
     const first = BigInt('0x' + hint.first);
-    const last = BigInt('0x' + hint.last);
     const ip = formatIpValue(version, first);
     await sendLater(tx, moveRememberedStart(tx, subnet.id, hint.first, hint.last, keyOfValue(first + 1n), portIds[0]));
     await sendLater(tx, insertIfMoved(tx, portIds[0], subnet.id, subnet.network_id, ip, portIds[0], subnet.id, hint.first),
@@ -88,7 +87,7 @@ async function takeNextMany(tx: Tx, kind: DbKind, subnet: SubnetInfo, portIds: r
         hints!.stale(subnet.id);
         return new RetryRequest(`the free range remembered for ${subnet.id} moved`);
       });
-    hints!.propose(subnet.id, first < last ? { first: keyOfValue(first + 1n), last: hint.last } : null);
+    hints!.propose(subnet.id, { first: keyOfValue(first + 1n), last: hint.last });
     return [ip];
   }
   const taken: string[] = [];

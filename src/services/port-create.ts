@@ -94,12 +94,7 @@ async function defaultGroupsFor(deps: Deps, items: { item: Item }[], networks: M
 export async function createPorts(deps: Deps, ctx: RequestContext, items: { item: Item; explicit: Set<string> }[]): Promise<PortRecord[]> {
   const memory = deps.memory;
   if (!memory || deps.conn.kind !== 'mysql') return createPortsWith(deps, ctx, items);
-  memory.creating++;
-  try {
-    return await createOnMariadb(deps, memory, ctx, items);
-  } finally {
-    memory.creating--;
-  }
+  return memory.whileCreating(() => createOnMariadb(deps, memory, ctx, items));
 }
 
 /** A single port on MariaDB reuses what an earlier create read about its network, and the
