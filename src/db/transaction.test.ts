@@ -55,12 +55,18 @@ for (const kind of TEST_DB_KINDS.filter((k) => k !== 'sqlite')) {
         }, (e) => retried.push(e));
       };
       const [ax, bx] = await Promise.all([run(a, 'x', 'y'), run(b, 'y', 'x')]);
-      assert.equal(retried.length, 1, 'exactly one of them was chosen as the deadlock victim');
-      assert.ok(isRetryableDbError(retried[0]));
-      const e = retried[0] as { errno?: number; code?: string };
-      if (kind === 'mysql') assert.equal(e.errno, 1213);
-      else assert.equal(e.code, '40P01');
-      assert.deepEqual([ax, bx].sort(), [1, 2], 'the victim ran again from scratch and committed');
+      // Usually one victim. On a loaded machine PostgreSQL can deadlock the pair again: the waiter
+      // woken by the victim's rollback re-checks the row only when scheduled, and the victim's
+      // retry may take that row first. Each deadlock then costs one more retry, never a failure.
+      assert.ok(retried.length >= 1, 'one of them was chosen as the deadlock victim');
+      for (const r of retried) {
+        assert.ok(isRetryableDbError(r));
+        const e = r as { errno?: number; code?: string };
+        if (kind === 'mysql') assert.equal(e.errno, 1213);
+        else assert.equal(e.code, '40P01');
+      }
+      assert.equal(ax + bx, 2 + retried.length, 'each victim ran again from scratch, and both committed');
+      assert.ok(Math.max(ax, bx) >= 2);
     });
   });
 }
