@@ -68,7 +68,7 @@ try {
     if (res.status !== 201) throw new Error(JSON.stringify(res.body));
   }
   await admin.query('SET GLOBAL general_log = 0');
-  const [[{ c }]] = await admin.query("SELECT count(*) AS c FROM mysql.general_log WHERE command_type = 'Query' AND argument NOT LIKE '%general_log%'") as unknown as [{ c: number }[]];
+  const [[{ c }]] = await admin.query("SELECT count(*) AS c FROM mysql.general_log WHERE command_type IN ('Query', 'Execute') AND argument NOT LIKE '%general_log%'") as unknown as [{ c: number }[]];
   console.log(`${n} sequential creates: ${((q1 - q0 - 1) / n).toFixed(1)} statements and ${(Number(c) / m).toFixed(1)} round trips per create, ${(ms / n).toFixed(2)} ms per create (in-process client); CPU per create: node ${((c1.user + c1.system) / 1000 / n).toFixed(2)} ms${mariadbCpu}`);
 } finally {
   await admin.end();

@@ -37,6 +37,10 @@ export function connect(url: string, opts: ConnectOptions = {}): Db {
       // Several statements per query: the driver pipelines a transaction's writes
       // (./mysql-driver.ts). PyMySQL, Neutron's driver, enables this by default too.
       multipleStatements: true,
+      // A transaction's closing block is a prepared statement when small (./mysql-driver.ts): a
+      // few texts recur. Bounded per connection (the least used is closed) because the server's
+      // max_prepared_stmt_count (16382 by default) is shared by every client.
+      maxPreparedStatements: 32,
     });
     db = new Kysely<Database>({ dialect: mysqlDialect(pool) });
   } else {

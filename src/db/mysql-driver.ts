@@ -35,6 +35,34 @@ function queryMany(raw: PoolConnection, sql: string, parameters: readonly unknow
   });
 }
 
+/**
+ * A compound statement of up to this many parameters goes as a prepared statement, kept per
+ * connection (mysql2's cache, bounded in ./connect.ts): MariaDB parses a block's text once per
+ * connection instead of on every transaction, and values travel in the binary protocol
+ * instead of escaped into the text. A sequential port create's block is ~45 parameters and
+ * the same text every time; a large bulk's is neither, and goes as text.
+ */
+const PREPARED_MAX_PARAMS = 256;
+
+/** Values the binary protocol carries as the text protocol would (no Date, Buffer or object). */
+const plainValue = (v: unknown): boolean => v === null || v === undefined || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
+/** ER_MAX_PREPARED_STMT_COUNT_REACHED: the server's max_prepared_stmt_count is used up (by every client). */
+const TOO_MANY_PREPARED = 1461;
+
+/** A compound statement, prepared (and cached) when it can be, else as text. */
+function executeBlock(raw: PoolConnection, sql: string, parameters: readonly unknown[]): Promise<Answer> {
+  if (parameters.length > PREPARED_MAX_PARAMS || !parameters.every(plainValue)) return queryMany(raw, sql, parameters, 1);
+  return new Promise((resolve) => {
+    raw.execute(sql, parameters.map((v) => (v ?? null) as string | number | boolean | null), (err, result) => {
+      // a failed prepare ran nothing: the block goes as text instead
+      if (err?.errno === TOO_MANY_PREPARED) resolve(queryMany(raw, sql, parameters, 1));
+      else if (err) resolve({ results: null, error: err, failedAt: 0 });
+      else resolve({ results: [result], error: null });
+    });
+  });
+}
+
 /** Kysely's reading of a mysql2 result (its MysqlConnection's). */
 function toQueryResult<R>(result: unknown): QueryResult<R> {
   if (Array.isArray(result)) return { rows: result as R[] };
@@ -97,7 +125,7 @@ export class PipelinedMysqlConnection implements DatabaseConnection {
     held.forEach((h, i) => lines.push(`set @muon_held = ${i}`, nestedInBlock(h.sql)));
     lines.push(`set @muon_held = ${held.length}`, 'commit');
     this.#opening = [];
-    const a = await queryMany(this.raw, `begin not atomic\n${lines.join('\n;\n')}\n;\nend`, held.flatMap((h) => h.parameters), 1);
+    const a = await executeBlock(this.raw, `begin not atomic\n${lines.join('\n;\n')}\n;\nend`, held.flatMap((h) => h.parameters));
     if (!a.error) return;
     if (a.error.fatal) throw a.error;
     const which = await queryMany(this.raw, 'select @muon_held as i', [], 1);

@@ -74,8 +74,9 @@ describe('sendLater on MariaDB: one round trip for what is held', { skip: dbSkip
   });
   after(async () => { await admin?.end(); await db?.close(); await other?.close(); await tdb?.drop(); });
 
-  /** The queries the server received from the (only) pooled connection of `db` while fn ran. */
-  async function queriesDuring(fn: () => Promise<unknown>): Promise<string[]> {
+  /** The queries the server received from the (only) pooled connection of `db` while fn ran
+   *  (a prepared statement's execution is logged with its values; `prepares` lists preparations too). */
+  async function queriesDuring(fn: () => Promise<unknown>, commands = "'Query', 'Execute'"): Promise<string[]> {
     const [[{ id }]] = await db.db.executeQuery<{ id: number }>(sql`select connection_id() as id`.compile(db.db)).then((r) => [r.rows]);
     await admin.query("SET GLOBAL log_output = 'TABLE'");
     await admin.query('TRUNCATE mysql.general_log');
@@ -85,9 +86,11 @@ describe('sendLater on MariaDB: one round trip for what is held', { skip: dbSkip
     } finally {
       await admin.query('SET GLOBAL general_log = 0');
     }
-    const [rows] = await admin.query("SELECT argument FROM mysql.general_log WHERE thread_id = ? AND command_type = 'Query' ORDER BY event_time", [id]) as unknown as [{ argument: Buffer | string }[]];
-    return rows.map((r) => String(r.argument).replace(/\s*;\s*/g, '; ').replace(/\s+/g, ' '));
+    const [rows] = await admin.query(`SELECT command_type, argument FROM mysql.general_log WHERE thread_id = ? AND command_type IN (${commands}) ORDER BY event_time`, [id]) as unknown as [{ command_type: string; argument: Buffer | string }[]];
+    const text = (r: { command_type: string; argument: Buffer | string }) => String(r.argument).replace(/\s*;\s*/g, '; ').replace(/\s+/g, ' ');
+    return rows.map((r) => (commands.includes('Prepare') ? `${r.command_type}: ${text(r)}` : text(r)));
   }
+  const prepares = (fn: () => Promise<unknown>) => queriesDuring(fn, "'Query', 'Prepare', 'Execute'");
 
   it('sends begin and the held writes with the next awaited statement, and the rest with the commit, as one compound statement', async () => {
     const q = await queriesDuring(() => inTransaction(db, async (tx) => {
@@ -100,8 +103,47 @@ describe('sendLater on MariaDB: one round trip for what is held', { skip: dbSkip
     assert.equal(q.length, 2, q.join('\n'));
     assert.match(q[0], /^begin; insert into `locks` .*'rt-1'.*; insert into `locks` .*'rt-2'.*; select `name` from `locks`/);
     // one OK packet for the lot, where a multi-statement query answers each statement
-    assert.match(q[1], /^begin not atomic set @muon_held = -1; set @muon_held = 0; insert into `locks` .*'rt-3'.*; set @muon_held = 1; commit; end$/);
+    // (a prepared block is logged without its values)
+    assert.match(q[1], /^begin not atomic set @muon_held = -1; set @muon_held = 0; insert into `locks` \(`name`\) values \(\?\); set @muon_held = 1; commit; end$/);
     assert.deepEqual(await names(db, 'rt-'), ['rt-1', 'rt-2', 'rt-3']);
+  });
+
+  it('prepares a small closing block once per connection and executes it after; a large one goes as text', async () => {
+    const three = (tag: string) => inTransaction(db, async (tx) => {
+      for (const n of [1, 2, 3]) await sendLater(tx, addLock(tx, `${tag}-${n}`));
+    });
+    const first = await prepares(() => three('pp-a'));
+    assert.deepEqual(first.map((q) => q.split(':')[0]), ['Prepare', 'Execute'], first.join('\n'));
+    assert.match(first[0], /^Prepare: begin not atomic .*values \(\?\).*commit; end$/);
+    assert.equal(first[1], `Execute: ${first[0].slice('Prepare: '.length)}`);
+    const again = await prepares(() => three('pp-b'));
+    assert.deepEqual(again.map((q) => q.split(':')[0]), ['Execute'], 'the same text is not prepared again');
+    const many = Array.from({ length: 300 }, (_, i) => ({ name: `pp-many-${String(i).padStart(3, '0')}` }));
+    const big = await prepares(() => inTransaction(db, async (tx) => { await sendLater(tx, tx.insertInto('locks').values(many)); }));
+    assert.deepEqual(big.map((q) => q.split(':')[0]), ['Query'], 'over 256 parameters: text, not a prepared statement');
+    assert.equal((await names(db, 'pp-')).length, 306);
+  });
+
+  it('sends the block as text when the server refuses more prepared statements (max_prepared_stmt_count)', async () => {
+    const [[{ v }]] = await admin.query('SELECT @@global.max_prepared_stmt_count AS v') as unknown as [{ v: number }[]];
+    await admin.query('SET GLOBAL max_prepared_stmt_count = 0');
+    let q: string[];
+    try {
+      // a text this connection never prepared: its prepare is refused (1461), and nothing ran
+      q = await prepares(() => inTransaction(db, async (tx) => {
+        for (const n of [1, 2, 3, 4]) await sendLater(tx, addLock(tx, `mp-${n}`));
+      }));
+    } finally {
+      await admin.query('SET GLOBAL max_prepared_stmt_count = ?', [v]);
+    }
+    assert.deepEqual(q.map((s) => s.split(':')[0]), ['Query'], q.join('\n'));
+    assert.match(q[0], /'mp-1'.*'mp-4'.*commit; end$/);
+    assert.deepEqual(await names(db, 'mp-'), ['mp-1', 'mp-2', 'mp-3', 'mp-4']);
+    // the refused text was not kept as prepared: allowed again, it is prepared now
+    const later = await prepares(() => inTransaction(db, async (tx) => {
+      for (const n of [5, 6, 7, 8]) await sendLater(tx, addLock(tx, `mp-${n}`));
+    }));
+    assert.deepEqual(later.map((s) => s.split(':')[0]), ['Prepare', 'Execute'], later.join('\n'));
   });
 
   it('keeps a held write that ends in a comment from swallowing the next statement', async () => {
@@ -144,7 +186,7 @@ describe('sendLater on MariaDB: one round trip for what is held', { skip: dbSkip
       await sendLater(tx, addLock(tx, 'pre-1'));
       await sendLater(tx, addLock(tx, 'taken'), mapDup);
     }), Mapped));
-    assert.match(q[1], /^begin not atomic .*'pre-1'.*'taken'.*; commit; end$/);
+    assert.match(q[1], /^begin not atomic .*insert into `locks` .*insert into `locks` .*; commit; end$/);
     // which statement of the block failed: asked only after a failure
     assert.deepEqual(q.slice(2), ['select @muon_held as i', 'rollback']);
     assert.deepEqual(await names(db, 'pre-'), []);
