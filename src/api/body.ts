@@ -130,7 +130,8 @@ export function prepareCreate(raw: Item, attrs: AttrMap, ctx: RequestContext): {
     }
     if (!spec.allowPost) continue;
     if (spec.required) throw MissingAttribute(k);
-    if ('default' in spec) item[k] = structuredClone(spec.default);
+    // each item its own copy of an object default (a list, a dict); primitives need none
+    if ('default' in spec) item[k] = typeof spec.default === 'object' && spec.default !== null ? structuredClone(spec.default) : spec.default;
   }
   convertAndValidate(item, attrs);
   return { item, explicit };
