@@ -12,7 +12,7 @@ export async function dbCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadCliConfig(args.configFiles);
-  const conn = connect(config.databaseConnection);
+  const conn = connect(config.databaseConnection, config.database);
   try {
     const { applied, current } = await upgrade(conn);
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');

@@ -11,7 +11,7 @@ import { jsonLogger, type Logger } from '../services/log.ts';
 import { parseArgs } from './args.ts';
 import { loadCliConfig } from './load-config.ts';
 import { setupAuth, type AuthSetup } from '../identity/setup.ts';
-import { describeBrokers, selectTransport } from '../config/transport.ts';
+import { describeBrokers, redact, selectTransport } from '../config/transport.ts';
 import { startNovaNotifier } from '../services/nova-notifier.ts';
 import type { MuonConfig } from '../config/types.ts';
 import { revisionFanout } from '../transport/revision-fanout.ts';
@@ -31,8 +31,18 @@ export async function serverCommand(argv: string[]): Promise<number> {
     const code = await serve(config, workerLog(log), true).catch((e: unknown) => { process.stderr.write(`error: ${(e as Error).message}\n`); return 1; });
     process.exit(code);
   }
-  const conn = connect(config.databaseConnection);
-  const pending = await pendingMigrations(conn);
+  const conn = connect(config.databaseConnection, config.database);
+  let pending: string[];
+  try {
+    pending = await pendingMigrations(conn);
+  } catch (e) {
+    // said once and plainly (the pool's open sockets would otherwise keep this process waiting)
+    const err = e as { errno?: number; message?: string };
+    const hint = err.errno === 1231 && /sql_mode/.test(err.message ?? '') ? ' (check [database] mysql_sql_mode)' : '';
+    process.stderr.write(`error: cannot use the database ${redact(config.databaseConnection)}: ${err.message ?? String(e)}${hint}\n`);
+    await conn.close().catch(() => {});
+    return 1;
+  }
   if (pending.length) {
     if (conn.kind === 'sqlite') {
       // The embedded database is Muon's own: bring it up to date as it starts.
@@ -77,7 +87,7 @@ function workerLog(log: Logger): Logger {
 async function serve(config: MuonConfig, log: Logger, worker: boolean): Promise<number> {
   // agents reach the server on the unix socket, and through RabbitMQ too when configured
   const transport = selectTransport(config);
-  const conn = connect(config.databaseConnection);
+  const conn = connect(config.databaseConnection, config.database);
   let auth: AuthSetup;
   try {
     auth = await setupAuth(config, log);

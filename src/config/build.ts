@@ -38,6 +38,11 @@ export function buildConfig(values: Values, raw: Record<string, Record<string, s
     dhcpAgentsPerNetwork: d.dhcp_agents_per_network as number,
     // SQLAlchemy form: three slashes then the path, so an absolute state_path gives four.
     databaseConnection: (values.database.connection as string | null) || `sqlite:///${statePath.replace(/\/+$/, '')}/muon.sqlite`,
+    database: {
+      poolSize: values.database.max_pool_size as number,
+      overflow: values.database.max_overflow as number,
+      sqlMode: (values.database.mysql_sql_mode as string | null) || null,
+    },
     ml2: {
       typeDrivers: ml2.type_drivers as string[],
       tenantNetworkTypes: ml2.tenant_network_types as string[],

@@ -56,6 +56,8 @@ export interface MuonConfig {
 
   /** [database] connection (default: sqlite under statePath) */
   databaseConnection: string;
+  /** [database] max_pool_size, max_overflow, mysql_sql_mode: how each process connects (src/db/connect.ts) */
+  database: { poolSize: number; overflow: number; sqlMode: string | null };
 
   ml2: {
     /** [ml2] type_drivers (flat,vlan,vxlan — others are an error: geneve/gre unsupported here) */

@@ -17,11 +17,21 @@ export interface Db {
   close(): Promise<void>;
 }
 
-export interface ConnectOptions { poolSize?: number; baseDir?: string }
+export interface ConnectOptions {
+  /** Connections kept open ([database] max_pool_size; 0: no limit). */
+  poolSize?: number;
+  /** Connections beyond poolSize under load, closed when idle ([database] max_overflow). */
+  overflow?: number;
+  /** MariaDB/MySQL sessions' sql_mode ([database] mysql_sql_mode); null: the server's own. */
+  sqlMode?: string | null;
+  baseDir?: string;
+}
 
 export function connect(url: string, opts: ConnectOptions = {}): Db {
   const u = parseDbUrl(url, opts.baseDir);
   const poolSize = opts.poolSize ?? 10;
+  // oslo.db's pool_size 0 is "no limit" (mysql2 spells it 0, pg-pool Infinity)
+  const most = poolSize === 0 ? 0 : poolSize + (opts.overflow ?? 0);
   let db: Kysely<Database>;
   if (u.kind === 'sqlite') {
     if (u.path !== ':memory:') mkdirSync(dirname(u.path), { recursive: true });
@@ -33,7 +43,7 @@ export function connect(url: string, opts: ConnectOptions = {}): Db {
     const pool = createPool({
       host: u.host, port: u.port, user: u.user, password: u.password, database: u.database,
       ...(u.socketPath ? { socketPath: u.socketPath } : {}),
-      connectionLimit: poolSize, charset: 'utf8mb4', supportBigNumbers: true, bigNumberStrings: false,
+      connectionLimit: most, ...(poolSize ? { maxIdle: poolSize } : {}), charset: 'utf8mb4', supportBigNumbers: true, bigNumberStrings: false,
       // Several statements per query: the driver pipelines a transaction's writes
       // (./mysql-driver.ts). PyMySQL, Neutron's driver, enables this by default too.
       multipleStatements: true,
@@ -42,11 +52,11 @@ export function connect(url: string, opts: ConnectOptions = {}): Db {
       // max_prepared_stmt_count (16382 by default) is shared by every client.
       maxPreparedStatements: 32,
     });
-    db = new Kysely<Database>({ dialect: mysqlDialect(pool) });
+    db = new Kysely<Database>({ dialect: mysqlDialect(pool, opts.sqlMode ?? null) });
   } else {
     // COUNT() and bigint come back as strings from pg; int8 here never exceeds 2^53.
     pg.types.setTypeParser(20, (v: string) => Number(v));
-    const pool = new pg.Pool({ host: u.host, port: u.port, user: u.user, password: u.password, database: u.database, max: poolSize });
+    const pool = new pg.Pool({ host: u.host, port: u.port, user: u.user, password: u.password, database: u.database, max: most || Infinity });
     // An idle pooled connection that the server closes (restart, failover, admin
     // termination) emits 'error' on the pool; unhandled, it would crash the process.
     // The pool drops that client and the next query opens a new one.

@@ -4,10 +4,11 @@ import { MysqlAdapter, MysqlIntrospector, MysqlQueryCompiler, type Dialect, type
 import type { Pool } from 'mysql2';
 import { PipelinedMysqlDriver } from './mysql-driver.ts';
 
-export function mysqlDialect(pool: Pool): Dialect {
+/** `sqlMode`: every session's sql_mode (oslo.db sets TRADITIONAL); null leaves the server's. */
+export function mysqlDialect(pool: Pool, sqlMode: string | null = null): Dialect {
   return {
     createAdapter: () => new MysqlAdapter(),
-    createDriver: () => new PipelinedMysqlDriver(pool),
+    createDriver: () => new PipelinedMysqlDriver(pool, sqlMode),
     createQueryCompiler: () => new MysqlQueryCompiler(),
     createIntrospector: (db: Kysely<unknown>) => new MysqlIntrospector(db),
   };

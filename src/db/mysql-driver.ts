@@ -174,10 +174,12 @@ export class PipelinedMysqlConnection implements DatabaseConnection {
 
 export class PipelinedMysqlDriver implements Driver {
   readonly #pool: Pool;
+  readonly #sqlMode: string | null;
   readonly #connections = new WeakMap<PoolConnection, PipelinedMysqlConnection>();
 
-  constructor(pool: Pool) {
+  constructor(pool: Pool, sqlMode: string | null = null) {
     this.#pool = pool;
+    this.#sqlMode = sqlMode;
   }
 
   async init(): Promise<void> {}
@@ -189,11 +191,14 @@ export class PipelinedMysqlDriver implements Driver {
       c = new PipelinedMysqlConnection(raw);
       this.#connections.set(raw, c);
       // The session's level is the one ./transaction.ts asks for, so a `begin` needs no
-      // `set transaction` before it (one round trip less per transaction).
+      // `set transaction` before it (one round trip less per transaction). sql_mode as oslo.db
+      // sets it (TRADITIONAL: a value that does not fit is an error, never silently cut).
       try {
-        const a = await queryMany(raw, `set session transaction isolation level ${SESSION_LEVEL}; select version() as v`, [], 2);
+        const mode = this.#sqlMode === null ? [] : ['set session sql_mode = ?'];
+        const a = await queryMany(raw, [...mode, `set session transaction isolation level ${SESSION_LEVEL}`, 'select version() as v'].join('; '),
+          this.#sqlMode === null ? [] : [this.#sqlMode], mode.length + 2);
         if (a.error) throw a.error;
-        c.mariadb = /mariadb/i.test(String((a.results[1] as { v?: unknown }[])[0]?.v ?? ''));
+        c.mariadb = /mariadb/i.test(String((a.results[mode.length + 1] as { v?: unknown }[])[0]?.v ?? ''));
       } catch (e) {
         this.#connections.delete(raw);
         raw.release();

@@ -18,7 +18,7 @@ export interface Api extends RunningServer {
 export async function startApi(extraIni = '', dbUrl = process.env.MUON_TEST_DB_URL ?? 'sqlite://', opts: { agentSocket?: string; maxBodyBytes?: number } = {}): Promise<Api> {
   // noauth under the test's own settings: tests act as projects through X-Project-Id / X-Roles.
   const { config } = loadConfigSources([{ file: '<test-auth>', text: '[DEFAULT]\nauth_strategy = noauth\n' }, { file: '<test>', text: extraIni }], { defaults: embeddedDefaults() });
-  const conn = connect(dbUrl);
+  const conn = connect(dbUrl, config.database); // as muon server connects (MariaDB sessions in TRADITIONAL mode)
   await upgrade(conn);
   // MUON_TEST_LOG=1 shows the server's log lines (errors included) on stderr.
   const running = await startServer({ config, conn, host: '127.0.0.1', port: 0, log: process.env.MUON_TEST_LOG ? jsonLogger() : undefined, agentSocket: opts.agentSocket, maxBodyBytes: opts.maxBodyBytes });
