@@ -18,6 +18,7 @@ import { revisionFanout } from '../transport/revision-fanout.ts';
 import type { RevisionPeer } from '../transport/revision-peer.ts';
 import { LISTENING_MESSAGE, SERVER_ID_ENV, superviseWorkers, type ListeningMessage } from './server-workers.ts';
 import { workerRelay } from './worker-relay.ts';
+import { onceReachable } from './database-ready.ts';
 
 export async function serverCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { value: ['bind-host', 'bind-port'], bool: ['quiet'] });
@@ -34,7 +35,9 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const conn = connect(config.databaseConnection, config.database);
   let pending: string[];
   try {
-    pending = await pendingMigrations(conn);
+    pending = await onceReachable(() => pendingMigrations(conn), {
+      retries: config.database.maxRetries, intervalS: config.database.retryInterval, log, database: redact(config.databaseConnection),
+    });
   } catch (e) {
     // said once and plainly (the pool's open sockets would otherwise keep this process waiting)
     const err = e as { errno?: number; message?: string };

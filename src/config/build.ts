@@ -42,6 +42,8 @@ export function buildConfig(values: Values, raw: Record<string, Record<string, s
       poolSize: values.database.max_pool_size as number,
       overflow: values.database.max_overflow as number,
       sqlMode: (values.database.mysql_sql_mode as string | null) || null,
+      maxRetries: values.database.max_retries as number,
+      retryInterval: values.database.retry_interval as number,
     },
     ml2: {
       typeDrivers: ml2.type_drivers as string[],

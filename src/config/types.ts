@@ -56,8 +56,9 @@ export interface MuonConfig {
 
   /** [database] connection (default: sqlite under statePath) */
   databaseConnection: string;
-  /** [database] max_pool_size, max_overflow, mysql_sql_mode: how each process connects (src/db/connect.ts) */
-  database: { poolSize: number; overflow: number; sqlMode: string | null };
+  /** [database] max_pool_size, max_overflow, mysql_sql_mode: how each process connects (src/db/connect.ts);
+   *  max_retries, retry_interval: how long start-up waits for a database not reachable yet (-1: for ever) */
+  database: { poolSize: number; overflow: number; sqlMode: string | null; maxRetries: number; retryInterval: number };
 
   ml2: {
     /** [ml2] type_drivers (flat,vlan,vxlan — others are an error: geneve/gre unsupported here) */
