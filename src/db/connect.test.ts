@@ -18,11 +18,11 @@ async function sessionsUsed(db: Db, count: number): Promise<Set<string>> {
   return new Set(ids.map((r) => String(r.rows[0].id)));
 }
 
-it('[database] defaults: 10 connections kept, none beyond, TRADITIONAL sessions', () => {
+it('[database] defaults: 10 connections kept, none beyond, TRADITIONAL sessions, 10 retries 10 s apart', () => {
   const { config } = loadConfigSources([{ file: 'n.conf', text: '[database]\nconnection = mysql://u:p@db/neutron\n' }]);
-  assert.deepEqual(config.database, { poolSize: 10, overflow: 0, sqlMode: 'TRADITIONAL' });
-  const set = loadConfigSources([{ file: 'n.conf', text: '[database]\nmax_pool_size = 3\nmax_overflow = 2\nmysql_sql_mode =\n' }]).config;
-  assert.deepEqual(set.database, { poolSize: 3, overflow: 2, sqlMode: null });
+  assert.deepEqual(config.database, { poolSize: 10, overflow: 0, sqlMode: 'TRADITIONAL', maxRetries: 10, retryInterval: 10 });
+  const set = loadConfigSources([{ file: 'n.conf', text: '[database]\nmax_pool_size = 3\nmax_overflow = 2\nmysql_sql_mode =\nmax_retries = -1\nretry_interval = 2\n' }]).config;
+  assert.deepEqual(set.database, { poolSize: 3, overflow: 2, sqlMode: null, maxRetries: -1, retryInterval: 2 });
 });
 
 for (const kind of TEST_DB_KINDS.filter((k) => k !== 'sqlite')) {
