@@ -86,7 +86,7 @@ describe('muon server before its MariaDB answers', { skip: dbSkipReason('mysql')
     try {
       const waited = () => stderr.split('\n').filter((l) => l.includes('database not reachable yet'));
       for (let t = 0; waited().length < 2; t++) {
-        assert.ok(t < 100 && server.exitCode === null, `two attempts refused, still running:\n${stderr}`);
+        assert.ok(t < 300 && server.exitCode === null, `two attempts refused, still running:\n${stderr}`);
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.match(waited()[0], /"database":"mysql:\/\/[^:]+:\*\*\*@127\.0\.0\.1:\d+\/[^"]+".*"attempt":1,"of":21,"retry_in_s":1/);
@@ -95,7 +95,7 @@ describe('muon server before its MariaDB answers', { skip: dbSkipReason('mysql')
       for (let t = 0; ; t++) {
         const ok = await fetch(`http://127.0.0.1:${apiPort}/v2.0/networks`).then((r) => r.status === 200, () => false);
         if (ok) break;
-        assert.ok(t < 150 && server.exitCode === null, `serving once the database answers (exit ${server.exitCode}):\n${stderr}`);
+        assert.ok(t < 300 && server.exitCode === null, `serving once the database answers (exit ${server.exitCode}):\n${stderr}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     } finally {

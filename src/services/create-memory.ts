@@ -99,9 +99,9 @@ export class CreateMemory {
     return {
       take: (subnetId) => {
         if (this.#creating > 1) return undefined;
-        const hint = this.#ranges.take(subnetId);
         const paused = this.#paused.get(subnetId);
         if (paused !== undefined && paused > performance.now()) return undefined;
+        const hint = this.#ranges.take(subnetId);
         if (hint) this.counts.rangesTaken++;
         return hint;
       },
